@@ -1,0 +1,1 @@
+//! Model catalog, device profiles, and plan().

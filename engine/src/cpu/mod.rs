@@ -1,0 +1,1 @@
+//! Pure-Rust CPU kernels (simd128 on wasm32, auto-vectorised natively).

@@ -1,0 +1,23 @@
+//! Offgrid's shared inference engine.
+//!
+//! One op API over [`Tensor`]; the backend is chosen by the tensor's [`Device`]:
+//! a pure-Rust CPU path (`cpu/`, simd128 on wasm32) or WebGPU/Vulkan through wgpu (`gpu/`).
+//! Weights come from safetensors or GGUF byte buffers (`io/`), possibly block-quantized (`quant/`).
+
+pub mod cpu;
+pub mod device;
+pub mod dtype;
+pub mod error;
+pub mod gpu;
+pub mod io;
+pub mod ops;
+pub mod quant;
+pub mod shape;
+pub mod storage;
+pub mod tensor;
+
+pub use device::Device;
+pub use dtype::DType;
+pub use error::{Error, Result};
+pub use shape::{Layout, Shape};
+pub use tensor::Tensor;

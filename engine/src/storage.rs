@@ -1,0 +1,39 @@
+//! The bytes behind a tensor, on the CPU or on the GPU.
+
+use crate::gpu::GpuStorage;
+use crate::DType;
+use half::f16;
+
+/// Element storage on the CPU. Quantized weights keep their GGUF block bytes unchanged.
+#[derive(Clone, Debug)]
+pub enum CpuStorage {
+    F32(Vec<f32>),
+    F16(Vec<f16>),
+    Quantized { dtype: DType, bytes: Vec<u8> },
+}
+
+impl CpuStorage {
+    /// The element type held.
+    pub fn dtype(&self) -> DType {
+        match self {
+            CpuStorage::F32(_) => DType::F32,
+            CpuStorage::F16(_) => DType::F16,
+            CpuStorage::Quantized { dtype, .. } => *dtype,
+        }
+    }
+    /// Size in bytes.
+    pub fn byte_len(&self) -> usize {
+        match self {
+            CpuStorage::F32(v) => v.len() * 4,
+            CpuStorage::F16(v) => v.len() * 2,
+            CpuStorage::Quantized { bytes, .. } => bytes.len(),
+        }
+    }
+}
+
+/// Storage on either backend.
+#[derive(Debug)]
+pub enum Storage {
+    Cpu(CpuStorage),
+    Gpu(GpuStorage),
+}
