@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 pub enum DType {
     F32,
     F16,
+    /// Indices (argmax, top-k, token ids, gather).
+    U32,
     /// Only on load: converted to F32 (or F16) before use.
     BF16,
     Q8_0,
@@ -21,7 +23,7 @@ impl DType {
     /// Number of values in one block (1 for plain floats).
     pub fn block_len(self) -> usize {
         match self {
-            DType::F32 | DType::F16 | DType::BF16 => 1,
+            DType::F32 | DType::F16 | DType::BF16 | DType::U32 => 1,
             DType::Q8_0 | DType::Q4_0 => 32,
             DType::Q4_K | DType::Q6_K => 256,
         }
@@ -30,7 +32,7 @@ impl DType {
     /// Bytes taken by one block (by one value for plain floats).
     pub fn block_bytes(self) -> usize {
         match self {
-            DType::F32 => 4,
+            DType::F32 | DType::U32 => 4,
             DType::F16 | DType::BF16 => 2,
             DType::Q8_0 => 34,
             DType::Q4_0 => 18,

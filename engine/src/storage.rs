@@ -9,6 +9,7 @@ use half::f16;
 pub enum CpuStorage {
     F32(Vec<f32>),
     F16(Vec<f16>),
+    U32(Vec<u32>),
     Quantized { dtype: DType, bytes: Vec<u8> },
 }
 
@@ -18,6 +19,7 @@ impl CpuStorage {
         match self {
             CpuStorage::F32(_) => DType::F32,
             CpuStorage::F16(_) => DType::F16,
+            CpuStorage::U32(_) => DType::U32,
             CpuStorage::Quantized { dtype, .. } => *dtype,
         }
     }
@@ -26,6 +28,7 @@ impl CpuStorage {
         match self {
             CpuStorage::F32(v) => v.len() * 4,
             CpuStorage::F16(v) => v.len() * 2,
+            CpuStorage::U32(v) => v.len() * 4,
             CpuStorage::Quantized { bytes, .. } => bytes.len(),
         }
     }

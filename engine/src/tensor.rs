@@ -80,6 +80,11 @@ impl Tensor {
         Tensor::from_cpu_storage(CpuStorage::F16(data), shape, device)
     }
 
+    /// A tensor of u32 values (indices, token ids).
+    pub fn from_u32(data: Vec<u32>, shape: impl Into<Shape>, device: &Device) -> Result<Tensor> {
+        Tensor::from_cpu_storage(CpuStorage::U32(data), shape, device)
+    }
+
     /// A block-quantized tensor from GGUF block bytes; the last dimension must be a multiple of the block length.
     pub fn from_quantized(
         dtype: DType,
@@ -271,6 +276,7 @@ impl Tensor {
         match cpu {
             CpuStorage::F32(v) => Ok(self.layout.indices().map(|i| v[i]).collect()),
             CpuStorage::F16(v) => Ok(self.layout.indices().map(|i| v[i].to_f32()).collect()),
+            CpuStorage::U32(v) => Ok(self.layout.indices().map(|i| v[i] as f32).collect()),
             CpuStorage::Quantized { dtype, bytes } => {
                 if !self.is_contiguous() {
                     return Err(Error::invalid(
@@ -284,6 +290,17 @@ impl Tensor {
                     .ok_or_else(|| Error::invalid("to_vec_f32", "partial quantized block"))?;
                 crate::quant::dequantize(*dtype, &bytes[start..start + len])
             }
+        }
+    }
+
+    /// The values as u32 in row-major order (CPU U32 tensors only).
+    pub fn to_vec_u32(&self) -> Result<Vec<u32>> {
+        match &*self.storage {
+            Storage::Cpu(CpuStorage::U32(v)) => Ok(self.layout.indices().map(|i| v[i]).collect()),
+            _ => Err(Error::UnsupportedDType {
+                op: "to_vec_u32",
+                dtype: self.dtype,
+            }),
         }
     }
 
