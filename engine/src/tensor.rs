@@ -154,6 +154,10 @@ impl Tensor {
     pub fn storage(&self) -> &Storage {
         &self.storage
     }
+    /// The storage for writing in place, if no other tensor or view shares it (used by the KV cache).
+    pub(crate) fn storage_mut(&mut self) -> Option<&mut Storage> {
+        Arc::get_mut(&mut self.storage)
+    }
     /// Whether the elements are row-major without gaps.
     pub fn is_contiguous(&self) -> bool {
         self.layout.is_contiguous()

@@ -1,0 +1,38 @@
+//! Elementwise kernels.
+
+use crate::cpu::{float_out, for_chunks, output, values};
+use crate::ops::{BinaryOp, UnaryOp};
+use crate::{DType, Result, Shape, Tensor};
+
+/// Applies `op` to every element.
+pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
+    let v = values(x)?;
+    let mut out = vec![0.0f32; v.len()];
+    for_chunks(&mut out, 4096, |i, chunk| {
+        let src = &v[i * 4096..i * 4096 + chunk.len()];
+        for (o, &s) in chunk.iter_mut().zip(src) {
+            *o = op.apply(s);
+        }
+    });
+    output(out, x.shape().clone(), float_out(x.dtype()))
+}
+
+/// Applies `op` to pairs of `a` and `b` broadcast to `shape`.
+pub fn binary(a: &Tensor, b: &Tensor, shape: &Shape, op: BinaryOp) -> Result<Tensor> {
+    let a = a.broadcast_as(shape.clone())?;
+    let b = b.broadcast_as(shape.clone())?;
+    let dtype = if a.dtype() == DType::F16 && b.dtype() == DType::F16 {
+        DType::F16
+    } else {
+        DType::F32
+    };
+    let (av, bv) = (values(&a)?, values(&b)?);
+    let mut out = vec![0.0f32; av.len()];
+    for_chunks(&mut out, 4096, |i, chunk| {
+        let s = i * 4096;
+        for ((o, &x), &y) in chunk.iter_mut().zip(&av[s..]).zip(&bv[s..]) {
+            *o = op.apply(x, y);
+        }
+    });
+    output(out, shape.clone(), dtype)
+}

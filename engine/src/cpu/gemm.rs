@@ -1,0 +1,311 @@
+//! Blocked f32 GEMM in "A times B-transposed" form: `out[m×n] = a[m×k] · bᵀ` with `b` stored `[n×k]`, the layout of
+//! a linear layer's weight. B comes from an [`RowSource`] (f32, f16 or quantized rows), unpacked panel by panel into
+//! an f32 buffer that stays in cache while every row of A passes over it.
+
+use crate::{DType, Result};
+use half::f16;
+
+/// Depth of one panel (a multiple of every quantized block length, so quantized rows unpack on block boundaries).
+const KC: usize = 256;
+/// Rows of B in one panel.
+const NB: usize = 64;
+/// Rows of A handed to one task when splitting over M.
+const MB: usize = 32;
+/// Micro-kernel tile: rows of A by rows of B.
+const MR: usize = 4;
+const NR: usize = 3;
+/// Lanes of each accumulator; wide enough for AVX2, split into two by the compiler on SSE2 or simd128.
+const LANES: usize = 8;
+
+/// The rows of B (`n` rows of `k` values), in whatever form they are stored.
+#[derive(Clone, Copy)]
+pub enum RowSource<'a> {
+    F32(&'a [f32]),
+    F16(&'a [f16]),
+    /// GGUF blocks; `k` is a multiple of the block length.
+    Quantized {
+        dtype: DType,
+        bytes: &'a [u8],
+    },
+}
+
+impl RowSource<'_> {
+    /// Writes rows `rows` of B, columns `k0..k0 + kc`, as f32 into `dst` (`rows.len() × kc`).
+    fn unpack(
+        &self,
+        k: usize,
+        rows: std::ops::Range<usize>,
+        k0: usize,
+        kc: usize,
+        dst: &mut [f32],
+    ) -> Result<()> {
+        for (r, d) in rows.zip(dst.chunks_exact_mut(kc)) {
+            let start = r * k + k0;
+            match self {
+                RowSource::F32(b) => d.copy_from_slice(&b[start..start + kc]),
+                RowSource::F16(b) => {
+                    half::slice::HalfFloatSliceExt::convert_to_f32_slice(&b[start..start + kc], d)
+                }
+                RowSource::Quantized { dtype, bytes } => {
+                    let per_block = dtype.block_bytes();
+                    let from = start / dtype.block_len() * per_block;
+                    let to = (start + kc) / dtype.block_len() * per_block;
+                    let values = crate::quant::dequantize(*dtype, &bytes[from..to])?;
+                    d.copy_from_slice(&values[..kc]);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `out = a · bᵀ` (overwrites `out`); `a` is `m×k` row-major, B has `n` rows of `k`.
+pub fn gemm_nt(
+    a: &[f32],
+    b: RowSource<'_>,
+    m: usize,
+    n: usize,
+    k: usize,
+    out: &mut [f32],
+) -> Result<()> {
+    out[..m * n].fill(0.0);
+    if m == 0 || n == 0 || k == 0 {
+        return Ok(());
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let threads = rayon::current_num_threads();
+        if threads > 1 && m * n * k >= 1 << 18 {
+            return gemm_parallel(a, b, m, n, k, out, threads);
+        }
+    }
+    gemm_block(a, b, 0..m, 0..n, k, out, n)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn gemm_parallel(
+    a: &[f32],
+    b: RowSource<'_>,
+    m: usize,
+    n: usize,
+    k: usize,
+    out: &mut [f32],
+    threads: usize,
+) -> Result<()> {
+    use rayon::prelude::*;
+    if m >= MB * threads {
+        // Enough rows: each task owns whole rows of the output.
+        return out[..m * n]
+            .par_chunks_mut(MB * n)
+            .enumerate()
+            .try_for_each(|(i, chunk)| {
+                let rows = i * MB..(i * MB + MB).min(m);
+                gemm_block(a, b, rows, 0..n, k, chunk, n)
+            });
+    }
+    // Few rows (decode): split the rows of B; each task fills a column strip, copied into place after.
+    let per = n.div_ceil(threads * 4).next_multiple_of(NR).max(NB);
+    let strips: Vec<(usize, Vec<f32>)> = (0..n.div_ceil(per))
+        .into_par_iter()
+        .map(|s| {
+            let cols = s * per..((s + 1) * per).min(n);
+            let mut strip = vec![0.0; m * cols.len()];
+            let width = cols.len();
+            gemm_block(a, b, 0..m, cols.clone(), k, &mut strip, width).map(|()| (cols.start, strip))
+        })
+        .collect::<Result<_>>()?;
+    for (c0, strip) in strips {
+        let width = strip.len() / m;
+        for (row, src) in strip.chunks_exact(width).enumerate() {
+            out[row * n + c0..row * n + c0 + width].copy_from_slice(src);
+        }
+    }
+    Ok(())
+}
+
+/// Accumulates rows `rows` × columns `cols` of the product into `out` (row stride `ld`, origin at
+/// `(rows.start, cols.start)`).
+fn gemm_block(
+    a: &[f32],
+    b: RowSource<'_>,
+    rows: std::ops::Range<usize>,
+    cols: std::ops::Range<usize>,
+    k: usize,
+    out: &mut [f32],
+    ld: usize,
+) -> Result<()> {
+    let mut panel = vec![0.0f32; NB * KC.min(k)];
+    for k0 in (0..k).step_by(KC) {
+        let kc = KC.min(k - k0);
+        for j0 in cols.clone().step_by(NB) {
+            let nb = NB.min(cols.end - j0);
+            b.unpack(k, j0..j0 + nb, k0, kc, &mut panel[..nb * kc])?;
+            let tile = Tile {
+                a,
+                k,
+                k0,
+                kc,
+                panel: &panel[..nb * kc],
+            };
+            tile.run(
+                rows.clone(),
+                nb,
+                &mut out[j0 - cols.start..],
+                ld,
+                rows.start,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// One panel of B against a range of rows of A.
+struct Tile<'a> {
+    a: &'a [f32],
+    k: usize,
+    k0: usize,
+    kc: usize,
+    panel: &'a [f32],
+}
+
+impl Tile<'_> {
+    fn run(&self, rows: std::ops::Range<usize>, nb: usize, out: &mut [f32], ld: usize, r0: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the CPU was just checked for AVX2 and FMA, the only requirement of this function.
+                #[allow(unsafe_code)]
+                unsafe {
+                    self.run_avx2(rows, nb, out, ld, r0)
+                };
+                return;
+            }
+        }
+        self.run_generic::<false>(rows, nb, out, ld, r0);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(unsafe_code)]
+    unsafe fn run_avx2(
+        &self,
+        rows: std::ops::Range<usize>,
+        nb: usize,
+        out: &mut [f32],
+        ld: usize,
+        r0: usize,
+    ) {
+        self.run_generic::<true>(rows, nb, out, ld, r0);
+    }
+
+    #[inline(always)]
+    fn run_generic<const FMA: bool>(
+        &self,
+        rows: std::ops::Range<usize>,
+        nb: usize,
+        out: &mut [f32],
+        ld: usize,
+        r0: usize,
+    ) {
+        let mut i = rows.start;
+        while i < rows.end {
+            let mr = MR.min(rows.end - i);
+            let mut j = 0;
+            while j < nb {
+                let nr = NR.min(nb - j);
+                match (mr, nr) {
+                    (MR, NR) => self.micro::<MR, NR, FMA>(i, j, out, ld, r0),
+                    (_, NR) => {
+                        (0..mr).for_each(|d| self.micro::<1, NR, FMA>(i + d, j, out, ld, r0))
+                    }
+                    (MR, _) => {
+                        (0..nr).for_each(|d| self.micro::<MR, 1, FMA>(i, j + d, out, ld, r0))
+                    }
+                    _ => {
+                        for di in 0..mr {
+                            for dj in 0..nr {
+                                self.micro::<1, 1, FMA>(i + di, j + dj, out, ld, r0);
+                            }
+                        }
+                    }
+                }
+                j += nr;
+            }
+            i += mr;
+        }
+    }
+
+    /// Dot products of `R` rows of A (from `i`) with `C` rows of the panel (from `j`), added into `out`.
+    #[inline(always)]
+    fn micro<const R: usize, const C: usize, const FMA: bool>(
+        &self,
+        i: usize,
+        j: usize,
+        out: &mut [f32],
+        ld: usize,
+        r0: usize,
+    ) {
+        let kc = self.kc;
+        let a: [&[f32]; R] = std::array::from_fn(|r| {
+            let s = (i + r) * self.k + self.k0;
+            &self.a[s..s + kc]
+        });
+        let b: [&[f32]; C] = std::array::from_fn(|c| &self.panel[(j + c) * kc..(j + c + 1) * kc]);
+        let mut acc = [[[0.0f32; LANES]; C]; R];
+        let full = kc / LANES * LANES;
+        for p in (0..full).step_by(LANES) {
+            let bv: [[f32; LANES]; C] = std::array::from_fn(|c| lanes(&b[c][p..]));
+            for r in 0..R {
+                let av = lanes(&a[r][p..]);
+                for c in 0..C {
+                    for l in 0..LANES {
+                        acc[r][c][l] = fmadd::<FMA>(av[l], bv[c][l], acc[r][c][l]);
+                    }
+                }
+            }
+        }
+        for r in 0..R {
+            for c in 0..C {
+                let mut s = acc[r][c].iter().sum::<f32>();
+                for p in full..kc {
+                    s = fmadd::<FMA>(a[r][p], b[c][p], s);
+                }
+                out[(i + r - r0) * ld + j + c] += s;
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn lanes(s: &[f32]) -> [f32; LANES] {
+    std::array::from_fn(|l| s[l])
+}
+
+#[inline(always)]
+fn fmadd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+    // Without hardware FMA, mul_add would call a slow libm routine: use a separate multiply and add.
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// Transposes a row-major `rows×cols` matrix.
+pub fn transpose(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut dst = vec![0.0; rows * cols];
+    for r in 0..rows {
+        for c in 0..cols {
+            dst[c * rows + r] = src[r * cols + c];
+        }
+    }
+    dst
+}
+
+/// `out = a · b` with `b` stored `[k×n]` (transposed into the kernel's layout first).
+pub fn gemm_nn(a: &[f32], b: &[f32], m: usize, n: usize, k: usize, out: &mut [f32]) -> Result<()> {
+    let bt = transpose(b, k, n);
+    gemm_nt(a, RowSource::F32(&bt), m, n, k, out)
+}

@@ -1,0 +1,149 @@
+//! Reductions, scans and softmax along one axis. The axis is moved last (a strided copy) so every kernel walks
+//! contiguous rows.
+
+use crate::cpu::{float_out, output, output_u32, values};
+use crate::ops::reduce::ReduceOp;
+use crate::{Result, Tensor};
+
+/// The values with `axis` moved last, and the permutation that did it.
+fn rows_last(x: &Tensor, axis: usize) -> Result<(Vec<f32>, Vec<usize>)> {
+    let mut perm: Vec<usize> = (0..x.rank()).filter(|&a| a != axis).collect();
+    perm.push(axis);
+    let moved = x.permute(&perm)?;
+    Ok((values(&moved)?.into_owned(), perm))
+}
+
+/// Wraps rows computed with `axis` last back into the original axis order.
+fn restore(data: Vec<f32>, x: &Tensor, perm: &[usize]) -> Result<Tensor> {
+    let dims: Vec<usize> = perm.iter().map(|&p| x.dims()[p]).collect();
+    let moved = output(data, dims, crate::DType::F32)?;
+    let mut inverse = vec![0; perm.len()];
+    for (i, &p) in perm.iter().enumerate() {
+        inverse[p] = i;
+    }
+    let back = moved.permute(&inverse)?;
+    output(
+        values(&back)?.into_owned(),
+        x.shape().clone(),
+        float_out(x.dtype()),
+    )
+}
+
+fn reduced_dims(x: &Tensor, axis: usize, keepdim: bool) -> Vec<usize> {
+    let mut dims = x.dims().to_vec();
+    if keepdim {
+        dims[axis] = 1;
+    } else {
+        dims.remove(axis);
+    }
+    dims
+}
+
+/// Reduces `axis` with `op`.
+pub fn reduce(x: &Tensor, op: ReduceOp, axis: usize, keepdim: bool) -> Result<Tensor> {
+    let n = x.dims()[axis];
+    let (data, _) = rows_last(x, axis)?;
+    let dims = reduced_dims(x, axis, keepdim);
+    let rows = data
+        .chunks_exact(n.max(1))
+        .take(if n == 0 { 0 } else { usize::MAX });
+    if op == ReduceOp::ArgMax {
+        let idx = rows
+            .map(|r| {
+                let mut best = 0;
+                for (i, &v) in r.iter().enumerate() {
+                    // NaN wins, as in torch.
+                    if v > r[best] || (v.is_nan() && !r[best].is_nan()) {
+                        best = i;
+                    }
+                }
+                best as u32
+            })
+            .collect();
+        return Ok(output_u32(idx, dims));
+    }
+    let out: Vec<f32> = if n == 0 {
+        vec![if op == ReduceOp::Mean { f32::NAN } else { 0.0 }; dims.iter().product()]
+    } else {
+        rows.map(|r| match op {
+            ReduceOp::Sum => r.iter().sum(),
+            ReduceOp::Mean => r.iter().sum::<f32>() / n as f32,
+            _ => r.iter().copied().fold(f32::NEG_INFINITY, |m, v| {
+                if v.is_nan() || m.is_nan() {
+                    f32::NAN
+                } else {
+                    m.max(v)
+                }
+            }),
+        })
+        .collect()
+    };
+    output(out, dims, float_out(x.dtype()))
+}
+
+/// The `k` largest values of each last-axis row, sorted descending, and their indices.
+pub fn top_k(x: &Tensor, k: usize) -> Result<(Tensor, Tensor)> {
+    let n = x.shape().last_dim();
+    let data = values(x)?;
+    let mut vals = Vec::with_capacity(data.len() / n.max(1) * k);
+    let mut idx = Vec::with_capacity(vals.capacity());
+    let mut order: Vec<u32> = Vec::with_capacity(n);
+    for row in data.chunks_exact(n.max(1)) {
+        order.clear();
+        order.extend(0..n as u32);
+        // Descending, ties by lower index; NaN sorts first as in torch.
+        order.sort_by(|&a, &b| row[b as usize].total_cmp(&row[a as usize]).then(a.cmp(&b)));
+        for &i in &order[..k] {
+            vals.push(row[i as usize]);
+            idx.push(i);
+        }
+    }
+    let mut dims = x.dims().to_vec();
+    if let Some(last) = dims.last_mut() {
+        *last = k;
+    }
+    Ok((
+        output(vals, dims.clone(), float_out(x.dtype()))?,
+        output_u32(idx, dims),
+    ))
+}
+
+/// Running sum along `axis`.
+pub fn cumsum(x: &Tensor, axis: usize) -> Result<Tensor> {
+    let n = x.dims()[axis];
+    let (mut data, perm) = rows_last(x, axis)?;
+    for row in data.chunks_exact_mut(n.max(1)) {
+        let mut acc = 0.0;
+        for v in row {
+            acc += *v;
+            *v = acc;
+        }
+    }
+    restore(data, x, &perm)
+}
+
+/// Softmax of every row in place.
+pub(crate) fn softmax_rows(data: &mut [f32], n: usize) {
+    for row in data.chunks_exact_mut(n.max(1)) {
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        if max == f32::NEG_INFINITY {
+            row.fill(0.0);
+            continue;
+        }
+        let mut sum = 0.0;
+        for v in row.iter_mut() {
+            *v = (*v - max).exp();
+            sum += *v;
+        }
+        let inv = 1.0 / sum;
+        row.iter_mut().for_each(|v| *v *= inv);
+    }
+}
+
+/// Softmax along `axis`.
+pub fn softmax(x: &Tensor, axis: usize) -> Result<Tensor> {
+    let n = x.dims()[axis];
+    let (mut data, perm) = rows_last(x, axis)?;
+    softmax_rows(&mut data, n);
+    restore(data, x, &perm)
+}
