@@ -1,0 +1,129 @@
+//! The page's handle on the engine worker: sends typed requests, routes each job's events to the
+//! component that asked, and restarts the worker when it crashes or loses its GPU.
+
+use gloo_worker::{Spawnable, WorkerBridge};
+use offgrid_workers::protocol::{ErrorKind, JobId, WorkerError, WorkerEvent, WorkerRequest, CRASH_CHANNEL};
+use offgrid_workers::EngineWorker;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use yew::Callback;
+
+/// trunk's loader shim for the worker bundle, relative to the page (works under any path prefix). A real
+/// same-origin script (not gloo's blob shim) so the service worker serves it offline.
+const WORKER_PATH: &str = "./engine-worker_loader.js";
+
+struct EngineInner {
+    bridge: RefCell<Option<WorkerBridge<EngineWorker>>>,
+    listeners: RefCell<HashMap<JobId, Callback<WorkerEvent>>>,
+    next_job: Cell<JobId>,
+    on_restart: Callback<String>,
+    restarts: Cell<u32>,
+}
+
+/// A cheap, shareable handle on the engine worker (a Yew context value).
+#[derive(Clone)]
+pub struct Engine {
+    inner: Rc<EngineInner>,
+}
+
+impl PartialEq for Engine {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Engine {
+    /// Starts the worker. `on_restart` hears why the worker had to be restarted.
+    pub fn start(on_restart: Callback<String>) -> Engine {
+        let engine = Engine {
+            inner: Rc::new(EngineInner {
+                bridge: RefCell::new(None),
+                listeners: RefCell::new(HashMap::new()),
+                next_job: Cell::new(1),
+                on_restart,
+                restarts: Cell::new(0),
+            }),
+        };
+        engine.spawn();
+        engine.listen_for_crashes();
+        engine
+    }
+
+    fn spawn(&self) {
+        let weak = Rc::downgrade(&self.inner);
+        let bridge = EngineWorker::spawner()
+            .as_module(false)
+            .with_loader(true)
+            .callback(move |event: WorkerEvent| {
+                if let Some(inner) = weak.upgrade() {
+                    Engine { inner }.deliver(event);
+                }
+            })
+            .spawn(WORKER_PATH);
+        *self.inner.bridge.borrow_mut() = Some(bridge);
+    }
+
+    fn deliver(&self, event: WorkerEvent) {
+        let job = event.job();
+        let listener = if event.is_final() {
+            self.inner.listeners.borrow_mut().remove(&job)
+        } else {
+            self.inner.listeners.borrow().get(&job).cloned()
+        };
+        let device_lost = matches!(&event, WorkerEvent::Failed { error, .. } if error.kind == ErrorKind::DeviceLost);
+        if let Some(listener) = listener {
+            listener.emit(event);
+        }
+        if device_lost {
+            self.restart("The GPU was lost (driver reset or the tab was in the background too long). The engine was restarted; try again.".into());
+        }
+    }
+
+    fn listen_for_crashes(&self) {
+        let Ok(channel) = web_sys::BroadcastChannel::new(CRASH_CHANNEL) else { return };
+        let weak = Rc::downgrade(&self.inner);
+        let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            if let Some(inner) = weak.upgrade() {
+                let detail = event.data().as_string().unwrap_or_default();
+                Engine { inner }.restart(format!("{detail}. The engine was restarted; your input is still here — try again."));
+            }
+        });
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        // Both live as long as the page.
+        on_message.forget();
+        std::mem::forget(channel);
+    }
+
+    /// Drops the worker, fails every pending job with `reason`, and starts a fresh worker.
+    pub fn restart(&self, reason: String) {
+        self.inner.restarts.set(self.inner.restarts.get() + 1);
+        self.inner.bridge.borrow_mut().take();
+        let pending: Vec<_> = self.inner.listeners.borrow_mut().drain().collect();
+        for (job, listener) in pending {
+            listener.emit(WorkerEvent::Failed { job, error: WorkerError::new(ErrorKind::Internal, reason.clone()) });
+        }
+        self.spawn();
+        self.inner.on_restart.emit(reason);
+    }
+
+    /// Sends a request built for a fresh job id; `on_event` receives every event of that job.
+    pub fn run(&self, make: impl FnOnce(JobId) -> WorkerRequest, on_event: Callback<WorkerEvent>) -> JobId {
+        let job = self.inner.next_job.get();
+        self.inner.next_job.set(job.wrapping_add(1));
+        self.inner.listeners.borrow_mut().insert(job, on_event);
+        if let Some(bridge) = self.inner.bridge.borrow().as_ref() {
+            bridge.send(make(job));
+        }
+        job
+    }
+
+    /// Asks the worker to stop a job; the job then ends with `Cancelled`.
+    pub fn cancel(&self, job: JobId) {
+        if let Some(bridge) = self.inner.bridge.borrow().as_ref() {
+            bridge.send(WorkerRequest::Cancel { job });
+        }
+    }
+}

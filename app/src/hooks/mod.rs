@@ -1,0 +1,4 @@
+//! Custom hooks: one file per hook.
+
+pub mod use_device_plan;
+pub mod use_job;

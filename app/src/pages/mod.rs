@@ -1,0 +1,7 @@
+//! One module per page.
+
+pub mod device;
+pub mod home;
+pub mod models;
+pub mod not_found;
+pub mod task;

@@ -1,0 +1,204 @@
+//! Models: every catalog variant with its download state; download (with progress, cancel, resume),
+//! delete; storage used and available; the model source (Hugging Face or a mirror, also `?models=`).
+
+use crate::app::Nav;
+use crate::browser;
+use crate::components::job_status::JobStatus;
+use crate::engine::Engine;
+use crate::hooks::use_job::use_job;
+use offgrid_catalog::{human_bytes, Catalog, ModelSource, ModelVariant};
+use offgrid_workers::protocol::{CacheReport, JobResult, WorkerEvent, WorkerRequest};
+use std::rc::Rc;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+const MIRROR_KEY: &str = "offgrid.mirror";
+
+/// The model source in effect: `?models=` in the URL wins over the saved setting.
+pub fn effective_mirror(nav: &Nav) -> Option<String> {
+    nav.location
+        .get("models")
+        .map(str::to_string)
+        .or_else(|| browser::load_setting(MIRROR_KEY))
+        .filter(|m| !m.trim().is_empty())
+}
+
+#[function_component(ModelsPage)]
+pub fn models_page() -> Html {
+    let nav = use_context::<Nav>();
+    let engine = use_context::<Rc<Engine>>();
+    let catalog = use_memo((), |_| Catalog::builtin());
+    let report = use_state(|| None::<CacheReport>);
+    let refresh_count = use_state(|| 0u32);
+    let mirror = nav.as_ref().and_then(effective_mirror);
+
+    {
+        let report = report.clone();
+        use_effect_with(*refresh_count, move |_| {
+            if let Some(engine) = engine {
+                engine.run(
+                    |job| WorkerRequest::ListCached { job },
+                    Callback::from(move |event: WorkerEvent| {
+                        if let WorkerEvent::Done { result: JobResult::Cached(r), .. } = event {
+                            report.set(Some(r));
+                        }
+                    }),
+                );
+            }
+        });
+    }
+    let refresh = {
+        let refresh_count = refresh_count.clone();
+        Callback::from(move |_: ()| refresh_count.set(*refresh_count + 1))
+    };
+
+    let storage = match (*report).as_ref().and_then(|r| r.usage_bytes.zip(r.quota_bytes)) {
+        Some((used, quota)) => format!("{} used of {} available to this app.", human_bytes(used), human_bytes(quota)),
+        None => "This browser does not report its storage.".into(),
+    };
+    let cached = |v: &ModelVariant| (*report).as_ref().and_then(|r| r.models.iter().find(|m| m.variant_id == v.id).cloned());
+
+    html! {
+        <section>
+            <p id="storage" role="status">{ storage }</p>
+            <MirrorSetting mirror={mirror.clone()} />
+            <ul class="models">
+            { for catalog.variants.iter().filter(|v| v.available).map(|v| html! {
+                <ModelRow variant={Rc::new(v.clone())} cached={cached(v).map(|c| (c.files_cached, c.files_total, c.bytes))}
+                    mirror={mirror.clone()} on_change={refresh.clone()} />
+            }) }
+            </ul>
+            <details>
+                <summary>{ "Coming later" }</summary>
+                <ul>{ for catalog.variants.iter().filter(|v| !v.available).map(|v| html! { <li>{ format!("{} ({})", v.title, v.task.title()) }</li> }) }</ul>
+            </details>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct MirrorSettingProps {
+    mirror: Option<String>,
+}
+
+#[function_component(MirrorSetting)]
+fn mirror_setting(props: &MirrorSettingProps) -> Html {
+    let nav = use_context::<Nav>();
+    let input = use_node_ref();
+    let error = use_state(|| None::<String>);
+    let onsubmit = {
+        let input = input.clone();
+        let error = error.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let Some(value) = input.cast::<HtmlInputElement>().map(|i| i.value()) else { return };
+            let value = value.trim().to_string();
+            if !value.is_empty() {
+                if let Err(e) = ModelSource::mirror(&value) {
+                    error.set(Some(e.to_string()));
+                    return;
+                }
+            }
+            error.set(None);
+            browser::save_setting(MIRROR_KEY, (!value.is_empty()).then_some(value.as_str()));
+            if let Some(nav) = &nav {
+                nav.replace(nav.location.with("models", &value));
+            }
+        })
+    };
+    let source = props.mirror.clone().unwrap_or_else(|| "Hugging Face Hub (huggingface.co)".into());
+    html! {
+        <form class="mirror" {onsubmit}>
+            <p>{ format!("Models come from: {source}") }</p>
+            <label for="mirror-url">{ "Model mirror URL (leave empty for Hugging Face)" }</label>
+            <div class="row">
+                <input id="mirror-url" type="url" inputmode="url" ref={input} value={props.mirror.clone().unwrap_or_default()}
+                    placeholder="https://models.example.org" aria-describedby="mirror-error" />
+                <button type="submit">{ "Save" }</button>
+            </div>
+            <p id="mirror-error" class="error" role="alert">{ (*error).clone().unwrap_or_default() }</p>
+        </form>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ModelRowProps {
+    variant: Rc<ModelVariant>,
+    cached: Option<(u32, u32, u64)>,
+    mirror: Option<String>,
+    on_change: Callback<()>,
+}
+
+#[function_component(ModelRow)]
+fn model_row(props: &ModelRowProps) -> Html {
+    let job = use_job();
+    let v = props.variant.clone();
+    let complete = matches!(props.cached, Some((have, all, _)) if have == all);
+    // Refresh the list when a job of ours ends.
+    {
+        let on_change = props.on_change.clone();
+        let ended = job.last.as_ref().is_some_and(|e| e.is_final());
+        use_effect_with(ended, move |ended| {
+            if *ended {
+                on_change.emit(());
+            }
+        });
+    }
+    let download = {
+        let job = job.clone();
+        let id = v.id.clone();
+        let mirror = props.mirror.clone();
+        Callback::from(move |_| {
+            let id = id.clone();
+            let mirror = mirror.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                // Ask once that models are not evicted; a refusal still lets the download go on.
+                let _ = browser::request_persistent_storage().await;
+            });
+            job.start(move |job| WorkerRequest::Download { job, variant_id: id, mirror });
+        })
+    };
+    let delete = {
+        let job = job.clone();
+        let id = v.id.clone();
+        Callback::from(move |_| {
+            let id = id.clone();
+            job.start(move |job| WorkerRequest::Delete { job, variant_id: id });
+        })
+    };
+    let cancel = {
+        let job = job.clone();
+        Callback::from(move |_| job.cancel())
+    };
+    let state = match props.cached {
+        Some((have, all, bytes)) if have == all => format!("Downloaded ({}), works offline", human_bytes(bytes)),
+        Some((have, all, _)) => format!("Partly downloaded ({have} of {all} files)"),
+        None => format!("Not downloaded ({})", human_bytes(v.download_bytes)),
+    };
+    let done_line = match &job.last {
+        Some(WorkerEvent::Done { result: JobResult::Downloaded { bytes, from_cache, .. }, .. }) => {
+            let text = if *from_cache { "Already downloaded.".to_string() } else { format!("Downloaded and verified {}.", human_bytes(*bytes)) };
+            html! { <p class="status ready" role="status">{ text }</p> }
+        }
+        Some(WorkerEvent::Done { result: JobResult::Deleted { .. }, .. }) => html! { <p role="status">{ "Deleted." }</p> },
+        _ => html! {},
+    };
+    let busy = job.running.is_some();
+    html! {
+        <li class="model" data-variant={v.id.clone()}>
+            <h2>{ v.title.clone() }</h2>
+            <p class="meta">{ format!("{} · {} · {}", v.task.title(), v.repo, v.dtype.name()) }</p>
+            <p class="model-state">{ state }</p>
+            <div class="row">
+                if !complete {
+                    <button class="download" onclick={download} disabled={busy}>{ if props.cached.is_some() { "Resume download" } else { "Download" } }</button>
+                }
+                if props.cached.is_some() {
+                    <button class="secondary delete" onclick={delete} disabled={busy}>{ "Delete" }</button>
+                }
+            </div>
+            <JobStatus event={job.last.clone()} running={busy} on_cancel={cancel} />
+            { done_line }
+        </li>
+    }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test, installing what it needs first (see README):
+#   formatting, clippy (native and wasm32), native tests (CPU and GPU on lavapipe), the engine's tests in
+#   headless Chromium (WebGPU and wasm CPU), and the browser end-to-end tests against the built app.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR=never
+step() { printf '\n==> %s\n' "$*"; }
+
+step "install test dependencies"
+scripts/install-deps.sh test
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (native)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "clippy (wasm32)"
+cargo clippy --workspace --exclude offgrid-cli --target wasm32-unknown-unknown --locked -- -D warnings
+
+step "native tests (CPU, and GPU on lavapipe)"
+# wgpu finds Mesa's lavapipe through the Vulkan loader; no GPU needed.
+WGPU_BACKEND=vulkan cargo test --workspace --locked
+
+step "engine tests in headless Chromium (WebGPU on SwiftShader, and the wasm CPU path)"
+scripts/test-wasm.sh
+
+step "build the app (release)"
+trunk build --release
+
+step "browser end-to-end tests"
+(cd tests && node --test --test-concurrency=1 --test-reporter=spec e2e/)

@@ -1,0 +1,61 @@
+// The hardware probe: with WebGPU the Device page shows the adapter (read in the worker); without it,
+// every task is planned on the CPU. Overrides persist. The engine runs in the worker on both backends.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { launch, openApp } from "./lib/browser.mjs";
+import { startServers, appUrl } from "./lib/app.mjs";
+
+let servers;
+before(async () => { servers = await startServers(); });
+after(async () => { await servers?.close(); });
+
+test("with WebGPU the Device page shows the adapter, and the engine runs on the GPU and the CPU", async () => {
+  const browser = await launch({ webgpu: true });
+  try {
+    const page = await openApp(browser.context, appUrl(servers.app, "/device"));
+    await page.waitForSelector("#adapter", { timeout: 90_000 });
+    const adapter = await page.textContent("#adapter");
+    assert.match(adapter, /swiftshader/i, "headless Chromium's WebGPU adapter is SwiftShader");
+    assert.match(adapter, /maxStorageBufferBindingSize/);
+    for (const backend of ["GPU", "CPU"]) {
+      await page.click(`text=Test on ${backend}`);
+      await page.waitForSelector("#selftest-result", { timeout: 120_000 });
+      assert.match(await page.textContent("#selftest-result"), new RegExp(`on the ${backend} in`));
+      await page.evaluate(() => document.querySelector("#selftest-result")?.remove());
+    }
+  } finally {
+    await browser.close();
+  }
+});
+
+test("without WebGPU every task is planned on the CPU, and a CPU override persists", async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const page = await openApp(browser.context, appUrl(servers.app, "/device"));
+    await page.waitForSelector("#no-webgpu", { timeout: 90_000 });
+    await page.waitForSelector("#plan");
+    const backends = await page.locator(".plan-task .plan-backend").allTextContents();
+    assert.equal(backends.length, 6);
+    assert.ok(backends.every((b) => b.startsWith("CPU")), backends.join(", "));
+    await page.selectOption("#backend-search", "cpu");
+    await page.reload();
+    await page.waitForSelector("#plan", { timeout: 90_000 });
+    assert.equal(await page.inputValue("#backend-search"), "cpu");
+  } finally {
+    await browser.close();
+  }
+});
+
+test("cancelling a running engine job ends it as cancelled", async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const page = await openApp(browser.context, appUrl(servers.app, "/device"));
+    await page.click("text=Test on CPU");
+    await page.waitForSelector(".selftest progress", { timeout: 60_000 });
+    await page.click(".selftest .job-status button");
+    await page.waitForSelector(".selftest >> text=Cancelled", { timeout: 30_000 });
+    assert.equal(await page.isVisible("#selftest-result"), false);
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,115 @@
+//! The engine worker: one gloo-worker that runs every model job off the main thread. Each request
+//! becomes an async job with a cancel flag; progress and results go back to the bridge that asked.
+
+use crate::protocol::{
+    Backend, ErrorKind, JobId, JobResult, Progress, Stage, WorkerError, WorkerEvent, WorkerRequest,
+};
+use crate::store::{self, CancelFlag};
+use gloo_worker::{HandlerId, Worker, WorkerScope};
+use offgrid_catalog::Catalog;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// The worker's state: the running jobs' cancel flags.
+pub struct EngineWorker {
+    jobs: HashMap<JobId, CancelFlag>,
+    catalog: Rc<Catalog>,
+}
+
+/// Internal messages: a job ended.
+pub enum EngineMessage {
+    Finished(JobId),
+}
+
+impl Worker for EngineWorker {
+    type Message = EngineMessage;
+    type Input = WorkerRequest;
+    type Output = WorkerEvent;
+
+    fn create(_scope: &WorkerScope<Self>) -> Self {
+        crate::crash::install();
+        EngineWorker { jobs: HashMap::new(), catalog: Rc::new(Catalog::builtin()) }
+    }
+
+    fn update(&mut self, _scope: &WorkerScope<Self>, msg: Self::Message) {
+        match msg {
+            EngineMessage::Finished(job) => {
+                self.jobs.remove(&job);
+            }
+        }
+    }
+
+    fn received(&mut self, scope: &WorkerScope<Self>, request: Self::Input, id: HandlerId) {
+        if let WorkerRequest::Cancel { job } = request {
+            match self.jobs.get(&job) {
+                Some(flag) => flag.set(true),
+                // Already finished: nothing to stop, but the UI waits for an answer.
+                None => scope.respond(id, WorkerEvent::Cancelled { job }),
+            }
+            return;
+        }
+        let job = request.job();
+        let cancel: CancelFlag = Rc::new(Cell::new(false));
+        self.jobs.insert(job, cancel.clone());
+        let catalog = self.catalog.clone();
+        let responder = scope.clone();
+        scope.send_future(async move {
+            let report = |progress: Progress| responder.respond(id, WorkerEvent::Progress { job, progress });
+            let outcome = run_job(request, &catalog, &cancel, &report).await;
+            let event = match outcome {
+                _ if cancel.get() => WorkerEvent::Cancelled { job },
+                Ok(result) => WorkerEvent::Done { job, result },
+                Err(error) => WorkerEvent::Failed { job, error },
+            };
+            responder.respond(id, event);
+            EngineMessage::Finished(job)
+        });
+    }
+}
+
+async fn run_job(
+    request: WorkerRequest,
+    catalog: &Catalog,
+    cancel: &CancelFlag,
+    report: &dyn Fn(Progress),
+) -> Result<JobResult, WorkerError> {
+    match request {
+        WorkerRequest::Probe { .. } => {
+            let mut probe = crate::probe::probe_gpu().await;
+            probe.cpu_gflops = Some(crate::selftest::cpu_gflops().await);
+            if probe.webgpu {
+                probe.gpu_gflops = crate::selftest::gpu_gflops().await.ok();
+            }
+            Ok(JobResult::Probe(probe))
+        }
+        WorkerRequest::Download { variant_id, mirror, .. } => {
+            let variant = catalog.get(&variant_id).ok_or_else(|| {
+                WorkerError::new(ErrorKind::BadInput, format!("There is no model called \"{variant_id}\" in the catalog."))
+            })?;
+            let (bytes, from_cache) = store::download_variant(variant, mirror.as_deref(), cancel, report).await?;
+            Ok(JobResult::Downloaded { variant_id, bytes, from_cache })
+        }
+        WorkerRequest::ListCached { .. } => Ok(JobResult::Cached(store::cache_report(catalog).await?)),
+        WorkerRequest::Delete { variant_id, .. } => {
+            let variant = catalog.get(&variant_id).ok_or_else(|| {
+                WorkerError::new(ErrorKind::BadInput, format!("There is no model called \"{variant_id}\"."))
+            })?;
+            let files = store::delete_variant(variant).await?;
+            Ok(JobResult::Deleted { variant_id, files })
+        }
+        WorkerRequest::SelfTest { backend, iterations, .. } => {
+            report(Progress { stage: Stage::Running, file: None, file_done: 0, file_total: 0, done: 0, total: iterations as u64 });
+            crate::selftest::run(backend, iterations, cancel, report).await
+        }
+        WorkerRequest::Cancel { .. } => Err(WorkerError::new(ErrorKind::Internal, "cancel is not a job")),
+    }
+}
+
+/// The backend name for messages.
+pub fn backend_name(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Gpu => "WebGPU",
+        Backend::Cpu => "CPU",
+    }
+}

@@ -1,0 +1,22 @@
+//! Offgrid's web workers. Models run only here, never on the main thread: the engine worker receives
+//! typed [`protocol::WorkerRequest`]s and answers with [`protocol::WorkerEvent`]s. It fetches, verifies
+//! and caches model files itself (`store`), and reads the GPU for the hardware probe (`probe`).
+
+pub mod download;
+pub mod protocol;
+
+#[cfg(target_arch = "wasm32")]
+pub mod crash;
+#[cfg(target_arch = "wasm32")]
+pub mod engine_worker;
+#[cfg(target_arch = "wasm32")]
+pub mod js;
+#[cfg(target_arch = "wasm32")]
+pub mod probe;
+#[cfg(target_arch = "wasm32")]
+pub mod selftest;
+#[cfg(target_arch = "wasm32")]
+pub mod store;
+
+#[cfg(target_arch = "wasm32")]
+pub use engine_worker::EngineWorker;
