@@ -4,17 +4,20 @@
 //! a pure-Rust CPU path (`cpu/`, simd128 on wasm32) or WebGPU/Vulkan through wgpu (`gpu/`).
 //! Weights come from safetensors or GGUF byte buffers (`io/`), possibly block-quantized (`quant/`).
 
+pub mod audio;
 pub mod cpu;
 pub mod device;
 pub mod dtype;
 pub mod error;
 pub mod gpu;
 pub mod io;
+pub mod models;
 pub mod ops;
 pub mod quant;
 pub mod shape;
 pub mod storage;
 pub mod tensor;
+pub mod text;
 
 pub use device::Device;
 pub use dtype::DType;

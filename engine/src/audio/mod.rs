@@ -1,0 +1,1 @@
+//! Audio pre-processing: WAV decoding, resampling to 16 kHz mono, log-mel spectrograms.

@@ -1,0 +1,6 @@
+//! One module per architecture: one struct per layer with `load` + `forward`, quantized weights through
+//! the same code (the weight's dtype picks the kernel).
+
+pub mod bert;
+pub mod silero_vad;
+pub mod whisper;

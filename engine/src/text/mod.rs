@@ -1,0 +1,1 @@
+//! Text pre-processing: tokenizers (HF `tokenizer.json`) and chat templates.
