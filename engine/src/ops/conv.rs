@@ -60,9 +60,9 @@ fn check_conv(
     let c_in = x.dims()[1];
     let (w0, w1) = (w.dims()[0], w.dims()[1]);
     let ok = if transposed {
-        groups > 0 && w0 == c_in && c_in % groups == 0
+        groups > 0 && w0 == c_in && c_in.is_multiple_of(groups)
     } else {
-        groups > 0 && c_in % groups == 0 && w0 % groups == 0 && w1 * groups == c_in
+        groups > 0 && c_in.is_multiple_of(groups) && w0.is_multiple_of(groups) && w1 * groups == c_in
     };
     if !ok {
         return Err(Error::invalid(

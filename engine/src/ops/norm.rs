@@ -54,7 +54,7 @@ impl Tensor {
         eps: f32,
     ) -> Result<Tensor> {
         crate::ops::float_input("group_norm", self)?;
-        if self.rank() < 2 || groups == 0 || self.dims()[1] % groups != 0 {
+        if self.rank() < 2 || groups == 0 || !self.dims()[1].is_multiple_of(groups) {
             return Err(Error::invalid(
                 "group_norm",
                 format!(
