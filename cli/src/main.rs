@@ -1,0 +1,206 @@
+//! `offgrid`: Offgrid's models on the command line.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use offgrid_catalog::{human_bytes, plan, Catalog, ModelSource};
+use offgrid_cli::fetch::DEFAULT_FILES;
+use offgrid_cli::probe::{native_adapter, native_profile};
+use offgrid_cli::{fetch_repo, fetch_variant, FetchOptions, ModelDir};
+use serde_json::json;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "offgrid",
+    version,
+    about = "Run Offgrid's on-device models natively"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Describe this machine's GPU (through wgpu) and print the plan the app would make for it, as JSON.
+    Probe,
+    /// List, download and check models.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelsCommand {
+    /// List the catalog.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a catalog variant (by id or repo) or any Hub repo, verify it, and print where it is.
+    Fetch {
+        /// Catalog variant id (`minilm-l6-v2`) or Hugging Face repo id (`org/name`).
+        model: String,
+        /// Base URL of a mirror with the Hub's layout (default: https://huggingface.co).
+        #[arg(long)]
+        mirror: Option<String>,
+        /// Cache folder (default: the Hugging Face cache, `$HF_HOME/hub`).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+        /// Revision for a repo outside the catalog.
+        #[arg(long, default_value = "main")]
+        revision: String,
+        /// Files to fetch for a repo outside the catalog (repeatable; default: config.json, tokenizer.json,
+        /// model.safetensors).
+        #[arg(long = "file")]
+        files: Vec<String>,
+    },
+    /// Check a local model folder (Hugging Face layout); with --variant, verify its files' SHA-256 too.
+    Check {
+        /// The folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// Catalog variant id to verify against.
+        #[arg(long)]
+        variant: Option<String>,
+    },
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`offgrid probe | head`) is the reader's choice, not an error.
+    match writeln!(out, "{text}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
+        _ => Ok(()),
+    }
+}
+
+fn probe() -> Result<(), String> {
+    let adapter = native_adapter();
+    let profile = native_profile(adapter.as_ref());
+    let plan = plan(&profile, &Catalog::builtin());
+    print_json(&json!({ "adapter": adapter, "profile": profile, "plan": plan }))
+}
+
+fn list(json: bool) -> Result<(), String> {
+    let catalog = Catalog::builtin();
+    if json {
+        return print_json(&catalog);
+    }
+    println!(
+        "{:<24} {:<18} {:<6} {:>9}  {:<10} repo",
+        "id", "task", "dtype", "size", "status"
+    );
+    for v in &catalog.variants {
+        let status = if v.available { "ready" } else { "coming" };
+        let size = if v.is_verifiable() {
+            human_bytes(v.download_bytes)
+        } else {
+            format!("~{}", human_bytes(v.download_bytes))
+        };
+        println!(
+            "{:<24} {:<18} {:<6} {:>9}  {:<10} {}",
+            v.id,
+            v.task.slug(),
+            v.dtype.name(),
+            size,
+            status,
+            v.repo
+        );
+    }
+    Ok(())
+}
+
+fn fetch(
+    model: &str,
+    mirror: Option<&str>,
+    cache: Option<PathBuf>,
+    revision: &str,
+    files: Vec<String>,
+) -> Result<(), String> {
+    let source = match mirror {
+        Some(url) => ModelSource::mirror(url).map_err(|e| e.to_string())?,
+        None => ModelSource::HuggingFace,
+    };
+    let opts = FetchOptions {
+        source,
+        cache_dir: cache,
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        retries: 3,
+    };
+    let catalog = Catalog::builtin();
+    let fetched = match catalog.find(model) {
+        Some(variant) if files.is_empty() => {
+            if !variant.available {
+                eprintln!("{} is not available in the app yet: its files have no known checksums and will not be verified.", variant.title);
+            }
+            fetch_variant(variant, &opts)
+        }
+        _ if model.contains('/') => {
+            let files = if files.is_empty() {
+                DEFAULT_FILES.iter().map(|f| f.to_string()).collect()
+            } else {
+                files
+            };
+            fetch_repo(model, revision, &files, &opts)
+        }
+        _ => {
+            return Err(format!(
+                "\"{model}\" is neither a catalog id nor a repo id (org/name). See `offgrid models list`."
+            ))
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    for f in fetched.files.iter().filter(|f| !f.verified) {
+        eprintln!("{}: not verified (no known checksum).", f.path);
+    }
+    print_json(&fetched)
+}
+
+fn check(model: PathBuf, variant: Option<String>) -> Result<(), String> {
+    let Some(id) = variant else {
+        let dir = ModelDir::open(&model).map_err(|e| e.to_string())?;
+        return print_json(&json!({ "dir": dir.path(), "ok": true }));
+    };
+    let catalog = Catalog::builtin();
+    let variant = catalog
+        .find(&id)
+        .ok_or_else(|| format!("\"{id}\" is not in the catalog. See `offgrid models list`."))?;
+    let dir = ModelDir::open_for(&model, variant).map_err(|e| e.to_string())?;
+    let report = dir.verify(variant).map_err(|e| e.to_string())?;
+    let files: Vec<_> = report
+        .iter()
+        .map(|(path, verified)| json!({ "path": path, "verified": verified }))
+        .collect();
+    print_json(&json!({ "dir": dir.path(), "variant": variant.id, "files": files }))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Probe => probe(),
+        Command::Models { command } => match command {
+            ModelsCommand::List { json } => list(json),
+            ModelsCommand::Fetch {
+                model,
+                mirror,
+                cache,
+                revision,
+                files,
+            } => fetch(&model, mirror.as_deref(), cache, &revision, files),
+            ModelsCommand::Check { model, variant } => check(model, variant),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
