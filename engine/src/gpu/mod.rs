@@ -1,37 +1,163 @@
 //! wgpu backend (WebGPU in the browser, Vulkan/Metal/DX12 natively).
-//! PLACEHOLDER: the GPU backend is being written; these types fix the interface the core relies on.
+//!
+//! Kernels are WGSL files in `kernels/`, dispatched from the Rust module of the same name. Every op records
+//! into the device's one pending command encoder; the encoder is submitted when something is read back
+//! ([`download`]) or on [`GpuDevice::flush`]. Buffers come from a pool by size class and go back to it when
+//! their [`GpuStorage`] drops. Quantized weights are repacked at upload into u32-aligned blocks
+//! (see `repack.rs`) and dequantized inside the kernels; all arithmetic accumulates in f32.
+
+mod context;
+pub mod elementwise;
+mod kernels;
+pub mod matmul;
+pub mod nn;
+mod pool;
+mod repack;
+
+pub use context::{EncoderStats, GpuDevice};
+pub use pool::PoolStats;
 
 use crate::storage::CpuStorage;
-use crate::{Error, Result};
-use std::sync::Arc;
+use crate::{DType, Error, Result};
+use half::f16;
 
-/// A handle to a GPU device and its queues, pools and pipeline cache. Cheap to clone.
-#[derive(Clone, Debug)]
-pub struct GpuDevice {
-    inner: Arc<()>,
+/// Tensor bytes in a pooled GPU buffer, returned to the pool on drop.
+pub struct GpuStorage {
+    buffer: Option<wgpu::Buffer>,
+    dtype: DType,
+    /// Meaningful bytes (the buffer is rounded up to its size class).
+    bytes: u64,
+    device: GpuDevice,
 }
 
-impl GpuDevice {
-    /// Whether two handles refer to the same device.
-    pub fn same(&self, other: &GpuDevice) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner)
+impl std::fmt::Debug for GpuStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GpuStorage({:?}, {} bytes)", self.dtype, self.bytes)
     }
 }
 
-/// Tensor bytes in a GPU buffer.
-#[derive(Debug)]
-pub struct GpuStorage {}
-
-/// Uploads CPU storage to the GPU.
-pub fn upload(_device: &GpuDevice, _cpu: &CpuStorage) -> Result<GpuStorage> {
-    Err(Error::GpuUnavailable(
-        "the GPU backend is not built yet".into(),
-    ))
+impl Drop for GpuStorage {
+    fn drop(&mut self) {
+        if let Some(b) = self.buffer.take() {
+            context::lock(&self.device.inner.pool).give_back(b);
+        }
+    }
 }
 
-/// Copies GPU storage back to the CPU.
-pub async fn download(_storage: &GpuStorage) -> Result<CpuStorage> {
-    Err(Error::GpuUnavailable(
-        "the GPU backend is not built yet".into(),
-    ))
+impl GpuStorage {
+    /// A new uninitialised buffer for `elems` values of `dtype` (float or u32 only).
+    pub(crate) fn alloc(device: &GpuDevice, dtype: DType, elems: usize) -> Result<GpuStorage> {
+        let bytes = match dtype {
+            DType::F32 | DType::U32 => elems as u64 * 4,
+            DType::F16 => elems as u64 * 2,
+            other => {
+                return Err(Error::UnsupportedDType {
+                    op: "gpu alloc",
+                    dtype: other,
+                })
+            }
+        };
+        Ok(GpuStorage {
+            buffer: Some(device.alloc(bytes.max(4).next_multiple_of(4), false)?),
+            dtype,
+            bytes,
+            device: device.clone(),
+        })
+    }
+    /// The element type held.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+    /// The device holding it.
+    pub fn device(&self) -> &GpuDevice {
+        &self.device
+    }
+    /// Meaningful bytes.
+    pub fn byte_len(&self) -> u64 {
+        self.bytes
+    }
+    pub(crate) fn buffer(&self) -> &wgpu::Buffer {
+        // Only `drop` takes the buffer, so it is always present while `self` is reachable.
+        self.buffer.as_ref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+/// Uploads CPU storage to the GPU (a queued write; it lands before the next submitted pass).
+pub fn upload(device: &GpuDevice, cpu: &CpuStorage) -> Result<GpuStorage> {
+    device.check()?;
+    let owned;
+    let bytes: &[u8] = match cpu {
+        CpuStorage::F32(v) => bytemuck::cast_slice(v),
+        CpuStorage::U32(v) => bytemuck::cast_slice(v),
+        CpuStorage::F16(v) => {
+            if v.len() % 2 == 1 {
+                let mut padded = v.clone();
+                padded.push(f16::ZERO);
+                owned = bytemuck::cast_slice::<f16, u8>(&padded).to_vec();
+                &owned
+            } else {
+                bytemuck::cast_slice(v)
+            }
+        }
+        CpuStorage::Quantized { dtype, bytes } => {
+            owned = repack::repack(*dtype, bytes)?;
+            &owned
+        }
+    };
+    let buffer = device.alloc(bytes.len().max(4) as u64, true)?;
+    if !bytes.is_empty() {
+        device.inner.queue.write_buffer(&buffer, 0, bytes);
+    }
+    let meaningful = match cpu {
+        CpuStorage::Quantized { .. } => bytes.len(),
+        _ => cpu.byte_len(),
+    };
+    Ok(GpuStorage {
+        buffer: Some(buffer),
+        dtype: cpu.dtype(),
+        bytes: meaningful as u64,
+        device: device.clone(),
+    })
+}
+
+/// Copies GPU storage back to the CPU: submits the pending encoder with one copy into a mappable buffer and
+/// awaits the mapping (natively by polling the device; in the browser the event loop drives it).
+pub async fn download(storage: &GpuStorage) -> Result<CpuStorage> {
+    let device = &storage.device;
+    let size = storage.bytes.max(4).next_multiple_of(4);
+    let staging = device.inner.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("offgrid readback"),
+        size,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    device.copy_buffer(storage.buffer(), &staging, size)?;
+    device.flush();
+    let (tx, rx) = futures::channel::oneshot::channel();
+    staging.map_async(wgpu::MapMode::Read, .., move |r| {
+        let _ = tx.send(r);
+    });
+    device.wait_native();
+    let mapped = rx
+        .await
+        .map_err(|_| Error::DeviceLost("the GPU dropped a readback".into()));
+    device.check()?;
+    mapped?.map_err(|e| Error::Gpu(format!("readback failed: {e}")))?;
+    let data = staging
+        .slice(..)
+        .get_mapped_range()
+        .map_err(|e| Error::Gpu(format!("readback failed: {e}")))?
+        .to_vec();
+    staging.unmap();
+    staging.destroy();
+    let data = &data[..storage.bytes as usize];
+    Ok(match storage.dtype {
+        DType::F32 => CpuStorage::F32(bytemuck::pod_collect_to_vec(data)),
+        DType::U32 => CpuStorage::U32(bytemuck::pod_collect_to_vec(data)),
+        DType::F16 => CpuStorage::F16(bytemuck::pod_collect_to_vec(data)),
+        other => CpuStorage::Quantized {
+            dtype: other,
+            bytes: repack::unpack(other, data)?,
+        },
+    })
 }

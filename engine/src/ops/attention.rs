@@ -53,10 +53,13 @@ impl Tensor {
         }
         match q.device() {
             Device::Cpu => crate::cpu::attention::attention(q, k, v, mask, causal, scale),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "attention",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::nn::attention(
+                q,
+                k,
+                v,
+                mask,
+                crate::gpu::nn::AttentionOpts { scale, causal },
+            ),
         }
     }
 
@@ -87,10 +90,7 @@ impl Tensor {
         }
         match self.device() {
             Device::Cpu => crate::cpu::attention::rope(self, cos, sin, interleaved),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "rope",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::nn::rope(self, cos, sin, interleaved),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Elementwise functions of two tensors with NumPy broadcasting.
 
-use crate::{Device, Error, Result, Tensor};
+use crate::{Device, Result, Tensor};
 
 /// An elementwise function of two values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,10 +48,7 @@ impl Tensor {
         let shape = self.shape().broadcast(rhs.shape(), name)?;
         match self.device() {
             Device::Cpu => crate::cpu::elementwise::binary(self, rhs, &shape, op),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: name,
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::elementwise::binary(self, rhs, op.into()),
         }
     }
     /// `self + rhs` (broadcast).

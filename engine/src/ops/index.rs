@@ -19,10 +19,7 @@ impl Tensor {
         }
         match self.device() {
             Device::Cpu => crate::cpu::index::index_select(self, indices, axis),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "index_select",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::nn::index_select_axis(self, indices, axis),
         }
     }
 
@@ -62,10 +59,7 @@ impl Tensor {
         }
         match first.device() {
             Device::Cpu => crate::cpu::index::concat(tensors, axis),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "concat",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::elementwise::concat(tensors, axis),
         }
     }
 
@@ -116,10 +110,7 @@ impl Tensor {
         }
         match self.device() {
             Device::Cpu => crate::cpu::index::cast(self, dtype),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "cast",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::elementwise::cast_any(self, dtype),
         }
     }
 
@@ -136,10 +127,7 @@ impl Tensor {
         }
         match self.device() {
             Device::Cpu => crate::cpu::index::contiguous(self),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "contiguous",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::elementwise::contiguous(self),
         }
     }
 }

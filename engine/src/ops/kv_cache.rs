@@ -84,10 +84,9 @@ impl KvCache {
                 crate::cpu::index::write_seq(&mut self.v, v, self.len)?;
             }
             Device::Gpu(_) => {
-                return Err(Error::UnsupportedOnDevice {
-                    op: "kv_cache",
-                    device: "gpu",
-                })
+                // In place: the GPU writes into the preallocated buffers, ordered in the pending encoder.
+                crate::gpu::elementwise::copy_into(&self.k.narrow(2, self.len, t)?, k)?;
+                crate::gpu::elementwise::copy_into(&self.v.narrow(2, self.len, t)?, v)?;
             }
         }
         self.len += t;

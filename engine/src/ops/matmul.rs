@@ -33,10 +33,7 @@ impl Tensor {
         let batch = lb.broadcast(&rb, "matmul")?;
         match self.device() {
             Device::Cpu => crate::cpu::matmul::matmul(self, rhs, &batch, m, k, n),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "matmul",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::matmul::matmul(self, rhs),
         }
     }
 
@@ -71,10 +68,7 @@ impl Tensor {
         }
         match self.device() {
             Device::Cpu => crate::cpu::matmul::linear(self, weight, bias),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "linear",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::matmul::linear(self, weight, bias),
         }
     }
 }

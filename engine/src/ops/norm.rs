@@ -25,10 +25,7 @@ impl Tensor {
         check_vec("layer_norm", self, b, d)?;
         match self.device() {
             Device::Cpu => crate::cpu::norm::layer_norm(self, Some(w), b, eps, true),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "layer_norm",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::nn::layer_norm(self, Some(w), b, eps),
         }
     }
 
@@ -38,10 +35,7 @@ impl Tensor {
         check_vec("rms_norm", self, Some(w), self.shape().last_dim())?;
         match self.device() {
             Device::Cpu => crate::cpu::norm::layer_norm(self, Some(w), None, eps, false),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "rms_norm",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::nn::rms_norm(self, Some(w), eps),
         }
     }
 
@@ -68,10 +62,7 @@ impl Tensor {
         check_vec("group_norm", self, b, c)?;
         match self.device() {
             Device::Cpu => crate::cpu::norm::group_norm(self, groups, w, b, eps),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "group_norm",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::nn::group_norm(self, groups, w, b, eps),
         }
     }
 }

@@ -33,10 +33,7 @@ impl Tensor {
         }
         match self.device() {
             Device::Cpu => crate::cpu::reduce::reduce(self, op, axis, keepdim),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: op.name(),
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::nn::reduce(self, op.into(), axis, keepdim),
         }
     }
     /// Sum along `axis`.
@@ -93,10 +90,7 @@ impl Tensor {
         let axis = self.shape().axis(axis)?;
         match self.device() {
             Device::Cpu => crate::cpu::reduce::softmax(self, axis),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "softmax",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::nn::softmax(self, axis),
         }
     }
 }

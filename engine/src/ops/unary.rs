@@ -1,6 +1,6 @@
 //! Elementwise functions of one tensor.
 
-use crate::{Device, Error, Result, Tensor};
+use crate::{Device, Result, Tensor};
 
 /// An elementwise function of one value.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -109,10 +109,7 @@ impl Tensor {
         crate::ops::float_input(op.name(), self)?;
         match self.device() {
             Device::Cpu => crate::cpu::elementwise::unary(self, op),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: op.name(),
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::elementwise::unary(self, op.into()),
         }
     }
     /// GELU (erf form, as `torch.nn.functional.gelu`).

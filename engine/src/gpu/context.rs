@@ -1,0 +1,302 @@
+//! The device handle: adapter, queue, buffer pool, pipeline cache and the one command encoder that records a
+//! forward pass until something is read back.
+
+use super::kernels::{Kernel, PipelineCache};
+use super::pool::{BufferPool, PoolStats};
+use crate::{Error, Result};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Most workgroups in one dispatch dimension on every WebGPU device.
+const MAX_GROUPS_PER_DIM: u32 = 65_535;
+
+/// A handle to a GPU device and its queues, pools and pipeline cache. Cheap to clone.
+#[derive(Clone)]
+pub struct GpuDevice {
+    pub(crate) inner: Arc<GpuInner>,
+}
+
+impl std::fmt::Debug for GpuDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GpuDevice({})", self.inner.info.name)
+    }
+}
+
+pub(crate) struct GpuInner {
+    pub(crate) device: wgpu::Device,
+    pub(crate) queue: wgpu::Queue,
+    pub(crate) info: wgpu::AdapterInfo,
+    pub(crate) limits: wgpu::Limits,
+    has_f16: bool,
+    pub(crate) pool: Mutex<BufferPool>,
+    pipelines: Mutex<PipelineCache>,
+    /// Commands recorded since the last submit (one forward pass).
+    encoder: Mutex<Recorder>,
+    /// First uncaptured validation/internal error, reported at the next readback.
+    error: Arc<Mutex<Option<String>>>,
+    lost: Arc<Mutex<Option<String>>>,
+}
+
+#[derive(Default)]
+struct Recorder {
+    encoder: Option<wgpu::CommandEncoder>,
+    dispatches: u64,
+    submits: u64,
+}
+
+/// Counts of recorded work, for tests that check a forward pass is one encoder.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EncoderStats {
+    /// Dispatches recorded into the pending encoder.
+    pub pending_dispatches: u64,
+    /// Command buffers submitted over the device's life.
+    pub submits: u64,
+}
+
+/// Locks a mutex; a poisoned lock only means another thread panicked mid-op, the data is still usable.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl GpuDevice {
+    /// Requests the default adapter and a device with the adapter's own limits (and `shader-f16` if offered).
+    pub async fn new() -> Result<GpuDevice> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions::default())
+            .await
+            .map_err(|e| Error::GpuUnavailable(format!("no GPU adapter ({e})")))?;
+        let features = adapter.features() & wgpu::Features::SHADER_F16;
+        let limits = adapter.limits();
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("offgrid"),
+                required_features: features,
+                required_limits: limits.clone(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| Error::GpuUnavailable(format!("the adapter refused a device ({e})")))?;
+        let error = Arc::new(Mutex::new(None::<String>));
+        let sink = error.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            let mut slot = lock(&sink);
+            if slot.is_none() {
+                *slot = Some(e.to_string());
+            }
+        }));
+        let lost = Arc::new(Mutex::new(None::<String>));
+        let lost_sink = lost.clone();
+        device.set_device_lost_callback(move |reason, msg| {
+            *lock(&lost_sink) = Some(format!("{reason:?}: {msg}"));
+        });
+        Ok(GpuDevice {
+            inner: Arc::new(GpuInner {
+                device,
+                queue,
+                info: adapter.get_info(),
+                limits,
+                has_f16: !features.is_empty(),
+                pool: Mutex::new(BufferPool::default()),
+                pipelines: Mutex::new(PipelineCache::default()),
+                encoder: Mutex::new(Recorder::default()),
+                error,
+                lost,
+            }),
+        })
+    }
+
+    /// Whether two handles refer to the same device.
+    pub fn same(&self, other: &GpuDevice) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+    /// The adapter's name, vendor, backend and driver.
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.inner.info
+    }
+    /// The limits the device was created with (the adapter's own).
+    pub fn limits(&self) -> &wgpu::Limits {
+        &self.inner.limits
+    }
+    /// Whether the device has `shader-f16`. Kernels do not need it: f16 values are read with
+    /// `unpack2x16float`, which every WebGPU device has, and always accumulated in f32.
+    pub fn has_f16(&self) -> bool {
+        self.inner.has_f16
+    }
+    /// Buffer pool counts.
+    pub fn pool_stats(&self) -> PoolStats {
+        lock(&self.inner.pool).stats()
+    }
+    /// Destroys idle pooled buffers, returning their memory.
+    pub fn trim_pool(&self) {
+        lock(&self.inner.pool).trim();
+    }
+    /// Recorded-work counts.
+    pub fn encoder_stats(&self) -> EncoderStats {
+        let rec = lock(&self.inner.encoder);
+        EncoderStats {
+            pending_dispatches: rec.dispatches,
+            submits: rec.submits,
+        }
+    }
+
+    /// Fails with [`Error::DeviceLost`] or the first uncaptured GPU error, if any happened.
+    pub(crate) fn check(&self) -> Result<()> {
+        if let Some(msg) = lock(&self.inner.lost).clone() {
+            return Err(Error::DeviceLost(msg));
+        }
+        if let Some(msg) = lock(&self.inner.error).take() {
+            return Err(Error::Gpu(msg));
+        }
+        Ok(())
+    }
+
+    /// A pooled buffer of at least `bytes`, checked against the device's limits.
+    pub(crate) fn alloc(&self, bytes: u64, for_queue_write: bool) -> Result<wgpu::Buffer> {
+        let class = super::pool::size_class(bytes);
+        if class > self.inner.limits.max_buffer_size {
+            return Err(Error::Gpu(format!(
+                "a {bytes}-byte tensor exceeds this GPU's largest buffer ({} bytes); use the CPU or a smaller model",
+                self.inner.limits.max_buffer_size
+            )));
+        }
+        Ok(lock(&self.inner.pool).take(&self.inner.device, bytes, for_queue_write))
+    }
+
+    /// Records one compute dispatch of `kernel` into the pending encoder. `params` go in binding 0 (a
+    /// storage buffer of u32s), `buffers` in bindings 1..; `groups` workgroups are spread over x and y when
+    /// more than 65,535 (kernels rebuild the linear id from `num_workgroups`).
+    pub(crate) fn dispatch(
+        &self,
+        kernel: Kernel,
+        params: &[u32],
+        buffers: &[&wgpu::Buffer],
+        groups: u32,
+    ) -> Result<()> {
+        self.check()?;
+        let max_binding = self.inner.limits.max_storage_buffer_binding_size;
+        if let Some(b) = buffers.iter().find(|b| b.size() > max_binding) {
+            return Err(Error::Gpu(format!(
+                "{kernel:?}: a {}-byte binding exceeds this GPU's limit of {max_binding} bytes",
+                b.size()
+            )));
+        }
+        if groups == 0 {
+            return Ok(());
+        }
+        let pipeline = lock(&self.inner.pipelines).get(&self.inner.device, kernel);
+        let param_bytes: &[u8] = bytemuck::cast_slice(params);
+        let param_buf = self.alloc(param_bytes.len().max(4) as u64, true)?;
+        self.inner.queue.write_buffer(&param_buf, 0, param_bytes);
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: param_buf.as_entire_binding(),
+        }];
+        for (i, b) in buffers.iter().enumerate() {
+            entries.push(wgpu::BindGroupEntry {
+                binding: i as u32 + 1,
+                resource: b.as_entire_binding(),
+            });
+        }
+        let bind_group = self
+            .inner
+            .device
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout: &pipeline.get_bind_group_layout(0),
+                entries: &entries,
+            });
+        let (x, y) = split_groups(groups);
+        {
+            let mut rec = lock(&self.inner.encoder);
+            let encoder = rec.encoder.get_or_insert_with(|| {
+                self.inner
+                    .device
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                        label: Some("offgrid forward"),
+                    })
+            });
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: None,
+                    timestamp_writes: None,
+                });
+                pass.set_pipeline(&pipeline);
+                pass.set_bind_group(0, &bind_group, &[]);
+                pass.dispatch_workgroups(x, y, 1);
+            }
+            rec.dispatches += 1;
+        }
+        lock(&self.inner.pool).give_back(param_buf);
+        Ok(())
+    }
+
+    /// Records a buffer-to-buffer copy into the pending encoder.
+    pub(crate) fn copy_buffer(
+        &self,
+        src: &wgpu::Buffer,
+        dst: &wgpu::Buffer,
+        bytes: u64,
+    ) -> Result<()> {
+        self.check()?;
+        let mut rec = lock(&self.inner.encoder);
+        let encoder = rec.encoder.get_or_insert_with(|| {
+            self.inner
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("offgrid forward"),
+                })
+        });
+        encoder.copy_buffer_to_buffer(src, 0, dst, 0, bytes);
+        Ok(())
+    }
+
+    /// Submits the pending encoder (if any work was recorded).
+    pub fn flush(&self) {
+        let encoder = {
+            let mut rec = lock(&self.inner.encoder);
+            rec.dispatches = 0;
+            let e = rec.encoder.take();
+            if e.is_some() {
+                rec.submits += 1;
+            }
+            e
+        };
+        if let Some(encoder) = encoder {
+            self.inner.queue.submit([encoder.finish()]);
+        }
+        lock(&self.inner.pool).after_submit();
+    }
+
+    /// Waits (without blocking on the web) until all submitted work has finished.
+    pub async fn synchronize(&self) -> Result<()> {
+        self.flush();
+        let (tx, rx) = futures::channel::oneshot::channel();
+        self.inner.queue.on_submitted_work_done(move || {
+            let _ = tx.send(());
+        });
+        self.wait_native();
+        rx.await
+            .map_err(|_| Error::DeviceLost("the GPU stopped answering".into()))?;
+        self.check()
+    }
+
+    /// Natively, drives wgpu until callbacks have run (the browser does this by itself).
+    pub(crate) fn wait_native(&self) {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let _ = self.inner.device.poll(wgpu::PollType::Wait {
+                submission_index: None,
+                timeout: None,
+            });
+        }
+    }
+}
+
+/// Splits a workgroup count into (x, y) with x ≤ 65,535.
+pub(crate) fn split_groups(groups: u32) -> (u32, u32) {
+    if groups <= MAX_GROUPS_PER_DIM {
+        (groups, 1)
+    } else {
+        (MAX_GROUPS_PER_DIM, groups.div_ceil(MAX_GROUPS_PER_DIM))
+    }
+}

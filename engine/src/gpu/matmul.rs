@@ -1,0 +1,222 @@
+//! Matrix products on the GPU: batched `matmul` over strided operands (no copies for transposes or broadcast
+//! batches of rank ≤ 2) and `linear` with F32/F16/Q8_0/Q4_0/Q4_K/Q6_K weights: a tiled GEMM, or a GEMV for
+//! the few-row case of token-by-token decoding.
+
+use super::elementwise::{as_f32, binary, cast, contiguous, parts, u32_of, wrap, Binary};
+use super::kernels::{Kernel, Storage as Kind};
+use super::GpuStorage;
+use crate::{DType, Error, Result, Shape, Tensor};
+
+/// Rows up to which `linear` uses the matrix-vector kernel.
+const GEMV_MAX_ROWS: usize = 4;
+
+/// The kind code of a float activation (f32 or f16).
+fn act_kind(t: &Tensor) -> Result<Kind> {
+    match t.dtype() {
+        DType::F32 => Ok(Kind::F32),
+        DType::F16 => Ok(Kind::F16),
+        dtype => Err(Error::UnsupportedDType {
+            op: "matmul",
+            dtype,
+        }),
+    }
+}
+
+/// `a[..., m, k] @ b[..., k, n]` with broadcast batch axes; f32 result (f16 when both inputs are f16).
+pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let (ra, rb) = (a.rank(), b.rank());
+    if ra < 2 || rb < 2 {
+        return Err(Error::invalid("matmul", "operands need rank >= 2"));
+    }
+    let (m, k) = (a.dims()[ra - 2], a.dims()[ra - 1]);
+    let (k2, n) = (b.dims()[rb - 2], b.dims()[rb - 1]);
+    if k != k2 {
+        return Err(Error::ShapeMismatch {
+            op: "matmul",
+            lhs: a.shape().clone(),
+            rhs: b.shape().clone(),
+        });
+    }
+    let batch =
+        Shape::from(&a.dims()[..ra - 2]).broadcast(&Shape::from(&b.dims()[..rb - 2]), "matmul")?;
+    let with = |base: &[usize], last: [usize; 2]| -> Shape {
+        let mut d = base.to_vec();
+        d.extend_from_slice(&last);
+        d.into()
+    };
+    let mut ab = a.broadcast_as(with(batch.dims(), [m, k]))?;
+    let mut bb = b.broadcast_as(with(batch.dims(), [k, n]))?;
+    if batch.rank() > 2 {
+        // Deeper batches are flattened through contiguous copies.
+        ab = contiguous(&ab)?;
+        bb = contiguous(&bb)?;
+    }
+    let (b0, b1, sa, sb) = match batch.rank() {
+        0 => (1, 1, [0, 0], [0, 0]),
+        1 => (
+            1,
+            batch.dims()[0],
+            [0, ab.layout().strides()[0]],
+            [0, bb.layout().strides()[0]],
+        ),
+        2 => (
+            batch.dims()[0],
+            batch.dims()[1],
+            [ab.layout().strides()[0], ab.layout().strides()[1]],
+            [bb.layout().strides()[0], bb.layout().strides()[1]],
+        ),
+        r => {
+            let inner = batch.dims()[r - 1];
+            (
+                batch.elem_count() / inner.max(1),
+                inner,
+                [inner * m * k, m * k],
+                [inner * k * n, k * n],
+            )
+        }
+    };
+    let (al, bl) = (ab.layout().strides(), bb.layout().strides());
+    let (r2, r1) = (ab.rank() - 2, ab.rank() - 1);
+    let out = gemm(
+        &ab,
+        &bb,
+        GemmShape { m, n, k, b0, b1 },
+        [ab.layout().offset(), sa[0], sa[1], al[r2], al[r1]],
+        [bb.layout().offset(), sb[0], sb[1], bl[r2], bl[r1]],
+    )?;
+    let mut dims = batch.dims().to_vec();
+    dims.extend_from_slice(&[m, n]);
+    let out = out.reshape(dims)?;
+    if a.dtype() == DType::F16 && b.dtype() == DType::F16 {
+        cast(&out, DType::F16)
+    } else {
+        Ok(out)
+    }
+}
+
+struct GemmShape {
+    m: usize,
+    n: usize,
+    k: usize,
+    b0: usize,
+    b1: usize,
+}
+
+/// Records the tiled GEMM; `a`/`b` strides are [offset, batch0, batch1, row, col] in elements.
+fn gemm(a: &Tensor, w: &Tensor, s: GemmShape, sa: [usize; 5], sb: [usize; 5]) -> Result<Tensor> {
+    let (dev, a_st) = parts(a)?;
+    let (_, w_st) = parts(w)?;
+    let wk = Kind::of(w.dtype()).ok_or(Error::UnsupportedDType {
+        op: "matmul",
+        dtype: w.dtype(),
+    })?;
+    let (tiles_m, tiles_n) = (s.m.div_ceil(64), s.n.div_ceil(64));
+    let mut p = vec![
+        u32_of("matmul", s.m)?,
+        u32_of("matmul", s.n)?,
+        u32_of("matmul", s.k)?,
+        u32_of("matmul", s.b1)?,
+    ];
+    for v in sa.iter().chain(sb.iter()) {
+        p.push(u32_of("matmul", *v)?);
+    }
+    p.push(u32_of("matmul", tiles_n)?);
+    p.push(u32_of("matmul", tiles_m)?);
+    let elems = s.b0 * s.b1 * s.m * s.n;
+    let out = GpuStorage::alloc(dev, DType::F32, elems)?;
+    let groups = u32_of("matmul", tiles_m * tiles_n * s.b0 * s.b1)?;
+    dev.dispatch(
+        Kernel::Gemm {
+            a: act_kind(a)?,
+            w: wk,
+        },
+        &p,
+        &[a_st.buffer(), w_st.buffer(), out.buffer()],
+        groups,
+    )?;
+    Ok(wrap(dev, out, Shape::from(vec![s.b0 * s.b1, s.m, s.n])))
+}
+
+/// `x[..., k] @ weightᵀ + bias` with `weight` `[n, k]` in any weight type; f16 inputs give f16.
+pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
+    if weight.rank() != 2 || x.rank() == 0 || x.shape().last_dim() != weight.dims()[1] {
+        return Err(Error::ShapeMismatch {
+            op: "linear",
+            lhs: x.shape().clone(),
+            rhs: weight.shape().clone(),
+        });
+    }
+    let (n, k) = (weight.dims()[0], weight.dims()[1]);
+    let quantized = weight.dtype().is_quantized();
+    let rows_contiguous = weight.layout().strides() == [k, 1];
+    if quantized && !rows_contiguous {
+        return Err(Error::invalid(
+            "linear",
+            "quantized weights must be row-major [out, in]",
+        ));
+    }
+    let xc = contiguous(x)?;
+    let m = x.elem_count() / k.max(1);
+    let mut out_dims = x.dims().to_vec();
+    *out_dims.last_mut().unwrap_or(&mut 0) = n;
+    let y = if m <= GEMV_MAX_ROWS && k.is_multiple_of(8) {
+        let w = if rows_contiguous {
+            weight.clone()
+        } else {
+            contiguous(weight)?
+        };
+        gemv(&xc, &w, m, n, k)?
+    } else {
+        let ws = weight.layout().strides();
+        gemm(
+            &xc,
+            weight,
+            GemmShape {
+                m,
+                n,
+                k,
+                b0: 1,
+                b1: 1,
+            },
+            [xc.layout().offset(), 0, 0, k, 1],
+            [weight.layout().offset(), 0, 0, ws[1], ws[0]],
+        )?
+    };
+    let mut y = y.reshape(out_dims)?;
+    if let Some(b) = bias {
+        y = binary(&y, &as_f32(b)?, Binary::Add)?;
+    }
+    if x.dtype() == DType::F16 {
+        cast(&y, DType::F16)
+    } else {
+        Ok(y)
+    }
+}
+
+fn gemv(x: &Tensor, w: &Tensor, m: usize, n: usize, k: usize) -> Result<Tensor> {
+    let (dev, x_st) = parts(x)?;
+    let (_, w_st) = parts(w)?;
+    let wk = Kind::of(w.dtype()).ok_or(Error::UnsupportedDType {
+        op: "linear",
+        dtype: w.dtype(),
+    })?;
+    let per_row = n.div_ceil(4);
+    let p = [
+        u32_of("linear", m)?,
+        u32_of("linear", n)?,
+        u32_of("linear", k)?,
+        u32_of("linear", w.layout().offset())?,
+        u32_of("linear", per_row)?,
+    ];
+    let out = GpuStorage::alloc(dev, DType::F32, m * n)?;
+    dev.dispatch(
+        Kernel::Gemv {
+            a: act_kind(x)?,
+            w: wk,
+        },
+        &p,
+        &[x_st.buffer(), w_st.buffer(), out.buffer()],
+        u32_of("linear", m * per_row)?,
+    )?;
+    Ok(wrap(dev, out, Shape::from(vec![m, n])))
+}

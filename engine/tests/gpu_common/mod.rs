@@ -1,0 +1,73 @@
+//! Shared helpers for the GPU tests: a device (a test fails, never skips, without an adapter), seeded data
+//! and comparisons against the CPU backend, which is itself checked against PyTorch fixtures.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use half::f16;
+use offgrid_engine::gpu::GpuDevice;
+use offgrid_engine::{DType, Device, Tensor};
+
+/// The GPU device; panics (fails the test) when there is no adapter: CI has lavapipe.
+pub async fn gpu() -> Device {
+    match GpuDevice::new().await {
+        Ok(g) => Device::Gpu(g),
+        Err(e) => panic!("no GPU adapter for the GPU tests ({e}); install mesa-vulkan-drivers"),
+    }
+}
+
+/// Seeded values in [-1, 1) (xorshift, so no rand dependency).
+pub fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// A CPU f32 tensor of seeded values.
+pub fn cpu_tensor(dims: &[usize], seed: u64) -> Tensor {
+    let n = dims.iter().product();
+    Tensor::from_f32(values(n, seed), dims, &Device::Cpu).expect("cpu tensor")
+}
+
+/// Random GGUF blocks of `dtype` with small finite scales, `rows` × `k` values.
+pub fn quant_bytes(dtype: DType, rows: usize, k: usize, seed: u64) -> Vec<u8> {
+    if matches!(dtype, DType::Q8_0 | DType::Q4_0) {
+        return offgrid_engine::quant::quantize(dtype, &values(rows * k, seed)).expect("quantize");
+    }
+    let blocks = rows * k / dtype.block_len();
+    let noise = values(blocks * dtype.block_bytes(), seed);
+    let mut bytes: Vec<u8> = noise.iter().map(|v| ((v + 1.0) * 127.5) as u8).collect();
+    let scale = f16::from_f32(0.01).to_le_bytes();
+    let min = f16::from_f32(0.02).to_le_bytes();
+    for b in bytes.chunks_exact_mut(dtype.block_bytes()) {
+        match dtype {
+            DType::Q4_K => {
+                b[0..2].copy_from_slice(&scale);
+                b[2..4].copy_from_slice(&min);
+            }
+            _ => b[208..210].copy_from_slice(&scale),
+        }
+    }
+    bytes
+}
+
+/// Downloads a GPU tensor as f32 values.
+pub async fn fetch(t: &Tensor) -> Vec<f32> {
+    t.to_vec_f32_async().await.expect("download")
+}
+
+/// Asserts |a - b| <= atol + rtol |b| elementwise.
+pub fn assert_close(got: &[f32], want: &[f32], atol: f32, rtol: f32, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= atol + rtol * w.abs(),
+            "{what}: element {i}: gpu {g} vs reference {w}"
+        );
+    }
+}
