@@ -1,1 +1,5 @@
 //! Text pre-processing: tokenizers (HF `tokenizer.json`) and chat templates.
+
+pub mod tokenizer;
+
+pub use tokenizer::{Encoded, EncodedBatch, TextTokenizer};
