@@ -1,0 +1,281 @@
+//! [`WhisperTranscriber`]: audio in, segments out. Every readback is async, so the same code runs in a browser
+//! worker (WebGPU) and natively (block on the future).
+
+use super::{
+    apply_logit_rules, argmax, split_segments, Config, GenerationConfig, Segment, Task, Whisper,
+    WhisperTokenizer,
+};
+use crate::audio::mel::{MelFeatures, MelSpectrogram, N_FRAMES, N_SAMPLES};
+use crate::io::VarBuilder;
+use crate::{Device, Error, Result, Tensor};
+
+/// What to decode and how.
+#[derive(Debug, Clone, Default)]
+pub struct TranscribeOptions {
+    /// Language code ("en", "fr"…); `None` detects it from the first 30 seconds (multilingual models).
+    pub language: Option<String>,
+    /// Transcribe or translate to English.
+    pub task: Task,
+    /// Predict timestamp tokens (segments with times); without, `<|notimestamps|>` is forced.
+    pub timestamps: bool,
+    /// New tokens per 30-second window; `None` fills the model's context (`max_length` of the generation config).
+    pub max_new_tokens: Option<usize>,
+}
+
+/// The result of [`WhisperTranscriber::transcribe`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Transcript {
+    /// Language code used (given or detected); `None` for English-only models.
+    pub language: Option<String>,
+    /// All segment tokens in order (what transformers' `generate` returns).
+    pub tokens: Vec<u32>,
+    /// Segments with times and text.
+    pub segments: Vec<Segment>,
+    /// The whole text.
+    pub text: String,
+}
+
+/// A loaded Whisper model with its decoding settings, front end and tokenizer.
+pub struct WhisperTranscriber {
+    model: Whisper,
+    gen: GenerationConfig,
+    mel: MelSpectrogram,
+    tokenizer: Option<WhisperTokenizer>,
+    device: Device,
+}
+
+impl WhisperTranscriber {
+    /// Assembles a transcriber from a loaded model (the tokenizer is optional: without it, text is empty).
+    pub fn new(
+        model: Whisper,
+        gen: GenerationConfig,
+        tokenizer: Option<WhisperTokenizer>,
+        device: &Device,
+    ) -> Result<Self> {
+        let mel = MelSpectrogram::new(model.config().num_mel_bins)?;
+        Ok(WhisperTranscriber {
+            model,
+            gen,
+            mel,
+            tokenizer,
+            device: device.clone(),
+        })
+    }
+
+    /// Loads from the bytes of a model folder's `config.json`, `generation_config.json`, `tokenizer.json` and
+    /// weights (a [`VarBuilder`] over `model.safetensors`, with whatever dtype policy the caller chose).
+    pub fn from_parts(
+        config_json: &[u8],
+        generation_json: &[u8],
+        tokenizer_json: Option<&[u8]>,
+        vb: &VarBuilder,
+    ) -> Result<Self> {
+        let config: Config = crate::io::hf::parse_config(config_json)?;
+        let gen: GenerationConfig = crate::io::hf::parse_config(generation_json)?;
+        let tokenizer = tokenizer_json
+            .map(WhisperTokenizer::from_json)
+            .transpose()?;
+        let model = Whisper::load(vb, config)?;
+        Self::new(model, gen, tokenizer, vb.device())
+    }
+
+    /// Loads a Hugging Face model folder from disk (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn from_folder(dir: impl AsRef<std::path::Path>, device: &Device) -> Result<Self> {
+        let folder = crate::io::hf::ModelFolder::new(dir);
+        let tokenizer = folder.read("tokenizer.json").ok();
+        Self::from_parts(
+            &folder.read("config.json")?,
+            &folder.read("generation_config.json")?,
+            tokenizer.as_deref(),
+            &folder.var_builder(device)?,
+        )
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Whisper {
+        &self.model
+    }
+
+    /// The log-mel front end.
+    pub fn mel(&self) -> &MelSpectrogram {
+        &self.mel
+    }
+
+    /// The decoding settings.
+    pub fn generation_config(&self) -> &GenerationConfig {
+        &self.gen
+    }
+
+    async fn read(&self, t: &Tensor) -> Result<Vec<f32>> {
+        match self.device {
+            Device::Cpu => t.to_vec_f32(),
+            Device::Gpu(_) => t.to_vec_f32_async().await,
+        }
+    }
+
+    fn encode_window(&self, feats: &MelFeatures, start: usize) -> Result<Tensor> {
+        let window = feats.window(start, N_FRAMES);
+        let mel = Tensor::from_f32(window, [feats.n_mels, N_FRAMES], &self.device)?;
+        self.model.encode(&mel)
+    }
+
+    /// The most likely language of a 30-second window (`detect_language` in transformers): the decoder's
+    /// choice among language tokens after `<|startoftranscript|>`.
+    pub async fn detect_language(&self, feats: &MelFeatures) -> Result<String> {
+        if self.gen.lang_to_id.is_empty() {
+            return Err(Error::invalid(
+                "whisper",
+                "this model has no language tokens (an English-only model?)",
+            ));
+        }
+        let encoded = self.encode_window(feats, 0)?;
+        let mut state = self.model.start(&encoded)?;
+        let logits = self
+            .read(
+                &self
+                    .model
+                    .step(&mut state, &[self.gen.decoder_start_token_id])?,
+            )
+            .await?;
+        let mut best: Option<(u32, f32)> = None;
+        for &id in self.gen.lang_to_id.values() {
+            let v = logits
+                .get(id as usize)
+                .copied()
+                .unwrap_or(f32::NEG_INFINITY);
+            // Ties go to the lower id, as an argmax over the vocabulary would.
+            if best.is_none_or(|(b, bv)| v > bv || (v == bv && id < b)) {
+                best = Some((id, v));
+            }
+        }
+        best.and_then(|(id, _)| self.gen.language_code(id))
+            .ok_or_else(|| Error::invalid("whisper", "language detection found no language token"))
+    }
+
+    fn prompt(&self, language: Option<&str>, opts: &TranscribeOptions) -> Result<Vec<u32>> {
+        let mut init = vec![self.gen.decoder_start_token_id];
+        if self.gen.is_multilingual {
+            if let Some(code) = language {
+                init.push(self.gen.language_token(code)?);
+            }
+            let task = self
+                .gen
+                .task_to_id
+                .get(opts.task.name())
+                .copied()
+                .ok_or_else(|| {
+                    Error::invalid("whisper", format!("this model cannot {}", opts.task.name()))
+                })?;
+            init.push(task);
+        }
+        if !opts.timestamps {
+            init.push(self.gen.no_timestamps_token_id);
+        }
+        Ok(init)
+    }
+
+    /// Greedy decoding of one window after `init`; returns the new tokens without the final end-of-text.
+    async fn decode_window(
+        &self,
+        encoded: &Tensor,
+        init: &[u32],
+        max_new: usize,
+        timestamps: bool,
+    ) -> Result<Vec<u32>> {
+        let mut state = self.model.start(encoded)?;
+        let mut logits = self.model.step(&mut state, init)?;
+        let mut out = Vec::new();
+        while out.len() < max_new {
+            let mut values = self.read(&logits).await?;
+            apply_logit_rules(&mut values, &out, &self.gen, timestamps);
+            let next = argmax(&values);
+            if next == self.gen.eos_token_id {
+                break;
+            }
+            out.push(next);
+            if out.len() == max_new {
+                break;
+            }
+            logits = self.model.step(&mut state, &[next])?;
+        }
+        Ok(out)
+    }
+
+    /// Transcribes 16 kHz mono `samples`. Up to 30 s is one padded window; longer audio is walked in 30-second
+    /// windows with seek, as transformers' long-form `generate`.
+    pub async fn transcribe(
+        &self,
+        samples: &[f32],
+        opts: &TranscribeOptions,
+    ) -> Result<Transcript> {
+        let feats = if samples.len() <= N_SAMPLES {
+            self.mel.window_30s(samples)
+        } else {
+            self.mel.compute(samples)
+        };
+        self.transcribe_features(&feats, opts).await
+    }
+
+    /// Transcribes precomputed log-mel features (all of their frames are audio).
+    pub async fn transcribe_features(
+        &self,
+        feats: &MelFeatures,
+        opts: &TranscribeOptions,
+    ) -> Result<Transcript> {
+        if feats.n_mels != self.mel.n_mels() {
+            return Err(Error::invalid(
+                "whisper",
+                format!(
+                    "features have {} mel bins, the model wants {}",
+                    feats.n_mels,
+                    self.mel.n_mels()
+                ),
+            ));
+        }
+        let language = match (&opts.language, self.gen.is_multilingual) {
+            (_, false) => None,
+            (Some(code), true) => Some(code.clone()),
+            (None, true) => Some(self.detect_language(feats).await?),
+        };
+        let init = self.prompt(language.as_deref(), opts)?;
+        let context = self.model.config().max_target_positions;
+        let max_len = self.gen.max_length.unwrap_or(context).min(context);
+        let max_new = opts
+            .max_new_tokens
+            .unwrap_or(max_len.saturating_sub(init.len()))
+            .min(context.saturating_sub(init.len()));
+        let ts_begin = self.gen.timestamp_begin();
+        let max_frames = feats.n_frames;
+        let mut seek = 0usize;
+        let mut segments = Vec::new();
+        while seek < max_frames {
+            let seek_frames = (max_frames - seek).min(N_FRAMES);
+            let time_offset = seek as f64 * 0.02 / 2.0;
+            let encoded = self.encode_window(feats, seek)?;
+            let seq = self
+                .decode_window(&encoded, &init, max_new, opts.timestamps)
+                .await?;
+            let (mut segs, offset) = split_segments(&seq, ts_begin, time_offset, seek_frames);
+            if let Some(tok) = &self.tokenizer {
+                for s in &mut segs {
+                    s.text = tok.decode(&s.tokens);
+                }
+            }
+            segments.extend(segs);
+            // A window that would not move (a `<|0.00|>` pair) is skipped rather than decoded forever.
+            seek += if offset == 0 { seek_frames } else { offset };
+        }
+        let tokens: Vec<u32> = segments
+            .iter()
+            .flat_map(|s| s.tokens.iter().copied())
+            .collect();
+        let text = segments.iter().map(|s| s.text.as_str()).collect();
+        Ok(Transcript {
+            language,
+            tokens,
+            segments,
+            text,
+        })
+    }
+}
