@@ -63,8 +63,10 @@ pub fn human_bytes(bytes: u64) -> String {
         format!("{:.1} GB", b / 1e9)
     } else if b >= 1e6 {
         format!("{:.0} MB", b / 1e6)
-    } else {
+    } else if b >= 1e3 {
         format!("{:.0} kB", b / 1e3)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 
