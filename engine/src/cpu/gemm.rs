@@ -6,7 +6,7 @@ use crate::{DType, Result};
 use half::f16;
 
 /// Depth of one panel (a multiple of every quantized block length, so quantized rows unpack on block boundaries).
-const KC: usize = 256;
+const KC: usize = 512;
 /// Rows of B in one panel.
 const NB: usize = 64;
 /// Rows of A handed to one task when splitting over M.
@@ -44,19 +44,47 @@ impl RowSource<'_> {
             match self {
                 RowSource::F32(b) => d.copy_from_slice(&b[start..start + kc]),
                 RowSource::F16(b) => {
-                    half::slice::HalfFloatSliceExt::convert_to_f32_slice(&b[start..start + kc], d)
+                    #[cfg(target_arch = "x86_64")]
+                    if std::arch::is_x86_feature_detected!("f16c") {
+                        // SAFETY: the CPU was just checked for F16C (which implies AVX).
+                        #[allow(unsafe_code)]
+                        unsafe {
+                            avx2::f16_to_f32(&b[start..start + kc], d)
+                        };
+                        continue;
+                    }
+                    for (o, h) in d.iter_mut().zip(&b[start..start + kc]) {
+                        *o = f16_to_f32(h.to_bits());
+                    }
                 }
                 RowSource::Quantized { dtype, bytes } => {
                     let per_block = dtype.block_bytes();
                     let from = start / dtype.block_len() * per_block;
                     let to = (start + kc) / dtype.block_len() * per_block;
-                    let values = crate::quant::dequantize(*dtype, &bytes[from..to])?;
-                    d.copy_from_slice(&values[..kc]);
+                    crate::quant::dequantize_into(*dtype, &bytes[from..to], d)?;
                 }
             }
         }
         Ok(())
     }
+}
+
+/// f16 bits to f32 without branches, so that the unpacking loop vectorises (the `half` crate converts one value
+/// at a time here): shift exponent and mantissa into place and rescale by 2¹¹², which also handles subnormals;
+/// infinities and NaNs are patched with a select.
+#[inline(always)]
+fn f16_to_f32(h: u16) -> f32 {
+    let h = h as u32;
+    let sign = (h & 0x8000) << 16;
+    let rest = h & 0x7fff;
+    let scaled = f32::from_bits(rest << 13) * f32::from_bits(0x7780_0000); // 2^112
+    let special = 0x7f80_0000 | ((rest & 0x03ff) << 13);
+    let bits = if rest >= 0x7c00 {
+        special
+    } else {
+        scaled.to_bits()
+    };
+    f32::from_bits(sign | bits)
 }
 
 /// `out = a · bᵀ` (overwrites `out`); `a` is `m×k` row-major, B has `n` rows of `k`.
@@ -139,13 +167,22 @@ fn gemm_block(
         let kc = KC.min(k - k0);
         for j0 in cols.clone().step_by(NB) {
             let nb = NB.min(cols.end - j0);
-            b.unpack(k, j0..j0 + nb, k0, kc, &mut panel[..nb * kc])?;
+            // For a few rows of A (decode), f32 rows of B are read in place; otherwise they are copied into a
+            // compact panel, since rows a power-of-two apart in memory would evict each other from the cache.
+            let (rows_of_b, ldb) = match b {
+                RowSource::F32(v) if rows.len() <= MR => (&v[j0 * k + k0..], k),
+                _ => {
+                    b.unpack(k, j0..j0 + nb, k0, kc, &mut panel[..nb * kc])?;
+                    (&panel[..nb * kc], kc)
+                }
+            };
             let tile = Tile {
                 a,
                 k,
                 k0,
                 kc,
-                panel: &panel[..nb * kc],
+                panel: rows_of_b,
+                ldb,
             };
             tile.run(
                 rows.clone(),
@@ -166,6 +203,8 @@ struct Tile<'a> {
     k0: usize,
     kc: usize,
     panel: &'a [f32],
+    /// Distance between consecutive rows of B in `panel`.
+    ldb: usize,
 }
 
 impl Tile<'_> {
@@ -252,13 +291,31 @@ impl Tile<'_> {
             let s = (i + r) * self.k + self.k0;
             &self.a[s..s + kc]
         });
-        let b: [&[f32]; C] = std::array::from_fn(|c| &self.panel[(j + c) * kc..(j + c + 1) * kc]);
+        let b: [&[f32]; C] = std::array::from_fn(|c| &self.panel[(j + c) * self.ldb..][..kc]);
+        #[cfg(target_arch = "x86_64")]
+        if FMA {
+            // The compiler does not vectorise the portable loop below across lanes reliably; with AVX2 the dot
+            // products are written out explicitly.
+            // SAFETY: FMA is true only inside `run_avx2`, whose caller checked for AVX2 and FMA.
+            #[allow(unsafe_code)]
+            let sums = unsafe { avx2::dot::<R, C>(a, b) };
+            for (r, row) in sums.iter().enumerate() {
+                for (c, &v) in row.iter().enumerate() {
+                    out[(i + r - r0) * ld + j + c] += v;
+                }
+            }
+            return;
+        }
         let mut acc = [[[0.0f32; LANES]; C]; R];
         let full = kc / LANES * LANES;
-        for p in (0..full).step_by(LANES) {
-            let bv: [[f32; LANES]; C] = std::array::from_fn(|c| lanes(&b[c][p..]));
+        // Whole lanes as arrays of exactly `full / LANES` entries, so the loop below carries no bounds checks.
+        let nq = full / LANES;
+        let ac: [&[[f32; LANES]]; R] = std::array::from_fn(|r| &a[r].as_chunks::<LANES>().0[..nq]);
+        let bc: [&[[f32; LANES]]; C] = std::array::from_fn(|c| &b[c].as_chunks::<LANES>().0[..nq]);
+        for q in 0..nq {
+            let bv: [[f32; LANES]; C] = std::array::from_fn(|c| bc[c][q]);
             for r in 0..R {
-                let av = lanes(&a[r][p..]);
+                let av = ac[r][q];
                 for c in 0..C {
                     for l in 0..LANES {
                         acc[r][c][l] = fmadd::<FMA>(av[l], bv[c][l], acc[r][c][l]);
@@ -278,9 +335,70 @@ impl Tile<'_> {
     }
 }
 
-#[inline(always)]
-fn lanes(s: &[f32]) -> [f32; LANES] {
-    std::array::from_fn(|l| s[l])
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    /// Converts f16 to f32 with the F16C instruction.
+    ///
+    /// # Safety
+    /// The CPU must support AVX and F16C.
+    #[target_feature(enable = "avx,f16c")]
+    pub unsafe fn f16_to_f32(src: &[half::f16], dst: &mut [f32]) {
+        let n = src.len().min(dst.len());
+        let full = n / 8 * 8;
+        for o in (0..full).step_by(8) {
+            // SAFETY: `o + 8 <= n` values exist in both slices; f16 is 16 bits wide.
+            unsafe {
+                let h = _mm_loadu_si128(src.as_ptr().add(o) as *const __m128i);
+                _mm256_storeu_ps(dst.as_mut_ptr().add(o), _mm256_cvtph_ps(h));
+            }
+        }
+        for o in full..n {
+            dst[o] = src[o].to_f32();
+        }
+    }
+
+    /// `R×C` dot products of equal-length rows, 8 lanes at a time with FMA.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn dot<const R: usize, const C: usize>(
+        a: [&[f32]; R],
+        b: [&[f32]; C],
+    ) -> [[f32; C]; R] {
+        let kc = a[0].len();
+        let nq = kc / 8;
+        let mut acc = [[_mm256_setzero_ps(); C]; R];
+        for q in 0..nq {
+            let o = q * 8;
+            // SAFETY: every row holds `kc >= o + 8` values (checked by the slicing in the caller).
+            let bv: [__m256; C] =
+                std::array::from_fn(|c| unsafe { _mm256_loadu_ps(b[c].as_ptr().add(o)) });
+            for r in 0..R {
+                let av = unsafe { _mm256_loadu_ps(a[r].as_ptr().add(o)) };
+                for c in 0..C {
+                    acc[r][c] = _mm256_fmadd_ps(av, bv[c], acc[r][c]);
+                }
+            }
+        }
+        let mut out = [[0.0f32; C]; R];
+        for r in 0..R {
+            for c in 0..C {
+                let mut lanes = [0.0f32; 8];
+                // SAFETY: `lanes` holds 8 f32.
+                unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), acc[r][c]) };
+                let mut s = lanes.iter().sum::<f32>();
+                for p in nq * 8..kc {
+                    s = a[r][p].mul_add(b[c][p], s);
+                }
+                out[r][c] = s;
+            }
+        }
+        out
+    }
 }
 
 #[inline(always)]

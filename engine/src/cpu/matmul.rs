@@ -100,6 +100,10 @@ fn weight_rows(w: &Tensor) -> Result<(RowSource<'_>, Option<Vec<f32>>)> {
     Ok((RowSource::F32(&[]), Some(w.to_vec_f32()?)))
 }
 
+/// Up to this many rows, quantized weights go through the integer dot products of `quant::matmul_t`; above it,
+/// through the f32 GEMM on dequantized panels (compute-bound, where f32 FMAs win).
+const QUANT_DOT_MAX_ROWS: usize = 8;
+
 /// `x @ wᵀ + bias`.
 pub fn linear(x: &Tensor, w: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
     let (n, k) = (w.dims()[0], w.dims()[1]);
@@ -111,7 +115,14 @@ pub fn linear(x: &Tensor, w: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
         None => source,
     };
     let mut out = vec![0.0f32; m * n];
-    gemm_nt(&xv, source, m, n, k, &mut out)?;
+    match source {
+        // Decode-sized inputs against quantized weights: integer block dot products (activations quantized to
+        // 8 bits per block of 32, as llama.cpp does) read the weights once, at their packed size.
+        RowSource::Quantized { dtype, bytes } if m <= QUANT_DOT_MAX_ROWS => {
+            crate::quant::matmul_t(dtype, bytes, n, k, &xv, &mut out)?
+        }
+        _ => gemm_nt(&xv, source, m, n, k, &mut out)?,
+    }
     if let Some(b) = bias {
         let bv = values(b)?;
         for row in out.chunks_exact_mut(n.max(1)) {
