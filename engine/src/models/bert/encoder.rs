@@ -264,7 +264,7 @@ impl SentenceEncoder {
         let hidden = self.model.forward(&ids, &mask)?;
         let d = hidden.dims()[2];
         let pooled = match self.pooling {
-            Pooling::Cls => hidden.narrow(1, 0, 1)?.reshape([b, d])?.contiguous()?,
+            Pooling::Cls => hidden.narrow(1, 0, 1)?.contiguous()?.reshape([b, d])?,
             Pooling::Mean => {
                 let summed = hidden.mul(&mask.reshape([b, t, 1])?)?.sum(1, false)?;
                 let counts =
