@@ -53,14 +53,25 @@ fn f16_le(b: [u8; 2]) -> f32 {
     f16::from_le_bytes(b).to_f32()
 }
 
+/// Σ w·x over 32 lanes; eight i32 lane accumulators so LLVM emits widening SIMD multiplies (SSE2/AVX2
+/// natively, simd128 on wasm) instead of a serial add chain.
+#[inline(always)]
+fn dot32(w: &[i8; 32], x: &[i8; 32]) -> i32 {
+    let mut lanes = [0i32; 8];
+    for c in 0..4 {
+        for l in 0..8 {
+            lanes[l] += w[c * 8 + l] as i32 * x[c * 8 + l] as i32;
+        }
+    }
+    lanes.iter().sum()
+}
+
 fn dot_q8_0(row: &[u8], xq: &[[i8; 32]], xd: &[f32]) -> f32 {
     let mut acc = 0f32;
     for ((blk, xq), &xd) in row.as_chunks::<34>().0.iter().zip(xq).zip(xd) {
-        let mut s = 0i32;
-        for (&w, &x) in blk[2..].iter().zip(xq) {
-            s += (w as i8 as i32) * (x as i32);
-        }
-        acc += f16_le([blk[0], blk[1]]) * xd * s as f32;
+        let [d0, d1, w @ ..] = blk;
+        let w: [i8; 32] = w.map(|b| b as i8);
+        acc += f16_le([*d0, *d1]) * xd * dot32(&w, xq) as f32;
     }
     acc
 }
@@ -68,13 +79,15 @@ fn dot_q8_0(row: &[u8], xq: &[[i8; 32]], xd: &[f32]) -> f32 {
 fn dot_q4_0(row: &[u8], xq: &[[i8; 32]], xd: &[f32], xs: &[i32]) -> f32 {
     let mut acc = 0f32;
     for (((blk, xq), &xd), &xs) in row.as_chunks::<18>().0.iter().zip(xq).zip(xd).zip(xs) {
-        let (lo, hi) = xq.split_at(16);
-        let mut s = 0i32;
-        for ((&b, &l), &h) in blk[2..].iter().zip(lo).zip(hi) {
-            s += (b & 0x0F) as i32 * l as i32 + (b >> 4) as i32 * h as i32;
+        let [d0, d1, q @ ..] = blk;
+        // Unpack to codes 0..15 in value order: low nibbles are values 0..16, high nibbles 16..32.
+        let mut w = [0i8; 32];
+        for j in 0..16 {
+            w[j] = (q[j] & 0x0F) as i8;
+            w[j + 16] = (q[j] >> 4) as i8;
         }
         // Codes are stored +8: subtract 8 × the activation codes' sum once per block.
-        acc += f16_le([blk[0], blk[1]]) * xd * (s - 8 * xs) as f32;
+        acc += f16_le([*d0, *d1]) * xd * (dot32(&w, xq) - 8 * xs) as f32;
     }
     acc
 }
@@ -139,11 +152,14 @@ impl DecodedRow {
         let mut acc = 0f32;
         let groups = self.codes.iter().zip(&self.scales).zip(&self.mins);
         for ((((w, sc), &mn), xq), (&xd, &xs)) in groups.zip(xq).zip(xd.iter().zip(xs)) {
-            let (mut s0, mut s1) = (0i32, 0i32);
-            for j in 0..16 {
-                s0 += w[j] as i32 * xq[j] as i32;
-                s1 += w[j + 16] as i32 * xq[j + 16] as i32;
+            let (mut l0, mut l1) = ([0i32; 8], [0i32; 8]);
+            for c in 0..2 {
+                for l in 0..8 {
+                    l0[l] += w[c * 8 + l] as i32 * xq[c * 8 + l] as i32;
+                    l1[l] += w[16 + c * 8 + l] as i32 * xq[16 + c * 8 + l] as i32;
+                }
             }
+            let (s0, s1) = (l0.iter().sum::<i32>(), l1.iter().sum::<i32>());
             acc += xd * (sc[0] * s0 as f32 + sc[1] * s1 as f32 - mn * xs as f32);
         }
         acc
