@@ -1,3 +1,19 @@
 //! Audio pre-processing: WAV decoding, resampling to 16 kHz mono, log-mel spectrograms.
 
 pub mod mel;
+pub mod resample;
+pub mod segmenter;
+pub mod wav;
+
+pub use resample::{resample, Resampler};
+pub use segmenter::{FrameSpan, SegmentEvent, Segmenter, SegmenterSettings};
+pub use wav::{read_wav, write_wav_16bit, MonoAudio, WavInfo, WavReader};
+
+/// The rate the speech models (Silero VAD, Whisper) take.
+pub const SPEECH_RATE: u32 = 16_000;
+
+/// Decodes a WAV file (any depth, rate and channel count) to 16 kHz mono.
+pub fn read_wav_16k(bytes: &[u8]) -> crate::Result<Vec<f32>> {
+    let audio = read_wav(bytes)?;
+    resample(&audio.samples, audio.sample_rate, SPEECH_RATE)
+}
