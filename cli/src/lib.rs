@@ -4,6 +4,7 @@
 pub mod fetch;
 pub mod model_dir;
 pub mod probe;
+pub mod transcribe;
 
 pub use fetch::{fetch_repo, fetch_variant, FetchError, FetchOptions, Fetched, FetchedFile};
 pub use model_dir::{ModelDir, ModelDirError};

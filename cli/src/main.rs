@@ -26,6 +26,30 @@ struct Cli {
 enum Command {
     /// Describe this machine's GPU (through wgpu) and print the plan the app would make for it, as JSON.
     Probe,
+    /// Transcribe (or translate) a WAV file with Whisper; prints the text, or JSON with --json.
+    Transcribe {
+        /// Model folder in Hugging Face layout (config.json, generation_config.json, tokenizer.json,
+        /// model.safetensors), e.g. one fetched with `offgrid models fetch openai/whisper-tiny`.
+        #[arg(long)]
+        model: PathBuf,
+        /// The WAV file (any bit depth, rate and channel count).
+        file: PathBuf,
+        /// Language code (en, fr…); detected when left out.
+        #[arg(long)]
+        language: Option<String>,
+        /// transcribe or translate (to English).
+        #[arg(long, default_value = "transcribe")]
+        task: String,
+        /// Print segment times.
+        #[arg(long)]
+        timestamps: bool,
+        /// cpu or gpu.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        /// Print JSON: language, text, segments with times and token ids.
+        #[arg(long)]
+        json: bool,
+    },
     /// List, download and check models.
     Models {
         #[command(subcommand)]
@@ -180,10 +204,47 @@ fn check(model: PathBuf, variant: Option<String>) -> Result<(), String> {
     print_json(&json!({ "dir": dir.path(), "variant": variant.id, "files": files }))
 }
 
+fn transcribe(
+    model: PathBuf,
+    file: PathBuf,
+    language: Option<String>,
+    task: &str,
+    timestamps: bool,
+    device: &str,
+    json: bool,
+) -> Result<(), String> {
+    use offgrid_cli::transcribe as tr;
+    let opts = offgrid_engine::models::whisper::TranscribeOptions {
+        language,
+        task: tr::parse_task(task)?,
+        // JSON always carries segment times; text output shows them only when asked.
+        timestamps: timestamps || json,
+        max_new_tokens: None,
+    };
+    let transcript = tr::run(&model, &file, &tr::open_device(device)?, &opts)?;
+    if json {
+        return print_json(&transcript);
+    }
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{}", tr::render(&transcript, timestamps)) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
+        _ => Ok(()),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Probe => probe(),
+        Command::Transcribe {
+            model,
+            file,
+            language,
+            task,
+            timestamps,
+            device,
+            json,
+        } => transcribe(model, file, language, &task, timestamps, &device, json),
         Command::Models { command } => match command {
             ModelsCommand::List { json } => list(json),
             ModelsCommand::Fetch {

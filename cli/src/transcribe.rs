@@ -1,0 +1,69 @@
+//! `offgrid transcribe`: Whisper over a WAV file (any depth, rate and channels, resampled to 16 kHz mono),
+//! on the CPU or the GPU, printing the text or (with `--json`) segments with times and token ids.
+
+use offgrid_engine::audio::read_wav_16k;
+use offgrid_engine::gpu::GpuDevice;
+use offgrid_engine::models::whisper::{Task, TranscribeOptions, Transcript, WhisperTranscriber};
+use offgrid_engine::Device;
+use std::path::Path;
+
+/// Parses `--task`.
+pub fn parse_task(task: &str) -> Result<Task, String> {
+    match task {
+        "transcribe" => Ok(Task::Transcribe),
+        "translate" => Ok(Task::Translate),
+        other => Err(format!(
+            "--task must be transcribe or translate, not \"{other}\""
+        )),
+    }
+}
+
+/// Opens the device named by `--device` (`cpu` or `gpu`).
+pub fn open_device(name: &str) -> Result<Device, String> {
+    match name {
+        "cpu" => Ok(Device::Cpu),
+        "gpu" => pollster::block_on(GpuDevice::new())
+            .map(Device::Gpu)
+            .map_err(|e| format!("no usable GPU ({e}); try --device cpu")),
+        other => Err(format!("--device must be cpu or gpu, not \"{other}\"")),
+    }
+}
+
+/// Loads the model folder and transcribes `wav`.
+pub fn run(
+    model_dir: &Path,
+    wav: &Path,
+    device: &Device,
+    opts: &TranscribeOptions,
+) -> Result<Transcript, String> {
+    let bytes = std::fs::read(wav).map_err(|e| format!("cannot read {}: {e}", wav.display()))?;
+    let samples = read_wav_16k(&bytes).map_err(|e| format!("{}: {e}", wav.display()))?;
+    let model = WhisperTranscriber::from_folder(model_dir, device)
+        .map_err(|e| format!("{}: {e}", model_dir.display()))?;
+    pollster::block_on(model.transcribe(&samples, opts)).map_err(|e| e.to_string())
+}
+
+/// `[start → end] text` lines, or the plain text.
+pub fn render(t: &Transcript, timestamps: bool) -> String {
+    if !timestamps {
+        return t.text.trim().to_string();
+    }
+    t.segments
+        .iter()
+        .map(|s| format!("[{:>7.2} → {:>7.2}] {}", s.start, s.end, s.text.trim()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_and_devices_parse() {
+        assert_eq!(parse_task("translate"), Ok(Task::Translate));
+        assert!(parse_task("summarise").is_err());
+        assert!(matches!(open_device("cpu"), Ok(Device::Cpu)));
+        assert!(open_device("tpu").is_err());
+    }
+}
