@@ -5,6 +5,7 @@ pub mod fetch;
 pub mod model_dir;
 pub mod probe;
 pub mod transcribe;
+pub mod vad;
 
 pub use fetch::{fetch_repo, fetch_variant, FetchError, FetchOptions, Fetched, FetchedFile};
 pub use model_dir::{ModelDir, ModelDirError};

@@ -26,6 +26,8 @@ struct Cli {
 enum Command {
     /// Describe this machine's GPU (through wgpu) and print the plan the app would make for it, as JSON.
     Probe,
+    /// Detect speech in a WAV file with Silero VAD; prints JSON {"segments": [[start_s, end_s]], "probs": [..]}.
+    Vad(offgrid_cli::vad::VadArgs),
     /// Transcribe (or translate) a WAV file with Whisper; prints the text, or JSON with --json.
     Transcribe {
         /// Model folder in Hugging Face layout (config.json, generation_config.json, tokenizer.json,
@@ -236,6 +238,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Probe => probe(),
+        Command::Vad(args) => offgrid_cli::vad::command(args),
         Command::Transcribe {
             model,
             file,

@@ -187,7 +187,7 @@ pub fn read_wav_from<R: Read>(reader: R) -> Result<MonoAudio> {
     })
 }
 
-/// Encodes mono f32 samples as a 16-bit PCM WAV file (clipped to [-1, 1]).
+/// Encodes mono f32 samples as a 16-bit PCM WAV file (the inverse of the reader's scale; clipped).
 pub fn write_wav_16bit(samples: &[f32], sample_rate: u32) -> Result<Vec<u8>> {
     let mut cursor = Cursor::new(Vec::with_capacity(44 + samples.len() * 2));
     write_wav_16bit_to(&mut cursor, samples, sample_rate)?;
@@ -206,7 +206,7 @@ pub fn write_wav_16bit_to<W: Write + Seek>(w: W, samples: &[f32], sample_rate: u
     let mut writer = hound::WavWriter::new(w, spec).map_err(err)?;
     for &s in samples {
         writer
-            .write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16)
+            .write_sample((s * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
             .map_err(err)?;
     }
     writer.finalize().map_err(err)
