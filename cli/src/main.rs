@@ -57,6 +57,33 @@ enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+    /// Embed stdin lines with a sentence encoder: one JSON array per line.
+    Embed {
+        /// Model folder, catalog id or Hub repo.
+        #[arg(long)]
+        model: String,
+        /// cpu or gpu.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+    },
+    /// Semantic search over a corpus file (one passage per line); prints JSON hits, best first.
+    Search {
+        /// Model folder, catalog id or Hub repo.
+        #[arg(long)]
+        model: String,
+        /// The corpus file.
+        #[arg(long)]
+        corpus: PathBuf,
+        /// The query.
+        #[arg(long)]
+        query: String,
+        /// How many hits.
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        /// cpu or gpu.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,6 +286,14 @@ fn main() -> ExitCode {
             } => fetch(&model, mirror.as_deref(), cache, &revision, files),
             ModelsCommand::Check { model, variant } => check(model, variant),
         },
+        Command::Embed { model, device } => offgrid_cli::embed::embed(&model, &device),
+        Command::Search {
+            model,
+            corpus,
+            query,
+            top,
+            device,
+        } => offgrid_cli::embed::search(&model, &corpus, &query, top, &device),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
