@@ -43,7 +43,7 @@ pub(crate) fn float_storage(
         (s, DTypePolicy::AsStored) => s,
     };
     let size = stored.block_bytes();
-    if stored.is_quantized() || bytes.len() % size != 0 {
+    if stored.is_quantized() || !bytes.len().is_multiple_of(size) {
         return Err(Error::UnsupportedDType {
             op: "load weight",
             dtype: stored,
