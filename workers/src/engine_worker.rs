@@ -5,6 +5,7 @@ use crate::protocol::{
     Backend, ErrorKind, JobId, JobResult, Progress, Stage, WorkerError, WorkerEvent, WorkerRequest,
 };
 use crate::store::{self, CancelFlag};
+use crate::voice::SharedVoice;
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 use offgrid_catalog::Catalog;
 use std::cell::Cell;
@@ -15,6 +16,7 @@ use std::rc::Rc;
 pub struct EngineWorker {
     jobs: HashMap<JobId, CancelFlag>,
     catalog: Rc<Catalog>,
+    voice: SharedVoice,
 }
 
 /// Internal messages: a job ended.
@@ -29,7 +31,7 @@ impl Worker for EngineWorker {
 
     fn create(_scope: &WorkerScope<Self>) -> Self {
         crate::crash::install();
-        EngineWorker { jobs: HashMap::new(), catalog: Rc::new(Catalog::builtin()) }
+        EngineWorker { jobs: HashMap::new(), catalog: Rc::new(Catalog::builtin()), voice: SharedVoice::default() }
     }
 
     fn update(&mut self, _scope: &WorkerScope<Self>, msg: Self::Message) {
@@ -41,7 +43,14 @@ impl Worker for EngineWorker {
     }
 
     fn received(&mut self, scope: &WorkerScope<Self>, request: Self::Input, id: HandlerId) {
+        // Live audio goes straight to its session, outside any job.
+        match &request {
+            WorkerRequest::VoiceAudio { job, samples, rate } => return crate::voice::feed(&self.voice, *job, samples, *rate),
+            WorkerRequest::VoiceStop { job } => return crate::voice::stop(&self.voice, *job),
+            _ => {}
+        }
         if let WorkerRequest::Cancel { job } = request {
+            crate::voice::cancel(&self.voice, job);
             match self.jobs.get(&job) {
                 Some(flag) => flag.set(true),
                 // Already finished: nothing to stop, but the UI waits for an answer.
@@ -53,10 +62,21 @@ impl Worker for EngineWorker {
         let cancel: CancelFlag = Rc::new(Cell::new(false));
         self.jobs.insert(job, cancel.clone());
         let catalog = self.catalog.clone();
+        let voice = self.voice.clone();
         let responder = scope.clone();
         scope.send_future(async move {
             let report = |progress: Progress| responder.respond(id, WorkerEvent::Progress { job, progress });
-            let outcome = run_job(request, &catalog, &cancel, &report).await;
+            let outcome = match request {
+                WorkerRequest::VoiceStart { settings, .. } => {
+                    let to_page = responder.clone();
+                    let emit: crate::voice::Emit = Rc::new(move |event: WorkerEvent| to_page.respond(id, event));
+                    crate::voice::live(&voice, &catalog, job, settings, emit, &report).await
+                }
+                WorkerRequest::VoiceFile { audio, settings, .. } => {
+                    crate::voice::file(&voice, &catalog, audio, settings, &cancel, &report).await
+                }
+                request => run_job(request, &catalog, &cancel, &report).await,
+            };
             let event = match outcome {
                 _ if cancel.get() => WorkerEvent::Cancelled { job },
                 Ok(result) => WorkerEvent::Done { job, result },
@@ -102,6 +122,10 @@ async fn run_job(
             report(Progress { stage: Stage::Running, file: None, file_done: 0, file_total: 0, done: 0, total: iterations as u64 });
             crate::selftest::run(backend, iterations, cancel, report).await
         }
+        WorkerRequest::VoiceStart { .. }
+        | WorkerRequest::VoiceAudio { .. }
+        | WorkerRequest::VoiceStop { .. }
+        | WorkerRequest::VoiceFile { .. } => Err(WorkerError::new(ErrorKind::Internal, "voice requests are routed before run_job")),
         WorkerRequest::Cancel { .. } => Err(WorkerError::new(ErrorKind::Internal, "cancel is not a job")),
     }
 }

@@ -17,6 +17,8 @@ pub mod probe;
 pub mod selftest;
 #[cfg(target_arch = "wasm32")]
 pub mod store;
+#[cfg(target_arch = "wasm32")]
+pub mod voice;
 
 #[cfg(target_arch = "wasm32")]
 pub use engine_worker::EngineWorker;

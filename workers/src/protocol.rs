@@ -20,8 +20,75 @@ pub enum WorkerRequest {
     Delete { job: JobId, variant_id: String },
     /// A small engine workload (repeated matmuls) used to check a backend end to end; cancellable.
     SelfTest { job: JobId, backend: Backend, iterations: u32 },
+    /// Start a live voice-activity session (microphone): the job streams [`WorkerEvent::Voice`] updates
+    /// for the audio sent with `VoiceAudio` and ends with the segments after `VoiceStop`.
+    VoiceStart { job: JobId, settings: VadSettings },
+    /// Audio for a live session: mono samples at `rate` Hz (resampled to 16 kHz in the worker).
+    VoiceAudio { job: JobId, samples: Vec<f32>, rate: u32 },
+    /// End a live session; the job ends with `JobResult::Voice`.
+    VoiceStop { job: JobId },
+    /// Voice activity over a whole file.
+    VoiceFile { job: JobId, audio: AudioInput, settings: VadSettings },
     /// Stop a running job. The job ends with `Cancelled`.
     Cancel { job: JobId },
+}
+
+/// Audio handed to the worker: a WAV file's bytes (decoded with hound), or samples the page decoded.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub enum AudioInput {
+    /// The bytes of a `.wav` file.
+    Wav(Vec<u8>),
+    /// Mono samples at `rate` Hz (from the browser's `decodeAudioData`).
+    Pcm { samples: Vec<f32>, rate: u32 },
+}
+
+/// Voice-activity settings (vad-web's names), carried in the page's URL.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct VadSettings {
+    /// A frame at or above this probability is speech.
+    pub positive_threshold: f32,
+    /// Frames below this probability count towards the end of speech.
+    pub negative_threshold: f32,
+    /// Speech shorter than this (ms) is ignored.
+    pub min_speech_ms: f32,
+    /// Audio kept before the start of speech (ms).
+    pub pre_speech_pad_ms: f32,
+    /// Silence (ms) that ends a segment.
+    pub redemption_ms: f32,
+}
+
+impl Default for VadSettings {
+    /// vad-web's defaults for Silero v5.
+    fn default() -> Self {
+        VadSettings {
+            positive_threshold: 0.5,
+            negative_threshold: 0.35,
+            min_speech_ms: 400.0,
+            pre_speech_pad_ms: 800.0,
+            redemption_ms: 1400.0,
+        }
+    }
+}
+
+/// A detected stretch of speech, with its audio as a 16 kHz 16-bit mono WAV file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SpeechSegment {
+    pub start_s: f64,
+    pub end_s: f64,
+    pub wav: Vec<u8>,
+}
+
+/// What a live voice session learnt from the latest audio.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct VoiceUpdate {
+    /// Speech probability of each new 32 ms frame.
+    pub probs: Vec<f32>,
+    /// Whether speech is in progress after these frames.
+    pub speaking: bool,
+    /// Segments that ended in these frames.
+    pub segments: Vec<SpeechSegment>,
+    /// Seconds of audio processed so far.
+    pub seconds: f64,
 }
 
 impl WorkerRequest {
@@ -33,6 +100,10 @@ impl WorkerRequest {
             | WorkerRequest::ListCached { job }
             | WorkerRequest::Delete { job, .. }
             | WorkerRequest::SelfTest { job, .. }
+            | WorkerRequest::VoiceStart { job, .. }
+            | WorkerRequest::VoiceAudio { job, .. }
+            | WorkerRequest::VoiceStop { job }
+            | WorkerRequest::VoiceFile { job, .. }
             | WorkerRequest::Cancel { job } => *job,
         }
     }
@@ -90,6 +161,8 @@ pub enum WorkerEvent {
     Done { job: JobId, result: JobResult },
     Failed { job: JobId, error: WorkerError },
     Cancelled { job: JobId },
+    /// A live voice session's new frames and segments.
+    Voice { job: JobId, update: VoiceUpdate },
 }
 
 impl WorkerEvent {
@@ -100,12 +173,13 @@ impl WorkerEvent {
             | WorkerEvent::Partial { job, .. }
             | WorkerEvent::Done { job, .. }
             | WorkerEvent::Failed { job, .. }
-            | WorkerEvent::Cancelled { job } => *job,
+            | WorkerEvent::Cancelled { job }
+            | WorkerEvent::Voice { job, .. } => *job,
         }
     }
     /// Whether this event ends its job.
     pub fn is_final(&self) -> bool {
-        !matches!(self, WorkerEvent::Progress { .. } | WorkerEvent::Partial { .. })
+        !matches!(self, WorkerEvent::Progress { .. } | WorkerEvent::Partial { .. } | WorkerEvent::Voice { .. })
     }
 }
 
@@ -117,6 +191,8 @@ pub enum JobResult {
     Downloaded { variant_id: String, bytes: u64, from_cache: bool },
     Deleted { variant_id: String, files: u32 },
     SelfTest { backend: Backend, millis: f64, checksum: f32 },
+    /// Voice activity of a file or a finished live session.
+    Voice { probs: Vec<f32>, segments: Vec<SpeechSegment>, seconds: f64 },
 }
 
 /// The worker's half of the hardware probe: what WebGPU offers in a worker.
