@@ -11,6 +11,7 @@ pub mod dtype;
 pub mod error;
 pub mod gpu;
 pub mod io;
+pub mod microbench;
 pub mod models;
 pub mod ops;
 pub mod quant;

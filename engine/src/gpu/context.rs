@@ -226,7 +226,9 @@ impl GpuDevice {
             }
             rec.dispatches += 1;
         }
-        lock(&self.inner.pool).give_back(param_buf);
+        let mut pool = lock(&self.inner.pool);
+        pool.pending_work = true;
+        pool.give_back(param_buf);
         Ok(())
     }
 
@@ -247,6 +249,7 @@ impl GpuDevice {
                 })
         });
         encoder.copy_buffer_to_buffer(src, 0, dst, 0, bytes);
+        lock(&self.inner.pool).pending_work = true;
         Ok(())
     }
 

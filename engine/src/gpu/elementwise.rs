@@ -111,7 +111,7 @@ pub(crate) fn u32_of(op: &'static str, v: usize) -> Result<u32> {
 
 /// Elementwise params: n, rank, alpha, beta, offsets, then dims and up to three stride sets, with axes that
 /// are contiguous in every operand merged.
-fn strided_params(
+pub(crate) fn strided_params(
     op: &'static str,
     dims: &[usize],
     strides: &[&[usize]],
@@ -171,7 +171,7 @@ fn strided_params(
     Ok(p)
 }
 
-fn groups(n: usize, per: usize) -> Result<u32> {
+pub(crate) fn groups(n: usize, per: usize) -> Result<u32> {
     u32_of("gpu dispatch", n.div_ceil(per))
 }
 

@@ -78,6 +78,18 @@ pub(crate) enum Kernel {
     },
     /// Embedding rows gathered from a table of any weight type.
     IndexSelect(Storage),
+    Conv2d,
+    ConvTranspose1d,
+    /// 2-D pooling; `avg` or max.
+    Pool2d {
+        avg: bool,
+    },
+    Resize,
+    /// Row scans: cumsum, or top-k (`top_k`).
+    Scan {
+        top_k: bool,
+    },
+    Where,
 }
 
 impl Kernel {
@@ -94,6 +106,12 @@ impl Kernel {
             Kernel::Attention => (include_str!("kernels/attention.wgsl"), false),
             Kernel::Rope { .. } => (include_str!("kernels/rope.wgsl"), false),
             Kernel::IndexSelect(_) => (include_str!("kernels/index_select.wgsl"), true),
+            Kernel::Conv2d => (include_str!("kernels/conv2d.wgsl"), false),
+            Kernel::ConvTranspose1d => (include_str!("kernels/conv_transpose1d.wgsl"), false),
+            Kernel::Pool2d { .. } => (include_str!("kernels/pool2d.wgsl"), false),
+            Kernel::Resize => (include_str!("kernels/resize.wgsl"), false),
+            Kernel::Scan { .. } => (include_str!("kernels/scan.wgsl"), false),
+            Kernel::Where => (include_str!("kernels/where.wgsl"), false),
         }
     }
 
@@ -108,7 +126,14 @@ impl Kernel {
             Kernel::Norm { rms } => vec![("MODE", rms as u32 as f64)],
             Kernel::Rope { interleaved } => vec![("MODE", interleaved as u32 as f64)],
             Kernel::IndexSelect(w) => vec![("WTYPE", w as u32 as f64)],
-            Kernel::Softmax | Kernel::Attention => vec![],
+            Kernel::Pool2d { avg } => vec![("MODE", avg as u32 as f64)],
+            Kernel::Scan { top_k } => vec![("MODE", top_k as u32 as f64)],
+            Kernel::Softmax
+            | Kernel::Attention
+            | Kernel::Conv2d
+            | Kernel::ConvTranspose1d
+            | Kernel::Resize
+            | Kernel::Where => vec![],
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod matmul;
 pub mod nn;
 mod pool;
 mod repack;
+pub mod spatial;
 
 pub use context::{EncoderStats, GpuDevice};
 pub use pool::PoolStats;
@@ -28,6 +29,8 @@ pub struct GpuStorage {
     /// Meaningful bytes (the buffer is rounded up to its size class).
     bytes: u64,
     device: GpuDevice,
+    /// Values of a U32 tensor uploaded from the CPU, kept so index ops can check ids without a readback.
+    host_u32: Option<Vec<u32>>,
 }
 
 impl std::fmt::Debug for GpuStorage {
@@ -62,6 +65,7 @@ impl GpuStorage {
             dtype,
             bytes,
             device: device.clone(),
+            host_u32: None,
         })
     }
     /// The element type held.
@@ -75,6 +79,10 @@ impl GpuStorage {
     /// Meaningful bytes.
     pub fn byte_len(&self) -> u64 {
         self.bytes
+    }
+    /// The values of a U32 tensor uploaded from the CPU (not of one computed on the GPU).
+    pub(crate) fn host_u32(&self) -> Option<&[u32]> {
+        self.host_u32.as_deref()
     }
     pub(crate) fn buffer(&self) -> &wgpu::Buffer {
         // Only `drop` takes the buffer, so it is always present while `self` is reachable.
@@ -117,6 +125,10 @@ pub fn upload(device: &GpuDevice, cpu: &CpuStorage) -> Result<GpuStorage> {
         dtype: cpu.dtype(),
         bytes: meaningful as u64,
         device: device.clone(),
+        host_u32: match cpu {
+            CpuStorage::U32(v) if v.len() <= 1 << 16 => Some(v.clone()),
+            _ => None,
+        },
     })
 }
 

@@ -329,6 +329,17 @@ pub fn index_select(table: &Tensor, ids: &Tensor) -> Result<Tensor> {
     } else {
         contiguous(table)?
     };
+    // Ids uploaded from the CPU are checked here; ids computed on the GPU (argmax) cannot be without a
+    // readback, and out-of-range ones give zero rows.
+    if let Some(host) = parts(ids)?.1.host_u32() {
+        let mut picked = ids.layout().indices().filter_map(|i| host.get(i));
+        if let Some(&bad) = picked.find(|&&i| i as usize >= v) {
+            return Err(Error::invalid(
+                "index_select",
+                format!("index {bad} is out of range for {v} rows"),
+            ));
+        }
+    }
     let idc = contiguous(ids)?;
     let (dev, ts) = parts(&table)?;
     let (_, is) = parts(&idc)?;

@@ -29,6 +29,8 @@ pub(crate) struct BufferPool {
     free: HashMap<u64, Vec<wgpu::Buffer>>,
     recycled: HashMap<u64, Vec<wgpu::Buffer>>,
     stats: PoolStats,
+    /// Whether commands were recorded since the last submit (only then must returned buffers wait).
+    pub(crate) pending_work: bool,
 }
 
 /// The size class holding `bytes`: sixteen classes per power of two, so big weights waste at most 1/16.
@@ -83,11 +85,17 @@ impl BufferPool {
         self.stats.in_use_bytes -= class;
         self.stats.idle += 1;
         self.stats.idle_bytes += class;
-        self.recycled.entry(class).or_default().push(buffer);
+        let list = if self.pending_work {
+            &mut self.recycled
+        } else {
+            &mut self.free
+        };
+        list.entry(class).or_default().push(buffer);
     }
 
     /// Called after a submit: every recycled buffer is now safe for queue writes.
     pub(crate) fn after_submit(&mut self) {
+        self.pending_work = false;
         for (class, mut list) in self.recycled.drain() {
             self.free.entry(class).or_default().append(&mut list);
         }

@@ -62,7 +62,10 @@ fn check_conv(
     let ok = if transposed {
         groups > 0 && w0 == c_in && c_in.is_multiple_of(groups)
     } else {
-        groups > 0 && c_in.is_multiple_of(groups) && w0.is_multiple_of(groups) && w1 * groups == c_in
+        groups > 0
+            && c_in.is_multiple_of(groups)
+            && w0.is_multiple_of(groups)
+            && w1 * groups == c_in
     };
     if !ok {
         return Err(Error::invalid(
@@ -109,10 +112,7 @@ impl Tensor {
         )?;
         match self.device() {
             Device::Cpu => crate::cpu::conv::conv2d(self, w, b, p, (oh, ow)),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "conv2d",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::spatial::conv2d(self, w, b, p, (oh, ow)),
         }
     }
 
@@ -174,10 +174,13 @@ impl Tensor {
                 (stride, padding, dilation, groups),
                 out_len,
             ),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "conv_transpose1d",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::spatial::conv_transpose1d(
+                self,
+                w,
+                b,
+                (stride, padding, dilation, groups),
+                out_len,
+            ),
         }
     }
 }

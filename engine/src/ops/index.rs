@@ -69,10 +69,7 @@ impl Tensor {
         let axis = self.shape().axis(axis)?;
         match self.device() {
             Device::Cpu => crate::cpu::index::pad(self, axis, before, after, value),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "pad",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::spatial::pad(self, axis, before, after, value),
         }
     }
 
@@ -93,10 +90,7 @@ impl Tensor {
             .broadcast(on_false.shape(), "where_cond")?;
         match self.device() {
             Device::Cpu => crate::cpu::index::where_cond(self, on_true, on_false, &shape),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "where_cond",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::spatial::where_cond(self, on_true, on_false, &shape),
         }
     }
 

@@ -70,10 +70,7 @@ impl Tensor {
         let win = window(self, "max_pool2d", kernel, stride, padding, ceil_mode)?;
         match self.device() {
             Device::Cpu => crate::cpu::pool::pool2d(self, win, None),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "max_pool2d",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::spatial::pool2d(self, win, None),
         }
     }
 
@@ -89,10 +86,7 @@ impl Tensor {
         let win = window(self, "avg_pool2d", kernel, stride, padding, ceil_mode)?;
         match self.device() {
             Device::Cpu => crate::cpu::pool::pool2d(self, win, Some(count_include_pad)),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "avg_pool2d",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::spatial::pool2d(self, win, Some(count_include_pad)),
         }
     }
 
@@ -113,10 +107,9 @@ impl Tensor {
         }
         match self.device() {
             Device::Cpu => crate::cpu::pool::resize_bilinear(self, out_h, out_w, align_corners),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "resize_bilinear",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => {
+                crate::gpu::spatial::resize_bilinear(self, out_h, out_w, align_corners)
+            }
         }
     }
 }

@@ -64,10 +64,7 @@ impl Tensor {
         }
         match self.device() {
             Device::Cpu => crate::cpu::reduce::top_k(self, k),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "top_k",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::spatial::top_k(self, k),
         }
     }
 
@@ -77,10 +74,7 @@ impl Tensor {
         let axis = self.shape().axis(axis)?;
         match self.device() {
             Device::Cpu => crate::cpu::reduce::cumsum(self, axis),
-            Device::Gpu(_) => Err(Error::UnsupportedOnDevice {
-                op: "cumsum",
-                device: "gpu",
-            }),
+            Device::Gpu(_) => crate::gpu::spatial::cumsum(self, axis),
         }
     }
 

@@ -6,6 +6,10 @@ use half::f16;
 use offgrid_engine::{Device, Result, Tensor};
 use serde_json::Value;
 
+// In wasm32 runs, every test runs in headless Chromium (WebGPU needs a browser, not Node).
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 /// One case of a fixture file: named tensors.
 pub struct Fixture {
     case: Value,
@@ -131,8 +135,28 @@ macro_rules! device_test {
                 }
             }
 
-            // GPU instantiation goes here (owned by the "gpu" helper): a `gpu` test that builds a
-            // `Device::Gpu` (lavapipe natively, WebGPU in Chromium on wasm32) and runs the same `$body` on it.
+            // The same body on the GPU: lavapipe (or any Vulkan adapter) natively, WebGPU in Chromium on
+            // wasm32. No adapter fails the test: a GPU test that skips proves nothing.
+            #[cfg(not(target_arch = "wasm32"))]
+            #[test]
+            fn gpu() -> offgrid_engine::Result<()> {
+                pollster::block_on(async {
+                    let gpu = offgrid_engine::gpu::GpuDevice::new().await?;
+                    ($body)(offgrid_engine::Device::Gpu(gpu)).await
+                })
+            }
+
+            #[cfg(target_arch = "wasm32")]
+            #[wasm_bindgen_test::wasm_bindgen_test]
+            async fn gpu() {
+                let gpu = match offgrid_engine::gpu::GpuDevice::new().await {
+                    Ok(g) => g,
+                    Err(e) => panic!("no WebGPU adapter: {e}"),
+                };
+                if let Err(e) = ($body)(offgrid_engine::Device::Gpu(gpu)).await {
+                    panic!("{e}");
+                }
+            }
         }
     };
 }
