@@ -98,6 +98,7 @@ pub fn app() -> Html {
         Route::Device => html! { <pages::device::DevicePage /> },
         Route::Models => html! { <pages::models::ModelsPage /> },
         Route::NotFound => html! { <pages::not_found::NotFound /> },
+        Route::Search => html! { <pages::search::SearchPage /> },
         task_route => html! { <pages::task::TaskPage route={task_route} /> },
     };
     let toggle_menu = {

@@ -146,13 +146,3 @@ pub fn push_hash(hash: &str) {
         let _ = window.location().set_hash(hash);
     }
 }
-
-/// Whether a function value exists on an object (`typeof x === "function"`).
-trait IsFunction {
-    fn is_function(&self) -> bool;
-}
-impl IsFunction for JsValue {
-    fn is_function(&self) -> bool {
-        self.dyn_ref::<js_sys::Function>().is_some()
-    }
-}

@@ -1,4 +1,5 @@
 //! `plan()` on a table of device profiles: what a person with that device should get, task by task.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly on bad fixtures
 
 use offgrid_catalog::{
     apply_overrides, plan, AdapterInfo, Backend, Catalog, DeviceClass, DeviceProfile, GpuLimits,

@@ -1,4 +1,5 @@
 //! `models fetch` through the real hf-hub code path against a local Hub-layout mirror.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly on bad fixtures
 
 mod common;
 

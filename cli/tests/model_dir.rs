@@ -1,4 +1,5 @@
 //! `ModelDir` and `offgrid models check` on real folders in a temp dir.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly on bad fixtures
 
 mod common;
 

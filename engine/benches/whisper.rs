@@ -4,6 +4,7 @@
 //! Weights: `.venv/bin/python scripts/bench/whisper_random_weights.py` (random, real shapes and names).
 //! Run: `cargo bench -p offgrid-engine --bench whisper` (env: `WHISPER_SIZES=tiny,base`,
 //! `OFFGRID_DEVICE=cpu|gpu`, `OFFGRID_BENCH_DIR=<folder with whisper-*-random>`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly on bad fixtures
 
 use offgrid_engine::gpu::GpuDevice;
 use offgrid_engine::models::whisper::WhisperTranscriber;

@@ -2,6 +2,7 @@
 //!
 //! `cargo run --release -p offgrid-engine --example bert_bench -- [--device cpu|gpu] [--iters N] [--dir PATH]`
 //! Prints one JSON line. The PyTorch side is `scripts/bench/bert_torch.py`, which prints the same fields.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly on bad fixtures
 
 use offgrid_engine::gpu::GpuDevice;
 use offgrid_engine::io::ModelFolder;

@@ -1,6 +1,7 @@
 //! Silero VAD frames per second on the native CPU path, single thread, frame by frame as in streaming.
 //! Usage: `vad_bench <silero_vad_16k.safetensors> <16 kHz wav> [passes]`; prints one JSON line.
 //! Run by `scripts/bench/vad_bench.sh`, which runs onnxruntime on the same frames and prints the ratio.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly on bad fixtures
 
 use offgrid_engine::audio::read_wav_16k;
 use offgrid_engine::models::silero_vad::{SileroVad, FRAME_SAMPLES};

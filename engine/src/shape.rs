@@ -251,13 +251,11 @@ impl Layout {
         }
         let lead = rank - self.shape.rank();
         let mut strides = vec![0; rank];
-        for i in 0..rank {
-            if i < lead {
-                continue;
-            }
+        // Leading (new) axes keep stride 0; each existing axis keeps its stride or broadcasts from 1.
+        for (i, stride) in strides.iter_mut().enumerate().skip(lead) {
             let src = self.shape.dims()[i - lead];
             if src == shape.dims()[i] {
-                strides[i] = self.strides[i - lead];
+                *stride = self.strides[i - lead];
             } else if src != 1 {
                 return Err(Error::ShapeMismatch {
                     op: "broadcast_as",

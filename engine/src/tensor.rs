@@ -93,7 +93,7 @@ impl Tensor {
         device: &Device,
     ) -> Result<Tensor> {
         let shape = shape.into();
-        if !dtype.is_quantized() || shape.last_dim() % dtype.block_len() != 0 {
+        if !dtype.is_quantized() || !shape.last_dim().is_multiple_of(dtype.block_len()) {
             return Err(Error::invalid(
                 "from_quantized",
                 format!(

@@ -1,4 +1,5 @@
 //! Attention, the KV cache and RoPE against PyTorch (scripts/fixtures/ops_fixtures.py).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly on bad fixtures
 mod common;
 use common::*;
 use offgrid_engine::ops::KvCache;

@@ -1,4 +1,5 @@
 //! Unary and broadcast binary ops against PyTorch (scripts/fixtures/ops_fixtures.py).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly on bad fixtures
 mod common;
 use common::*;
 use offgrid_engine::{DType, Device, Result, Tensor};

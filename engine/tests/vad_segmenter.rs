@@ -1,5 +1,6 @@
 //! The vad-web segmenting rules on hand-made probability sequences, one rule per test.
 //! (The same rules on real model output are checked against the Python reference in `vad_silero.rs`.)
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly on bad fixtures
 
 use offgrid_engine::audio::segmenter::segments;
 use offgrid_engine::audio::{FrameSpan, SegmentEvent, Segmenter, SegmenterSettings};

@@ -1,5 +1,6 @@
 //! Tiny-random Whisper against transformers' `generate` (greedy; fixture: scripts/fixtures/whisper_fixtures.py).
 //! The same test body runs on the CPU and on the GPU (lavapipe natively).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly on bad fixtures
 
 use offgrid_engine::gpu::GpuDevice;
 use offgrid_engine::models::whisper::{Task, TranscribeOptions, WhisperTranscriber};

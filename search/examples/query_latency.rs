@@ -1,5 +1,6 @@
 //! Query latency of exact top-10 over 10k and 100k passages of width 384 (MiniLM), random unit vectors.
 //! `cargo run --release -p offgrid-search --example query_latency`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches fail loudly on bad fixtures
 
 use offgrid_search::FlatIndex;
 use std::time::Instant;

@@ -59,3 +59,22 @@ test("cancelling a running engine job ends it as cancelled", async () => {
     await browser.close();
   }
 });
+
+test("a crashed engine worker is reported and replaced by a working one", async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const page = await openApp(browser.context, appUrl(servers.app, "/device"));
+    await page.waitForSelector("#plan", { timeout: 90_000 });
+    const worker = page.workers().find((w) => w.url().includes("engine-worker"));
+    assert.ok(worker, `engine worker among ${page.workers().map((w) => w.url()).join(", ")}`);
+    // An uncaught error in the worker's global scope, as a crash inside the engine would raise.
+    await worker.evaluate(() => setTimeout(() => { throw new Error("simulated crash"); }, 0));
+    await page.waitForSelector(".banner-error", { timeout: 30_000 });
+    assert.match(await page.textContent(".banner-error"), /engine worker stopped.*restarted/i);
+    // The new worker answers.
+    await page.click("text=Test on CPU");
+    await page.waitForSelector("#selftest-result", { timeout: 120_000 });
+  } finally {
+    await browser.close();
+  }
+});

@@ -23,9 +23,10 @@ test("a download shows progress, verifies, and ends cached; delete removes it", 
   try {
     const page = await modelsPage(browser, "slow");
     await page.click(`${row} button.download`);
-    await page.waitForSelector(`${row} progress`, { timeout: 30_000 });
+    await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.startsWith("Downloading model.safetensors"), `${row} .job-label`, { timeout: 30_000 });
     const label = await page.textContent(`${row} .job-label`);
     assert.match(label, /Downloading model\.safetensors: .* of 91\.\d MB/);
+    assert.ok(await page.isVisible(`${row} progress`));
     await page.waitForSelector(`${row} .status.ready`, { timeout: 120_000 });
     assert.match(await page.textContent(`${row} .model-state`), /Downloaded/);
     const keys = await cachedKeys(page);

@@ -42,8 +42,8 @@ test("every route renders its page with the shared header and a share button", a
 test("home shows the six tasks as cards", async () => {
   const page = await openApp(browser.context, appUrl(servers.app, "/"));
   const cards = await page.locator(".card h2").allTextContents();
-  assert.deepEqual(cards, ["Voice activity", "Transcribe", "Speak", "Remove background", "Search", "Chat"].map((t) => cards.find((c) => c.startsWith(t.split(" ")[0])) ?? t));
-  assert.equal(cards.length, 6);
+  assert.equal(cards.length, 6, cards.join(", "));
+  assert.ok(cards.includes("Search") && cards.includes("Chat"), cards.join(", "));
   // Each card says whether the task is ready on this device once the probe has run.
   await page.waitForFunction(() => [...document.querySelectorAll(".card .status")].every((s) => !s.textContent.includes("Checking")), null, { timeout: 60_000 });
 });
@@ -89,8 +89,8 @@ test("navigation to interactive (median of 5) and gzipped bundle sizes are recor
     const page = await browser.context.newPage();
     const start = Date.now();
     await page.goto(appUrl(servers.app, "/"));
+    // Interactive: the wasm app has rendered the task cards (links that respond).
     await page.waitForSelector(".card a");
-    await page.click("text=Menu", { trial: true }).catch(() => {});
     times.push(Date.now() - start);
     await page.close();
   }

@@ -4,6 +4,7 @@
 use crate::protocol::{
     Backend, ErrorKind, JobId, JobResult, Progress, Stage, WorkerError, WorkerEvent, WorkerRequest,
 };
+use crate::search::SharedSearch;
 use crate::store::{self, CancelFlag};
 use crate::voice::SharedVoice;
 use gloo_worker::{HandlerId, Worker, WorkerScope};
@@ -16,6 +17,7 @@ use std::rc::Rc;
 pub struct EngineWorker {
     jobs: HashMap<JobId, CancelFlag>,
     catalog: Rc<Catalog>,
+    search: SharedSearch,
     voice: SharedVoice,
 }
 
@@ -31,7 +33,7 @@ impl Worker for EngineWorker {
 
     fn create(_scope: &WorkerScope<Self>) -> Self {
         crate::crash::install();
-        EngineWorker { jobs: HashMap::new(), catalog: Rc::new(Catalog::builtin()), voice: SharedVoice::default() }
+        EngineWorker { jobs: HashMap::new(), catalog: Rc::new(Catalog::builtin()), search: SharedSearch::default(), voice: SharedVoice::default() }
     }
 
     fn update(&mut self, _scope: &WorkerScope<Self>, msg: Self::Message) {
@@ -62,6 +64,7 @@ impl Worker for EngineWorker {
         let cancel: CancelFlag = Rc::new(Cell::new(false));
         self.jobs.insert(job, cancel.clone());
         let catalog = self.catalog.clone();
+        let search = self.search.clone();
         let voice = self.voice.clone();
         let responder = scope.clone();
         scope.send_future(async move {
@@ -75,7 +78,7 @@ impl Worker for EngineWorker {
                 WorkerRequest::VoiceFile { audio, settings, .. } => {
                     crate::voice::file(&voice, &catalog, audio, settings, &cancel, &report).await
                 }
-                request => run_job(request, &catalog, &cancel, &report).await,
+                request => run_job(request, &catalog, &search, &cancel, &report).await,
             };
             let event = match outcome {
                 _ if cancel.get() => WorkerEvent::Cancelled { job },
@@ -91,6 +94,7 @@ impl Worker for EngineWorker {
 async fn run_job(
     request: WorkerRequest,
     catalog: &Catalog,
+    search: &SharedSearch,
     cancel: &CancelFlag,
     report: &dyn Fn(Progress),
 ) -> Result<JobResult, WorkerError> {
@@ -122,6 +126,14 @@ async fn run_job(
             report(Progress { stage: Stage::Running, file: None, file_done: 0, file_total: 0, done: 0, total: iterations as u64 });
             crate::selftest::run(backend, iterations, cancel, report).await
         }
+        WorkerRequest::BuildIndex { collection, variant_id, mirror, backend, passages, .. } => {
+            crate::search::build_index(search, catalog, collection, &variant_id, mirror.as_deref(), backend, passages, cancel, report).await
+        }
+        WorkerRequest::Search { collection, query, top_k, backend, mirror, .. } => {
+            crate::search::search(search, catalog, &collection, &query, top_k as usize, backend, mirror.as_deref(), cancel, report).await
+        }
+        WorkerRequest::ListCollections { .. } => crate::search::list(search).await,
+        WorkerRequest::DeleteCollection { collection, .. } => crate::search::delete(search, &collection).await,
         WorkerRequest::VoiceStart { .. }
         | WorkerRequest::VoiceAudio { .. }
         | WorkerRequest::VoiceStop { .. }

@@ -2,6 +2,7 @@
 //! typed [`protocol::WorkerRequest`]s and answers with [`protocol::WorkerEvent`]s. It fetches, verifies
 //! and caches model files itself (`store`), and reads the GPU for the hardware probe (`probe`).
 
+pub mod collection;
 pub mod download;
 pub mod protocol;
 
@@ -12,7 +13,11 @@ pub mod engine_worker;
 #[cfg(target_arch = "wasm32")]
 pub mod js;
 #[cfg(target_arch = "wasm32")]
+pub mod opfs;
+#[cfg(target_arch = "wasm32")]
 pub mod probe;
+#[cfg(target_arch = "wasm32")]
+pub mod search;
 #[cfg(target_arch = "wasm32")]
 pub mod selftest;
 #[cfg(target_arch = "wasm32")]

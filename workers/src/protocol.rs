@@ -20,6 +20,29 @@ pub enum WorkerRequest {
     Delete { job: JobId, variant_id: String },
     /// A small engine workload (repeated matmuls) used to check a backend end to end; cancellable.
     SelfTest { job: JobId, backend: Backend, iterations: u32 },
+    /// Embed passages with a catalog model (downloading it first if needed) and save them as a named
+    /// collection (replacing one of the same name).
+    BuildIndex {
+        job: JobId,
+        collection: String,
+        variant_id: String,
+        mirror: Option<String>,
+        backend: Backend,
+        passages: Vec<String>,
+    },
+    /// Top-k passages of a saved collection for a query.
+    Search {
+        job: JobId,
+        collection: String,
+        query: String,
+        top_k: u32,
+        backend: Backend,
+        mirror: Option<String>,
+    },
+    /// The saved collections.
+    ListCollections { job: JobId },
+    /// Delete a saved collection.
+    DeleteCollection { job: JobId, collection: String },
     /// Start a live voice-activity session (microphone): the job streams [`WorkerEvent::Voice`] updates
     /// for the audio sent with `VoiceAudio` and ends with the segments after `VoiceStop`.
     VoiceStart { job: JobId, settings: VadSettings },
@@ -100,6 +123,10 @@ impl WorkerRequest {
             | WorkerRequest::ListCached { job }
             | WorkerRequest::Delete { job, .. }
             | WorkerRequest::SelfTest { job, .. }
+            | WorkerRequest::BuildIndex { job, .. }
+            | WorkerRequest::Search { job, .. }
+            | WorkerRequest::ListCollections { job }
+            | WorkerRequest::DeleteCollection { job, .. }
             | WorkerRequest::VoiceStart { job, .. }
             | WorkerRequest::VoiceAudio { job, .. }
             | WorkerRequest::VoiceStop { job }
@@ -191,8 +218,29 @@ pub enum JobResult {
     Downloaded { variant_id: String, bytes: u64, from_cache: bool },
     Deleted { variant_id: String, files: u32 },
     SelfTest { backend: Backend, millis: f64, checksum: f32 },
+    IndexBuilt { collection: String, passages: u32, truncated: Vec<u32>, millis: f64, backend: Backend },
+    SearchResults { collection: String, query: String, hits: Vec<SearchHit>, millis: f64 },
+    Collections(Vec<CollectionInfo>),
+    DeletedCollection { collection: String },
     /// Voice activity of a file or a finished live session.
     Voice { probs: Vec<f32>, segments: Vec<SpeechSegment>, seconds: f64 },
+}
+
+/// One search result.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SearchHit {
+    pub index: u32,
+    pub score: f32,
+    pub text: String,
+}
+
+/// A saved collection.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CollectionInfo {
+    pub name: String,
+    pub variant_id: String,
+    pub passages: u32,
+    pub bytes: u64,
 }
 
 /// The worker's half of the hardware probe: what WebGPU offers in a worker.

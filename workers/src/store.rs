@@ -122,6 +122,11 @@ async fn download_file(
             return Err(cancelled());
         }
         match fetch_into(url, file, &mut partial, cancel, done_before, total, report).await {
+            Ok(()) if cancel.get() => {
+                // Stopped mid-stream: keep what arrived so a retry resumes.
+                save_partial(cache, &pkey, &partial).await;
+                return Err(cancelled());
+            }
             Ok(()) => break,
             Err(FetchFailure::Fatal(e)) => {
                 save_partial(cache, &pkey, &partial).await;
@@ -271,7 +276,10 @@ async fn fetch_into(
         }
     }
     let body = response.body().ok_or_else(|| FetchFailure::Retry("empty response body".into()))?;
-    let reader: ReadableStreamDefaultReader = body.get_reader().dyn_into().map_err(internal)?;
+    let reader: ReadableStreamDefaultReader = body
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| FetchFailure::Fatal(WorkerError::new(ErrorKind::Internal, "the response body is not readable")))?;
     let file_total = file.size.unwrap_or(0);
     let mut last_report = 0.0;
     loop {

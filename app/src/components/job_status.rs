@@ -24,9 +24,9 @@ pub fn job_status(props: &JobStatusProps) -> Html {
             let label = match progress.stage {
                 Stage::Running => format!("{} ({} of {})", progress.stage.label(), progress.done, progress.total),
                 _ => {
-                    let file = progress.file.clone().unwrap_or_default();
+                    let file = progress.file.as_ref().map(|f| format!(" {f}")).unwrap_or_default();
                     format!(
-                        "{} {file}: {} of {}",
+                        "{}{file}: {} of {}",
                         progress.stage.label(),
                         format_bytes(progress.done),
                         format_bytes(progress.total)

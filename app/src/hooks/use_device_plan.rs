@@ -82,7 +82,7 @@ pub fn device_plan_provider(props: &DevicePlanProviderProps) -> Html {
             if let Some((profile, gpu)) = readings {
                 let catalog = Catalog::builtin();
                 let auto = plan(profile, &catalog);
-                let chosen = apply_overrides(auto.clone(), overrides, &catalog);
+                let chosen = apply_overrides(&auto, overrides, &catalog);
                 state.set(ProbeState::Ready {
                     profile: profile.clone(),
                     gpu: gpu.clone(),

@@ -17,8 +17,14 @@ pub fn task_route(task: Task) -> Route {
     }
 }
 
+/// Tasks whose page is built in this version; the others say "coming".
+pub const BUILT: [Task; 1] = [Task::Search];
+
 /// One line on whether a task can run here, from the probe's plan.
 pub fn readiness(plan: &DevicePlan, task: Task) -> (String, &'static str) {
+    if !BUILT.contains(&task) {
+        return ("Coming soon".into(), "coming");
+    }
     match &plan.state {
         ProbeState::Running => ("Checking this device…".into(), "pending"),
         ProbeState::Failed(_) => ("Could not check this device".into(), "warn"),

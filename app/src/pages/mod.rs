@@ -4,4 +4,5 @@ pub mod device;
 pub mod home;
 pub mod models;
 pub mod not_found;
+pub mod search;
 pub mod task;

@@ -26,7 +26,7 @@ impl Tensor {
             || k.dims()[0] != b
             || k.dims()[3] != d
             || hkv == 0
-            || hq % hkv != 0
+            || !hq.is_multiple_of(hkv)
             || (causal && tq > tk);
         if bad {
             return Err(Error::invalid(

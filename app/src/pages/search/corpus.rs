@@ -1,0 +1,117 @@
+//! Bringing a corpus in: pasted text, dropped or chosen `.txt`/`.md` files, or the built-in sample;
+//! checks (size, binary, UTF-8) and splitting into passages, all on the page before anything is sent.
+
+use js_sys::Uint8Array;
+use wasm_bindgen_futures::JsFuture;
+
+/// The built-in sample corpus (short paragraphs on varied topics).
+pub const SAMPLE: &str = include_str!("../../../assets/sample-corpus.md");
+/// The sample collection's name (also in shared links: `#/search?c=sample`).
+pub const SAMPLE_NAME: &str = "sample";
+/// Most text indexed at once; bigger corpora take hours on a phone's CPU.
+pub const MAX_BYTES: usize = 5_000_000;
+
+/// How the corpus is cut into passages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Splitting {
+    /// Blank-line separated paragraphs.
+    Paragraphs,
+    /// Windows of about this many words, overlapping by a quarter.
+    Words(usize),
+}
+
+/// Splits `text` into passages; headings-only lines (`# …`) are dropped.
+pub fn split(text: &str, how: Splitting) -> Vec<String> {
+    let paragraphs: Vec<String> = offgrid_search::paragraphs(text)
+        .into_iter()
+        .map(|p| p.text)
+        .filter(|p| !(p.starts_with('#') && !p.contains('\n')))
+        .collect();
+    match how {
+        Splitting::Paragraphs => paragraphs,
+        Splitting::Words(size) => {
+            let size = size.max(8);
+            let step = (size - size / 4).max(1);
+            let mut out = Vec::new();
+            for paragraph in paragraphs {
+                let words: Vec<&str> = paragraph.split_whitespace().collect();
+                if words.len() <= size {
+                    out.push(words.join(" "));
+                    continue;
+                }
+                let mut start = 0;
+                while start < words.len() {
+                    let end = (start + size).min(words.len());
+                    out.push(words[start..end].join(" "));
+                    if end == words.len() {
+                        break;
+                    }
+                    start += step;
+                }
+            }
+            out
+        }
+    }
+}
+
+/// Reads a chosen or dropped file as text, refusing binary and non-UTF-8 files with a clear message.
+pub async fn read_text_file(file: &web_sys::File) -> Result<String, String> {
+    let name = file.name();
+    let size = file.size() as usize;
+    if size > MAX_BYTES {
+        return Err(format!(
+            "{name} is {:.1} MB; Offgrid indexes up to {:.0} MB of text at once. Split the file and add the parts as separate collections.",
+            size as f64 / 1e6,
+            MAX_BYTES as f64 / 1e6
+        ));
+    }
+    let buffer = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|_| format!("{name} could not be read."))?;
+    let bytes = Uint8Array::new(&buffer).to_vec();
+    if bytes.contains(&0) {
+        return Err(format!("{name} is not a text file. Offgrid reads .txt and .md files."));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| format!("{name} is not UTF-8 text. Save it as UTF-8 (.txt or .md) and try again."))
+}
+
+/// Words of a query worth highlighting in results (lowercase, 3+ letters).
+pub fn query_words(query: &str) -> Vec<String> {
+    query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 3)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Splits `text` into (piece, highlighted) runs: words that start with a query word are highlighted.
+pub fn highlight(text: &str, words: &[String]) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut Vec<(String, bool)>| {
+        if word.is_empty() {
+            return;
+        }
+        let lower = word.to_lowercase();
+        let hit = words.iter().any(|w| lower.starts_with(w.as_str()));
+        match out.last_mut() {
+            Some((last, h)) if *h == hit => last.push_str(word),
+            _ => out.push((word.clone(), hit)),
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            match out.last_mut() {
+                Some((last, false)) => last.push(c),
+                _ => out.push((c.to_string(), false)),
+            }
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
