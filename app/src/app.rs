@@ -19,10 +19,6 @@ pub struct Nav {
 }
 
 impl Nav {
-    /// Goes to another page or state, adding a history entry.
-    pub fn go(&self, location: Location) {
-        self.set.emit((location, true));
-    }
     /// Updates the page's state in the URL without a history entry (typing, sliders).
     pub fn replace(&self, location: Location) {
         self.set.emit((location, false));
@@ -46,11 +42,17 @@ pub fn app() -> Html {
             });
             let window = web_sys::window();
             if let Some(w) = &window {
-                let _ = w.add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref());
+                let _ = w.add_event_listener_with_callback(
+                    "hashchange",
+                    on_hash.as_ref().unchecked_ref(),
+                );
             }
             move || {
                 if let Some(w) = window {
-                    let _ = w.remove_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref());
+                    let _ = w.remove_event_listener_with_callback(
+                        "hashchange",
+                        on_hash.as_ref().unchecked_ref(),
+                    );
                 }
             }
         });
@@ -58,7 +60,11 @@ pub fn app() -> Html {
 
     let engine = {
         let restart_notice = restart_notice.clone();
-        use_memo((), move |_| Engine::start(Callback::from(move |reason: String| restart_notice.set(Some(reason)))))
+        use_memo((), move |_| {
+            Engine::start(Callback::from(move |reason: String| {
+                restart_notice.set(Some(reason))
+            }))
+        })
     };
 
     let nav = {

@@ -3,7 +3,7 @@
 use js_sys::Reflect;
 use offgrid_catalog::DeviceProfile;
 use offgrid_workers::protocol::GpuProbe;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 fn get(target: &JsValue, key: &str) -> JsValue {
@@ -16,7 +16,8 @@ const SIMD_PROBE: [u8; 29] = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
     0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
     0x03, 0x02, 0x01, 0x00, // function 0 has type 0
-    0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x00, 0xfd, 0x11, 0x0b, // i32.const 0; i32x4.splat; end
+    0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x00, 0xfd, 0x11,
+    0x0b, // i32.const 0; i32x4.splat; end
 ];
 
 fn wasm_simd() -> bool {
@@ -27,22 +28,30 @@ fn wasm_simd() -> bool {
 /// What the page can read without the worker: memory, cores, storage, isolation, SIMD, mobile, Save-Data.
 pub async fn page_profile() -> DeviceProfile {
     let mut profile = DeviceProfile::default();
-    let Some(window) = web_sys::window() else { return profile };
+    let Some(window) = web_sys::window() else {
+        return profile;
+    };
     let navigator = window.navigator();
     let nav: &JsValue = navigator.as_ref();
     profile.device_memory_gb = get(nav, "deviceMemory").as_f64();
     profile.hardware_concurrency = navigator.hardware_concurrency() as u32;
-    profile.cross_origin_isolated = get(window.as_ref(), "crossOriginIsolated").as_bool().unwrap_or(false);
+    profile.cross_origin_isolated = get(window.as_ref(), "crossOriginIsolated")
+        .as_bool()
+        .unwrap_or(false);
     profile.wasm_simd = wasm_simd();
     let ua_data = get(nav, "userAgentData");
     profile.is_mobile = match get(&ua_data, "mobile").as_bool() {
         Some(mobile) => mobile,
         None => {
             let ua = navigator.user_agent().unwrap_or_default().to_lowercase();
-            ["android", "iphone", "ipad", "mobile"].iter().any(|s| ua.contains(s))
+            ["android", "iphone", "ipad", "mobile"]
+                .iter()
+                .any(|s| ua.contains(s))
         }
     };
-    profile.save_data = get(&get(nav, "connection"), "saveData").as_bool().unwrap_or(false);
+    profile.save_data = get(&get(nav, "connection"), "saveData")
+        .as_bool()
+        .unwrap_or(false);
     if let Ok(promise) = navigator.storage().estimate() {
         if let Ok(estimate) = JsFuture::from(promise).await {
             profile.storage_usage_bytes = get(&estimate, "usage").as_f64().map(|v| v as u64);
@@ -63,7 +72,8 @@ pub fn merge_gpu(profile: &mut DeviceProfile, gpu: &GpuProbe) {
     profile.limits.max_buffer_size = gpu.max_buffer_size;
     profile.limits.max_storage_buffer_binding_size = gpu.max_storage_buffer_binding_size;
     profile.limits.max_compute_workgroup_size_x = gpu.max_compute_workgroup_size_x;
-    profile.limits.max_compute_invocations_per_workgroup = gpu.max_compute_invocations_per_workgroup;
+    profile.limits.max_compute_invocations_per_workgroup =
+        gpu.max_compute_invocations_per_workgroup;
     profile.limits.max_compute_workgroup_storage_size = gpu.max_compute_workgroup_storage_size;
     profile.bench = Some(offgrid_catalog::MicroBench {
         gpu_gflops: gpu.gpu_gflops,
@@ -75,9 +85,15 @@ pub fn merge_gpu(profile: &mut DeviceProfile, gpu: &GpuProbe) {
 
 /// Asks the browser to keep our storage (models) from eviction; true if granted.
 pub async fn request_persistent_storage() -> bool {
-    let Some(window) = web_sys::window() else { return false };
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
     match window.navigator().storage().persist() {
-        Ok(promise) => JsFuture::from(promise).await.ok().and_then(|v| v.as_bool()).unwrap_or(false),
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
         Err(_) => false,
     }
 }
@@ -91,17 +107,21 @@ pub enum Shared {
 
 /// Shares the current page: the Web Share API where present, else copies the link.
 pub async fn share_current_page(title: &str) -> Shared {
-    let Some(window) = web_sys::window() else { return Shared::Failed("no window".into()) };
+    let Some(window) = web_sys::window() else {
+        return Shared::Failed("no window".into());
+    };
     let url = window.location().href().unwrap_or_default();
     let navigator = window.navigator();
     if get(navigator.as_ref(), "share").is_function() {
         let data = web_sys::ShareData::new();
         data.set_title(title);
         data.set_url(&url);
-        match JsFuture::from(navigator.share_with_data(&data)).await {
-            Ok(_) => return Shared::Sheet,
-            // The person closed the share sheet: fall through to copying.
-            Err(_) => {}
+        // If the person closes the share sheet, fall through to copying.
+        if JsFuture::from(navigator.share_with_data(&data))
+            .await
+            .is_ok()
+        {
+            return Shared::Sheet;
         }
     }
     let clipboard = navigator.clipboard();
@@ -113,7 +133,11 @@ pub async fn share_current_page(title: &str) -> Shared {
 
 /// A value saved in localStorage.
 pub fn load_setting(key: &str) -> Option<String> {
-    web_sys::window()?.local_storage().ok()??.get_item(key).ok()?
+    web_sys::window()?
+        .local_storage()
+        .ok()??
+        .get_item(key)
+        .ok()?
 }
 
 /// Saves (or with `None` removes) a value in localStorage; failures (private mode) are ignored.
@@ -128,7 +152,9 @@ pub fn save_setting(key: &str, value: Option<&str>) {
 
 /// The current `location.hash`.
 pub fn current_hash() -> String {
-    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
 }
 
 /// Replaces the URL's hash without adding a history entry (for state typed into a page).

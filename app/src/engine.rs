@@ -2,7 +2,9 @@
 //! component that asked, and restarts the worker when it crashes or loses its GPU.
 
 use gloo_worker::{Spawnable, WorkerBridge};
-use offgrid_workers::protocol::{ErrorKind, JobId, WorkerError, WorkerEvent, WorkerRequest, CRASH_CHANNEL};
+use offgrid_workers::protocol::{
+    ErrorKind, JobId, WorkerError, WorkerEvent, WorkerRequest, CRASH_CHANNEL,
+};
 use offgrid_workers::EngineWorker;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -83,14 +85,19 @@ impl Engine {
     }
 
     fn listen_for_crashes(&self) {
-        let Ok(channel) = web_sys::BroadcastChannel::new(CRASH_CHANNEL) else { return };
+        let Ok(channel) = web_sys::BroadcastChannel::new(CRASH_CHANNEL) else {
+            return;
+        };
         let weak = Rc::downgrade(&self.inner);
-        let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            if let Some(inner) = weak.upgrade() {
-                let detail = event.data().as_string().unwrap_or_default();
-                Engine { inner }.restart(format!("{detail}. The engine was restarted; your input is still here — try again."));
-            }
-        });
+        let on_message =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+                if let Some(inner) = weak.upgrade() {
+                    let detail = event.data().as_string().unwrap_or_default();
+                    Engine { inner }.restart(format!(
+                        "{detail}. The engine was restarted; your input is still here — try again."
+                    ));
+                }
+            });
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         // Both live as long as the page.
         on_message.forget();
@@ -103,14 +110,21 @@ impl Engine {
         self.inner.bridge.borrow_mut().take();
         let pending: Vec<_> = self.inner.listeners.borrow_mut().drain().collect();
         for (job, listener) in pending {
-            listener.emit(WorkerEvent::Failed { job, error: WorkerError::new(ErrorKind::Internal, reason.clone()) });
+            listener.emit(WorkerEvent::Failed {
+                job,
+                error: WorkerError::new(ErrorKind::Internal, reason.clone()),
+            });
         }
         self.spawn();
         self.inner.on_restart.emit(reason);
     }
 
     /// Sends a request built for a fresh job id; `on_event` receives every event of that job.
-    pub fn run(&self, make: impl FnOnce(JobId) -> WorkerRequest, on_event: Callback<WorkerEvent>) -> JobId {
+    pub fn run(
+        &self,
+        make: impl FnOnce(JobId) -> WorkerRequest,
+        on_event: Callback<WorkerEvent>,
+    ) -> JobId {
         let job = self.inner.next_job.get();
         self.inner.next_job.set(job.wrapping_add(1));
         self.inner.listeners.borrow_mut().insert(job, on_event);

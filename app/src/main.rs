@@ -25,5 +25,7 @@ fn main() {
 fn main() {
     // Keeps `cargo build --workspace` working natively; the route logic is unit-tested natively.
     let _ = route::Location::parse("#/");
-    eprintln!("offgrid-app runs in the browser: `scripts/run.sh` builds and serves it (see README).");
+    eprintln!(
+        "offgrid-app runs in the browser: `scripts/run.sh` builds and serves it (see README)."
+    );
 }

@@ -85,7 +85,11 @@ impl Location {
     pub fn parse(hash: &str) -> Location {
         let hash = hash.strip_prefix('#').unwrap_or(hash);
         let (path, query) = hash.split_once('?').unwrap_or((hash, ""));
-        let route = if path.is_empty() { Route::Home } else { Route::from_path(path) };
+        let route = if path.is_empty() {
+            Route::Home
+        } else {
+            Route::from_path(path)
+        };
         let query = query
             .split('&')
             .filter(|pair| !pair.is_empty())
@@ -99,7 +103,10 @@ impl Location {
 
     /// A page with no query.
     pub fn of(route: Route) -> Location {
-        Location { route, query: BTreeMap::new() }
+        Location {
+            route,
+            query: BTreeMap::new(),
+        }
     }
 
     /// The hash for this location, `#/path?k=v`, keys sorted so equal states give equal links.
@@ -205,7 +212,10 @@ mod tests {
         assert_eq!(Location::parse("").route, Route::Home);
         assert_eq!(Location::parse("#/").route, Route::Home);
         assert_eq!(Location::parse("#/nope").route, Route::NotFound);
-        assert_eq!(Location::parse("#/remove-background/").route, Route::RemoveBackground);
+        assert_eq!(
+            Location::parse("#/remove-background/").route,
+            Route::RemoveBackground
+        );
     }
 
     #[test]

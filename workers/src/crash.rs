@@ -20,7 +20,9 @@ pub fn install() {
         web_sys::console::error_1(&JsValue::from_str(&message));
         announce(&message);
     }));
-    let Ok(scope) = crate::js::worker_scope() else { return };
+    let Ok(scope) = crate::js::worker_scope() else {
+        return;
+    };
     let on_error = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(|event: web_sys::ErrorEvent| {
         announce(&format!("The engine worker stopped: {}", event.message()));
     });

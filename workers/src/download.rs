@@ -20,7 +20,11 @@ pub fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)> {
     let (start, end) = range.split_once('-')?;
     let start = start.trim().parse().ok()?;
     let end = end.trim().parse().ok()?;
-    let total = if total.trim() == "*" { None } else { Some(total.trim().parse().ok()?) };
+    let total = if total.trim() == "*" {
+        None
+    } else {
+        Some(total.trim().parse().ok()?)
+    };
     (start <= end).then_some((start, end, total))
 }
 
@@ -132,7 +136,10 @@ mod tests {
 
     #[test]
     fn content_range() {
-        assert_eq!(parse_content_range("bytes 100-199/1000"), Some((100, 199, Some(1000))));
+        assert_eq!(
+            parse_content_range("bytes 100-199/1000"),
+            Some((100, 199, Some(1000)))
+        );
         assert_eq!(parse_content_range("bytes 0-0/*"), Some((0, 0, None)));
         assert_eq!(parse_content_range("bytes 9-3/10"), None);
         assert_eq!(parse_content_range("items 0-1/2"), None);
@@ -151,7 +158,10 @@ mod tests {
 
     #[test]
     fn continuation_rules() {
-        assert_eq!(continuation(206, Some("bytes 10-19/20"), 10), Ok(Continuation::Append));
+        assert_eq!(
+            continuation(206, Some("bytes 10-19/20"), 10),
+            Ok(Continuation::Append)
+        );
         assert!(continuation(206, Some("bytes 0-19/20"), 10).is_err());
         assert!(continuation(206, None, 10).is_err());
         assert_eq!(continuation(200, None, 10), Ok(Continuation::Restart));

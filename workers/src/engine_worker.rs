@@ -33,7 +33,12 @@ impl Worker for EngineWorker {
 
     fn create(_scope: &WorkerScope<Self>) -> Self {
         crate::crash::install();
-        EngineWorker { jobs: HashMap::new(), catalog: Rc::new(Catalog::builtin()), search: SharedSearch::default(), voice: SharedVoice::default() }
+        EngineWorker {
+            jobs: HashMap::new(),
+            catalog: Rc::new(Catalog::builtin()),
+            search: SharedSearch::default(),
+            voice: SharedVoice::default(),
+        }
     }
 
     fn update(&mut self, _scope: &WorkerScope<Self>, msg: Self::Message) {
@@ -47,7 +52,9 @@ impl Worker for EngineWorker {
     fn received(&mut self, scope: &WorkerScope<Self>, request: Self::Input, id: HandlerId) {
         // Live audio goes straight to its session, outside any job.
         match &request {
-            WorkerRequest::VoiceAudio { job, samples, rate } => return crate::voice::feed(&self.voice, *job, samples, *rate),
+            WorkerRequest::VoiceAudio { job, samples, rate } => {
+                return crate::voice::feed(&self.voice, *job, samples, *rate)
+            }
             WorkerRequest::VoiceStop { job } => return crate::voice::stop(&self.voice, *job),
             _ => {}
         }
@@ -68,16 +75,18 @@ impl Worker for EngineWorker {
         let voice = self.voice.clone();
         let responder = scope.clone();
         scope.send_future(async move {
-            let report = |progress: Progress| responder.respond(id, WorkerEvent::Progress { job, progress });
+            let report =
+                |progress: Progress| responder.respond(id, WorkerEvent::Progress { job, progress });
             let outcome = match request {
                 WorkerRequest::VoiceStart { settings, .. } => {
                     let to_page = responder.clone();
-                    let emit: crate::voice::Emit = Rc::new(move |event: WorkerEvent| to_page.respond(id, event));
+                    let emit: crate::voice::Emit =
+                        Rc::new(move |event: WorkerEvent| to_page.respond(id, event));
                     crate::voice::live(&voice, &catalog, job, settings, emit, &report).await
                 }
-                WorkerRequest::VoiceFile { audio, settings, .. } => {
-                    crate::voice::file(&voice, &catalog, audio, settings, &cancel, &report).await
-                }
+                WorkerRequest::VoiceFile {
+                    audio, settings, ..
+                } => crate::voice::file(&voice, &catalog, audio, settings, &cancel, &report).await,
                 request => run_job(request, &catalog, &search, &cancel, &report).await,
             };
             let event = match outcome {
@@ -107,38 +116,107 @@ async fn run_job(
             }
             Ok(JobResult::Probe(probe))
         }
-        WorkerRequest::Download { variant_id, mirror, .. } => {
+        WorkerRequest::Download {
+            variant_id, mirror, ..
+        } => {
             let variant = catalog.get(&variant_id).ok_or_else(|| {
-                WorkerError::new(ErrorKind::BadInput, format!("There is no model called \"{variant_id}\" in the catalog."))
+                WorkerError::new(
+                    ErrorKind::BadInput,
+                    format!("There is no model called \"{variant_id}\" in the catalog."),
+                )
             })?;
-            let (bytes, from_cache) = store::download_variant(variant, mirror.as_deref(), cancel, report).await?;
-            Ok(JobResult::Downloaded { variant_id, bytes, from_cache })
+            let (bytes, from_cache) =
+                store::download_variant(variant, mirror.as_deref(), cancel, report).await?;
+            Ok(JobResult::Downloaded {
+                variant_id,
+                bytes,
+                from_cache,
+            })
         }
-        WorkerRequest::ListCached { .. } => Ok(JobResult::Cached(store::cache_report(catalog).await?)),
+        WorkerRequest::ListCached { .. } => {
+            Ok(JobResult::Cached(store::cache_report(catalog).await?))
+        }
         WorkerRequest::Delete { variant_id, .. } => {
             let variant = catalog.get(&variant_id).ok_or_else(|| {
-                WorkerError::new(ErrorKind::BadInput, format!("There is no model called \"{variant_id}\"."))
+                WorkerError::new(
+                    ErrorKind::BadInput,
+                    format!("There is no model called \"{variant_id}\"."),
+                )
             })?;
             let files = store::delete_variant(variant).await?;
             Ok(JobResult::Deleted { variant_id, files })
         }
-        WorkerRequest::SelfTest { backend, iterations, .. } => {
-            report(Progress { stage: Stage::Running, file: None, file_done: 0, file_total: 0, done: 0, total: iterations as u64 });
+        WorkerRequest::SelfTest {
+            backend,
+            iterations,
+            ..
+        } => {
+            report(Progress {
+                stage: Stage::Running,
+                file: None,
+                file_done: 0,
+                file_total: 0,
+                done: 0,
+                total: iterations as u64,
+            });
             crate::selftest::run(backend, iterations, cancel, report).await
         }
-        WorkerRequest::BuildIndex { collection, variant_id, mirror, backend, passages, .. } => {
-            crate::search::build_index(search, catalog, collection, &variant_id, mirror.as_deref(), backend, passages, cancel, report).await
+        WorkerRequest::BuildIndex {
+            collection,
+            variant_id,
+            mirror,
+            backend,
+            passages,
+            ..
+        } => {
+            crate::search::build_index(
+                search,
+                catalog,
+                collection,
+                &variant_id,
+                mirror.as_deref(),
+                backend,
+                passages,
+                cancel,
+                report,
+            )
+            .await
         }
-        WorkerRequest::Search { collection, query, top_k, backend, mirror, .. } => {
-            crate::search::search(search, catalog, &collection, &query, top_k as usize, backend, mirror.as_deref(), cancel, report).await
+        WorkerRequest::Search {
+            collection,
+            query,
+            top_k,
+            backend,
+            mirror,
+            ..
+        } => {
+            crate::search::search(
+                search,
+                catalog,
+                &collection,
+                &query,
+                top_k as usize,
+                backend,
+                mirror.as_deref(),
+                cancel,
+                report,
+            )
+            .await
         }
         WorkerRequest::ListCollections { .. } => crate::search::list(search).await,
-        WorkerRequest::DeleteCollection { collection, .. } => crate::search::delete(search, &collection).await,
+        WorkerRequest::DeleteCollection { collection, .. } => {
+            crate::search::delete(search, &collection).await
+        }
         WorkerRequest::VoiceStart { .. }
         | WorkerRequest::VoiceAudio { .. }
         | WorkerRequest::VoiceStop { .. }
-        | WorkerRequest::VoiceFile { .. } => Err(WorkerError::new(ErrorKind::Internal, "voice requests are routed before run_job")),
-        WorkerRequest::Cancel { .. } => Err(WorkerError::new(ErrorKind::Internal, "cancel is not a job")),
+        | WorkerRequest::VoiceFile { .. } => Err(WorkerError::new(
+            ErrorKind::Internal,
+            "voice requests are routed before run_job",
+        )),
+        WorkerRequest::Cancel { .. } => {
+            Err(WorkerError::new(ErrorKind::Internal, "cancel is not a job"))
+        }
     }
 }
 

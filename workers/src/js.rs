@@ -15,14 +15,20 @@ pub fn worker_scope() -> Result<WorkerGlobalScope, String> {
 /// A readable message from a JS exception or value.
 pub fn js_error_message(value: &JsValue) -> String {
     if let Some(err) = value.dyn_ref::<js_sys::Error>() {
-        return format!("{}: {}", String::from(err.name()), String::from(err.message()));
+        return format!(
+            "{}: {}",
+            String::from(err.name()),
+            String::from(err.message())
+        );
     }
     value.as_string().unwrap_or_else(|| format!("{value:?}"))
 }
 
 /// The `name` of a DOMException-like value ("QuotaExceededError", "AbortError"…).
 pub fn js_error_name(value: &JsValue) -> Option<String> {
-    Reflect::get(value, &JsValue::from_str("name")).ok()?.as_string()
+    Reflect::get(value, &JsValue::from_str("name"))
+        .ok()?
+        .as_string()
 }
 
 /// Awaits a promise.
@@ -33,13 +39,18 @@ pub async fn await_promise(promise: Promise) -> Result<JsValue, JsValue> {
 /// Opens a named cache.
 pub async fn open_cache(name: &str) -> Result<Cache, String> {
     let scope = worker_scope()?;
-    let caches = scope
-        .caches()
-        .map_err(|e| format!("Cache Storage is unavailable here ({})", js_error_message(&e)))?;
+    let caches = scope.caches().map_err(|e| {
+        format!(
+            "Cache Storage is unavailable here ({})",
+            js_error_message(&e)
+        )
+    })?;
     let cache = await_promise(caches.open(name))
         .await
         .map_err(|e| format!("could not open the model cache ({})", js_error_message(&e)))?;
-    cache.dyn_into::<Cache>().map_err(|_| "Cache Storage returned something unexpected".into())
+    cache
+        .dyn_into::<Cache>()
+        .map_err(|_| "Cache Storage returned something unexpected".into())
 }
 
 /// Reads a whole cached entry, if present.
@@ -50,10 +61,17 @@ pub async fn cache_read(cache: &Cache, key: &str) -> Result<Option<Vec<u8>>, Str
     if found.is_undefined() || found.is_null() {
         return Ok(None);
     }
-    let response: web_sys::Response = found.dyn_into().map_err(|_| "bad cache entry".to_string())?;
+    let response: web_sys::Response = found
+        .dyn_into()
+        .map_err(|_| "bad cache entry".to_string())?;
     let buffer = await_promise(response.array_buffer().map_err(|e| js_error_message(&e))?)
         .await
-        .map_err(|e| format!("the cached copy of {key} is unreadable ({})", js_error_message(&e)))?;
+        .map_err(|e| {
+            format!(
+                "the cached copy of {key} is unreadable ({})",
+                js_error_message(&e)
+            )
+        })?;
     Ok(Some(Uint8Array::new(&buffer).to_vec()))
 }
 
@@ -65,7 +83,9 @@ pub async fn cache_entry_size(cache: &Cache, key: &str) -> Result<Option<u64>, S
     if found.is_undefined() || found.is_null() {
         return Ok(None);
     }
-    let response: web_sys::Response = found.dyn_into().map_err(|_| "bad cache entry".to_string())?;
+    let response: web_sys::Response = found
+        .dyn_into()
+        .map_err(|_| "bad cache entry".to_string())?;
     let size = response
         .headers()
         .get("x-offgrid-size")
@@ -77,7 +97,12 @@ pub async fn cache_entry_size(cache: &Cache, key: &str) -> Result<Option<u64>, S
 }
 
 /// Stores bytes under a key. A full disk comes back as `Err` with the browser's error name.
-pub async fn cache_write(cache: &Cache, key: &str, bytes: &[u8], sha256: &str) -> Result<(), JsValue> {
+pub async fn cache_write(
+    cache: &Cache,
+    key: &str,
+    bytes: &[u8],
+    sha256: &str,
+) -> Result<(), JsValue> {
     let array = Uint8Array::from(bytes);
     let headers = web_sys::Headers::new()?;
     headers.set("content-type", "application/octet-stream")?;
@@ -112,7 +137,9 @@ pub async fn storage_estimate() -> Option<(u64, u64)> {
 
 /// Whether the browser believes it is online.
 pub fn is_online() -> bool {
-    worker_scope().map(|s| s.navigator().on_line()).unwrap_or(true)
+    worker_scope()
+        .map(|s| s.navigator().on_line())
+        .unwrap_or(true)
 }
 
 /// Milliseconds since an arbitrary origin (for throttling progress events).

@@ -11,7 +11,9 @@ fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, Str
         .dyn_into()
         .map_err(|_| format!("{method} is not available in this browser"))?;
     let array = args.iter().collect::<js_sys::Array>();
-    function.apply(target, &array).map_err(|e| js_error_message(&e))
+    function
+        .apply(target, &array)
+        .map_err(|e| js_error_message(&e))
 }
 
 async fn call_async(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
@@ -39,7 +41,12 @@ impl Folder {
         let storage = worker_scope()?.navigator().storage();
         let root = call_async(storage.as_ref(), "getDirectory", &[])
             .await
-            .map_err(|e| format!("this browser has no private file storage (OPFS): {}", js_error_message(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "this browser has no private file storage (OPFS): {}",
+                    js_error_message(&e)
+                )
+            })?;
         let handle = call_async(&root, "getDirectoryHandle", &[name.into(), options(true)])
             .await
             .map_err(|e| js_error_message(&e))?;
@@ -61,18 +68,30 @@ impl Folder {
 
     /// Reads a whole file, `None` if it does not exist.
     pub async fn read(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
-        let file = match call_async(&self.handle, "getFileHandle", &[name.into(), options(false)]).await {
+        let file = match call_async(
+            &self.handle,
+            "getFileHandle",
+            &[name.into(), options(false)],
+        )
+        .await
+        {
             Ok(f) => f,
             Err(_) => return Ok(None),
         };
-        let blob = call_async(&file, "getFile", &[]).await.map_err(|e| js_error_message(&e))?;
-        let buffer = call_async(&blob, "arrayBuffer", &[]).await.map_err(|e| js_error_message(&e))?;
+        let blob = call_async(&file, "getFile", &[])
+            .await
+            .map_err(|e| js_error_message(&e))?;
+        let buffer = call_async(&blob, "arrayBuffer", &[])
+            .await
+            .map_err(|e| js_error_message(&e))?;
         Ok(Some(Uint8Array::new(&buffer).to_vec()))
     }
 
     /// Deletes a file; true if it existed.
     pub async fn remove(&self, name: &str) -> bool {
-        call_async(&self.handle, "removeEntry", &[name.into()]).await.is_ok()
+        call_async(&self.handle, "removeEntry", &[name.into()])
+            .await
+            .is_ok()
     }
 
     /// Names of the files in the folder.
@@ -80,11 +99,20 @@ impl Folder {
         let iterator = call(&self.handle, "keys", &[])?;
         let mut names = Vec::new();
         loop {
-            let next = call_async(&iterator, "next", &[]).await.map_err(|e| js_error_message(&e))?;
-            if Reflect::get(&next, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true) {
+            let next = call_async(&iterator, "next", &[])
+                .await
+                .map_err(|e| js_error_message(&e))?;
+            if Reflect::get(&next, &"done".into())
+                .ok()
+                .and_then(|d| d.as_bool())
+                .unwrap_or(true)
+            {
                 break;
             }
-            if let Some(name) = Reflect::get(&next, &"value".into()).ok().and_then(|v| v.as_string()) {
+            if let Some(name) = Reflect::get(&next, &"value".into())
+                .ok()
+                .and_then(|v| v.as_string())
+            {
                 names.push(name);
             }
         }

@@ -22,7 +22,11 @@ fn get_u64(target: &JsValue, key: &str) -> u64 {
 pub async fn probe_gpu() -> GpuProbe {
     match read_adapter().await {
         Ok(probe) => probe,
-        Err(reason) => GpuProbe { webgpu: false, unavailable_reason: Some(reason), ..GpuProbe::default() },
+        Err(reason) => GpuProbe {
+            webgpu: false,
+            unavailable_reason: Some(reason),
+            ..GpuProbe::default()
+        },
     }
 }
 
@@ -42,9 +46,14 @@ async fn read_adapter() -> Result<GpuProbe, String> {
         .map_err(|e| js_error_message(&e))?
         .dyn_into()
         .map_err(|_| "requestAdapter did not return a promise")?;
-    let adapter = await_promise(promise).await.map_err(|e| js_error_message(&e))?;
+    let adapter = await_promise(promise)
+        .await
+        .map_err(|e| js_error_message(&e))?;
     if adapter.is_null() || adapter.is_undefined() {
-        return Err("WebGPU is present but no GPU adapter is available (blocked, or no supported GPU).".into());
+        return Err(
+            "WebGPU is present but no GPU adapter is available (blocked, or no supported GPU)."
+                .into(),
+        );
     }
     let info = get(&adapter, "info");
     let mut features = Vec::new();
@@ -61,12 +70,20 @@ async fn read_adapter() -> Result<GpuProbe, String> {
     let architecture = get_string(&info, "architecture");
     let description = get_string(&info, "description");
     let fallback = get(&info, "isFallbackAdapter").as_bool().unwrap_or(false)
-        || get(&adapter, "isFallbackAdapter").as_bool().unwrap_or(false);
+        || get(&adapter, "isFallbackAdapter")
+            .as_bool()
+            .unwrap_or(false);
     let text = format!("{vendor} {architecture} {description}").to_lowercase();
     let is_software = fallback
-        || ["swiftshader", "llvmpipe", "lavapipe", "software", "microsoft basic render"]
-            .iter()
-            .any(|s| text.contains(s));
+        || [
+            "swiftshader",
+            "llvmpipe",
+            "lavapipe",
+            "software",
+            "microsoft basic render",
+        ]
+        .iter()
+        .any(|s| text.contains(s));
     Ok(GpuProbe {
         webgpu: true,
         unavailable_reason: None,
@@ -81,7 +98,8 @@ async fn read_adapter() -> Result<GpuProbe, String> {
         max_compute_workgroup_size_x: get_u64(&limits, "maxComputeWorkgroupSizeX") as u32,
         max_compute_invocations_per_workgroup: get_u64(&limits, "maxComputeInvocationsPerWorkgroup")
             as u32,
-        max_compute_workgroup_storage_size: get_u64(&limits, "maxComputeWorkgroupStorageSize") as u32,
+        max_compute_workgroup_storage_size: get_u64(&limits, "maxComputeWorkgroupStorageSize")
+            as u32,
         max_compute_workgroups_per_dimension: get_u64(&limits, "maxComputeWorkgroupsPerDimension")
             as u32,
         gpu_gflops: None,

@@ -13,13 +13,21 @@ pub enum WorkerRequest {
     /// Read the WebGPU adapter (features, limits) and run the micro-benchmark.
     Probe { job: JobId },
     /// Download, verify and cache every file of a catalog variant.
-    Download { job: JobId, variant_id: String, mirror: Option<String> },
+    Download {
+        job: JobId,
+        variant_id: String,
+        mirror: Option<String>,
+    },
     /// List cached models and the storage estimate.
     ListCached { job: JobId },
     /// Delete a cached model's files.
     Delete { job: JobId, variant_id: String },
     /// A small engine workload (repeated matmuls) used to check a backend end to end; cancellable.
-    SelfTest { job: JobId, backend: Backend, iterations: u32 },
+    SelfTest {
+        job: JobId,
+        backend: Backend,
+        iterations: u32,
+    },
     /// Embed passages with a catalog model (downloading it first if needed) and save them as a named
     /// collection (replacing one of the same name).
     BuildIndex {
@@ -47,11 +55,19 @@ pub enum WorkerRequest {
     /// for the audio sent with `VoiceAudio` and ends with the segments after `VoiceStop`.
     VoiceStart { job: JobId, settings: VadSettings },
     /// Audio for a live session: mono samples at `rate` Hz (resampled to 16 kHz in the worker).
-    VoiceAudio { job: JobId, samples: Vec<f32>, rate: u32 },
+    VoiceAudio {
+        job: JobId,
+        samples: Vec<f32>,
+        rate: u32,
+    },
     /// End a live session; the job ends with `JobResult::Voice`.
     VoiceStop { job: JobId },
     /// Voice activity over a whole file.
-    VoiceFile { job: JobId, audio: AudioInput, settings: VadSettings },
+    VoiceFile {
+        job: JobId,
+        audio: AudioInput,
+        settings: VadSettings,
+    },
     /// Stop a running job. The job ends with `Cancelled`.
     Cancel { job: JobId },
 }
@@ -182,14 +198,31 @@ pub struct Progress {
 /// What the worker tells the UI.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub enum WorkerEvent {
-    Progress { job: JobId, progress: Progress },
+    Progress {
+        job: JobId,
+        progress: Progress,
+    },
     /// A piece of a streamed result (e.g. text as it is produced).
-    Partial { job: JobId, text: String },
-    Done { job: JobId, result: JobResult },
-    Failed { job: JobId, error: WorkerError },
-    Cancelled { job: JobId },
+    Partial {
+        job: JobId,
+        text: String,
+    },
+    Done {
+        job: JobId,
+        result: JobResult,
+    },
+    Failed {
+        job: JobId,
+        error: WorkerError,
+    },
+    Cancelled {
+        job: JobId,
+    },
     /// A live voice session's new frames and segments.
-    Voice { job: JobId, update: VoiceUpdate },
+    Voice {
+        job: JobId,
+        update: VoiceUpdate,
+    },
 }
 
 impl WorkerEvent {
@@ -206,7 +239,10 @@ impl WorkerEvent {
     }
     /// Whether this event ends its job.
     pub fn is_final(&self) -> bool {
-        !matches!(self, WorkerEvent::Progress { .. } | WorkerEvent::Partial { .. } | WorkerEvent::Voice { .. })
+        !matches!(
+            self,
+            WorkerEvent::Progress { .. } | WorkerEvent::Partial { .. } | WorkerEvent::Voice { .. }
+        )
     }
 }
 
@@ -215,15 +251,43 @@ impl WorkerEvent {
 pub enum JobResult {
     Probe(GpuProbe),
     Cached(CacheReport),
-    Downloaded { variant_id: String, bytes: u64, from_cache: bool },
-    Deleted { variant_id: String, files: u32 },
-    SelfTest { backend: Backend, millis: f64, checksum: f32 },
-    IndexBuilt { collection: String, passages: u32, truncated: Vec<u32>, millis: f64, backend: Backend },
-    SearchResults { collection: String, query: String, hits: Vec<SearchHit>, millis: f64 },
+    Downloaded {
+        variant_id: String,
+        bytes: u64,
+        from_cache: bool,
+    },
+    Deleted {
+        variant_id: String,
+        files: u32,
+    },
+    SelfTest {
+        backend: Backend,
+        millis: f64,
+        checksum: f32,
+    },
+    IndexBuilt {
+        collection: String,
+        passages: u32,
+        truncated: Vec<u32>,
+        millis: f64,
+        backend: Backend,
+    },
+    SearchResults {
+        collection: String,
+        query: String,
+        hits: Vec<SearchHit>,
+        millis: f64,
+    },
     Collections(Vec<CollectionInfo>),
-    DeletedCollection { collection: String },
+    DeletedCollection {
+        collection: String,
+    },
     /// Voice activity of a file or a finished live session.
-    Voice { probs: Vec<f32>, segments: Vec<SpeechSegment>, seconds: f64 },
+    Voice {
+        probs: Vec<f32>,
+        segments: Vec<SpeechSegment>,
+        seconds: f64,
+    },
 }
 
 /// One search result.
@@ -313,7 +377,10 @@ pub enum ErrorKind {
 impl WorkerError {
     /// Builds an error.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        WorkerError { kind, message: message.into() }
+        WorkerError {
+            kind,
+            message: message.into(),
+        }
     }
 }
 

@@ -43,13 +43,15 @@ fn search_error(e: offgrid_search::Error) -> WorkerError {
 }
 
 fn storage_error(e: String) -> WorkerError {
-    WorkerError::new(ErrorKind::Internal, format!("Saved collections are unavailable: {e}"))
+    WorkerError::new(
+        ErrorKind::Internal,
+        format!("Saved collections are unavailable: {e}"),
+    )
 }
 
 async fn optional(variant: &ModelVariant, path: &str) -> Option<Vec<u8>> {
-    if variant.file(path).is_none() {
-        return None;
-    }
+    // Only files the catalog lists (and so were downloaded and verified).
+    variant.file(path)?;
     store::read_cached(variant, path).await.ok()
 }
 
@@ -68,7 +70,14 @@ async fn encoder(
         }
     }
     store::download_variant(variant, mirror, cancel, report).await?;
-    report(Progress { stage: Stage::Loading, file: None, file_done: 0, file_total: 0, done: 0, total: 1 });
+    report(Progress {
+        stage: Stage::Loading,
+        file: None,
+        file_done: 0,
+        file_total: 0,
+        done: 0,
+        total: 1,
+    });
     let weights = store::read_cached(variant, "model.safetensors").await?;
     let config = store::read_cached(variant, "config.json").await?;
     let tokenizer = store::read_cached(variant, "tokenizer.json").await?;
@@ -87,7 +96,9 @@ async fn encoder(
         sentence_bert_config: sbert.as_deref(),
         sentence_transformers_config: st.as_deref(),
     };
-    let mut encoder = SentenceEncoder::from_files(&files, &vb).map_err(engine_error)?.with_batch_size(BATCH);
+    let mut encoder = SentenceEncoder::from_files(&files, &vb)
+        .map_err(engine_error)?
+        .with_batch_size(BATCH);
     if let Some(p) = &variant.prefixes {
         encoder = encoder.with_prefixes(p.query.clone(), p.passage.clone());
     }
@@ -111,15 +122,28 @@ pub async fn build_index(
 ) -> Result<JobResult, WorkerError> {
     let name = name.trim().to_string();
     if name.is_empty() {
-        return Err(WorkerError::new(ErrorKind::BadInput, "Give the collection a name."));
+        return Err(WorkerError::new(
+            ErrorKind::BadInput,
+            "Give the collection a name.",
+        ));
     }
-    let passages: Vec<String> = passages.into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
+    let passages: Vec<String> = passages
+        .into_iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
     if passages.is_empty() {
-        return Err(WorkerError::new(ErrorKind::BadInput, "There is nothing to index: the corpus has no text."));
+        return Err(WorkerError::new(
+            ErrorKind::BadInput,
+            "There is nothing to index: the corpus has no text.",
+        ));
     }
-    let variant = catalog
-        .get(variant_id)
-        .ok_or_else(|| WorkerError::new(ErrorKind::BadInput, format!("Unknown model \"{variant_id}\".")))?;
+    let variant = catalog.get(variant_id).ok_or_else(|| {
+        WorkerError::new(
+            ErrorKind::BadInput,
+            format!("Unknown model \"{variant_id}\"."),
+        )
+    })?;
     let encoder = encoder(state, variant, backend, mirror, cancel, report).await?;
     let start = crate::js::now_millis();
     let total = passages.len();
@@ -130,7 +154,10 @@ pub async fn build_index(
             return Err(WorkerError::new(ErrorKind::Internal, "cancelled"));
         }
         let texts: Vec<&str> = batch.iter().map(String::as_str).collect();
-        let embedded = encoder.encode_passages(&texts).await.map_err(engine_error)?;
+        let embedded = encoder
+            .encode_passages(&texts)
+            .await
+            .map_err(engine_error)?;
         for (i, (vector, cut)) in embedded.vectors.iter().zip(&embedded.truncated).enumerate() {
             index.push(vector).map_err(search_error)?;
             if *cut {
@@ -138,18 +165,33 @@ pub async fn build_index(
             }
         }
         let done = (batch_no * BATCH + batch.len()) as u64;
-        report(Progress { stage: Stage::Running, file: None, file_done: 0, file_total: 0, done, total: total as u64 });
+        report(Progress {
+            stage: Stage::Running,
+            file: None,
+            file_done: 0,
+            file_total: 0,
+            done,
+            total: total as u64,
+        });
         // Let Cancel and queries in.
         gloo_timers::future::TimeoutFuture::new(0).await;
     }
     let passages: Vec<Passage> = passages
         .into_iter()
-        .map(|text| Passage { start: 0, end: text.len(), text })
+        .map(|text| Passage {
+            start: 0,
+            end: text.len(),
+            text,
+        })
         .collect();
-    let collection = Collection::new(name.clone(), variant.id.clone(), passages, index).map_err(search_error)?;
+    let collection =
+        Collection::new(name.clone(), variant.id.clone(), passages, index).map_err(search_error)?;
     let bytes = collection.to_bytes().map_err(search_error)?;
     let folder = Folder::open(FOLDER).await.map_err(storage_error)?;
-    if let Err(e) = folder.write(&format!("{}.ogsc", file_stem(&name)), &bytes).await {
+    if let Err(e) = folder
+        .write(&format!("{}.ogsc", file_stem(&name)), &bytes)
+        .await
+    {
         let quota = crate::js::js_error_name(&e).as_deref() == Some("QuotaExceededError");
         return Err(WorkerError::new(
             if quota { ErrorKind::Quota } else { ErrorKind::Internal },
@@ -159,7 +201,10 @@ pub async fn build_index(
             ),
         ));
     }
-    state.borrow_mut().collections.insert(name.clone(), Rc::new(collection));
+    state
+        .borrow_mut()
+        .collections
+        .insert(name.clone(), Rc::new(collection));
     Ok(JobResult::IndexBuilt {
         collection: name,
         passages: total as u32,
@@ -178,15 +223,25 @@ async fn open_collection(state: &SharedSearch, name: &str) -> Result<Rc<Collecti
         .read(&format!("{}.ogsc", file_stem(name)))
         .await
         .map_err(storage_error)?
-        .ok_or_else(|| WorkerError::new(ErrorKind::BadInput, format!("There is no collection called \"{name}\" yet. Build it first.")))?;
+        .ok_or_else(|| {
+            WorkerError::new(
+                ErrorKind::BadInput,
+                format!("There is no collection called \"{name}\" yet. Build it first."),
+            )
+        })?;
     let collection = Collection::from_bytes(&bytes).map_err(|e| {
         WorkerError::new(
             ErrorKind::Integrity,
-            format!("The saved collection \"{name}\" is damaged ({e}). Delete it and build it again."),
+            format!(
+                "The saved collection \"{name}\" is damaged ({e}). Delete it and build it again."
+            ),
         )
     })?;
     let collection = Rc::new(collection);
-    state.borrow_mut().collections.insert(name.to_string(), collection.clone());
+    state
+        .borrow_mut()
+        .collections
+        .insert(name.to_string(), collection.clone());
     Ok(collection)
 }
 
@@ -205,22 +260,50 @@ pub async fn search(
 ) -> Result<JobResult, WorkerError> {
     let collection = open_collection(state, name).await?;
     let variant = catalog.get(&collection.model).ok_or_else(|| {
-        WorkerError::new(ErrorKind::BadInput, format!("The model \"{}\" of this collection is no longer offered.", collection.model))
+        WorkerError::new(
+            ErrorKind::BadInput,
+            format!(
+                "The model \"{}\" of this collection is no longer offered.",
+                collection.model
+            ),
+        )
     })?;
     // Keep using whichever backend already holds this model; load on `backend` otherwise.
-    let loaded = state.borrow().encoder.as_ref().filter(|(id, _, _)| *id == variant.id).map(|(_, b, _)| *b);
-    let encoder = encoder(state, variant, loaded.unwrap_or(backend), mirror, cancel, report).await?;
+    let loaded = state
+        .borrow()
+        .encoder
+        .as_ref()
+        .filter(|(id, _, _)| *id == variant.id)
+        .map(|(_, b, _)| *b);
+    let encoder = encoder(
+        state,
+        variant,
+        loaded.unwrap_or(backend),
+        mirror,
+        cancel,
+        report,
+    )
+    .await?;
     let start = crate::js::now_millis();
-    let query_vec = encoder.encode_queries(&[query]).await.map_err(engine_error)?;
+    let query_vec = encoder
+        .encode_queries(&[query])
+        .await
+        .map_err(engine_error)?;
     let vector = query_vec
         .vectors
         .first()
         .ok_or_else(|| WorkerError::new(ErrorKind::Internal, "the encoder returned no vector"))?;
-    let hits = collection.search(vector, top_k.max(1)).map_err(search_error)?;
+    let hits = collection
+        .search(vector, top_k.max(1))
+        .map_err(search_error)?;
     let hits = hits
         .into_iter()
         .filter_map(|h| {
-            collection.passages.get(h.index).map(|p| SearchHit { index: h.index as u32, score: h.score, text: p.text.clone() })
+            collection.passages.get(h.index).map(|p| SearchHit {
+                index: h.index as u32,
+                score: h.score,
+                text: p.text.clone(),
+            })
         })
         .collect();
     Ok(JobResult::SearchResults {
@@ -236,7 +319,9 @@ pub async fn list(state: &SharedSearch) -> Result<JobResult, WorkerError> {
     let folder = Folder::open(FOLDER).await.map_err(storage_error)?;
     let mut out = Vec::new();
     for file in folder.list().await.map_err(storage_error)? {
-        let Some(bytes) = folder.read(&file).await.map_err(storage_error)? else { continue };
+        let Some(bytes) = folder.read(&file).await.map_err(storage_error)? else {
+            continue;
+        };
         // A damaged file still shows up, so it can be deleted.
         match Collection::from_bytes(&bytes) {
             Ok(c) => {
@@ -246,9 +331,17 @@ pub async fn list(state: &SharedSearch) -> Result<JobResult, WorkerError> {
                     passages: c.passages.len() as u32,
                     bytes: bytes.len() as u64,
                 });
-                state.borrow_mut().collections.insert(c.name.clone(), Rc::new(c));
+                state
+                    .borrow_mut()
+                    .collections
+                    .insert(c.name.clone(), Rc::new(c));
             }
-            Err(_) => out.push(CollectionInfo { name: file.clone(), variant_id: String::new(), passages: 0, bytes: bytes.len() as u64 }),
+            Err(_) => out.push(CollectionInfo {
+                name: file.clone(),
+                variant_id: String::new(),
+                passages: 0,
+                bytes: bytes.len() as u64,
+            }),
         }
     }
     Ok(JobResult::Collections(out))
@@ -262,8 +355,13 @@ pub async fn delete(state: &SharedSearch, name: &str) -> Result<JobResult, Worke
     let by_file = !by_stem && folder.remove(name).await;
     state.borrow_mut().collections.remove(name);
     if by_stem || by_file {
-        Ok(JobResult::DeletedCollection { collection: name.to_string() })
+        Ok(JobResult::DeletedCollection {
+            collection: name.to_string(),
+        })
     } else {
-        Err(WorkerError::new(ErrorKind::BadInput, format!("There is no collection called \"{name}\".")))
+        Err(WorkerError::new(
+            ErrorKind::BadInput,
+            format!("There is no collection called \"{name}\"."),
+        ))
     }
 }

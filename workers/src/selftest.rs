@@ -24,7 +24,11 @@ fn seeded(n: usize, seed: u32) -> Vec<f32> {
         .collect()
 }
 
-async fn timed_matmuls(device: &Device, size: usize, reps: u32) -> Result<f64, offgrid_engine::Error> {
+async fn timed_matmuls(
+    device: &Device,
+    size: usize,
+    reps: u32,
+) -> Result<f64, offgrid_engine::Error> {
     let a = Tensor::from_f32(seeded(size * size, 1), [size, size], device)?;
     let b = Tensor::from_f32(seeded(size * size, 2), [size, size], device)?;
     // Warm-up compiles pipelines and fills pools.
@@ -47,7 +51,9 @@ pub async fn cpu_gflops() -> f64 {
 /// Estimated f32 GEMM throughput of WebGPU in this worker, in GFLOP/s.
 pub async fn gpu_gflops() -> Result<f64, WorkerError> {
     let gpu = GpuDevice::new().await.map_err(engine_error)?;
-    timed_matmuls(&Device::Gpu(gpu), 256, 8).await.map_err(engine_error)
+    timed_matmuls(&Device::Gpu(gpu), 256, 8)
+        .await
+        .map_err(engine_error)
 }
 
 /// Runs `iterations` chained 96×96 matmuls on `backend`, yielding between steps so `Cancel` is seen.
@@ -63,17 +69,26 @@ pub async fn run(
     };
     let n = 96;
     let start = crate::js::now_millis();
-    let scale = Tensor::from_f32(vec![1.0 / n as f32; n * n], [n, n], &device).map_err(engine_error)?;
+    let scale =
+        Tensor::from_f32(vec![1.0 / n as f32; n * n], [n, n], &device).map_err(engine_error)?;
     let mut acc = Tensor::from_f32(seeded(n * n, 3), [n, n], &device).map_err(engine_error)?;
     for step in 0..iterations {
         if cancel.get() {
             return Err(WorkerError::new(ErrorKind::Internal, "cancelled"));
         }
-        acc = acc.matmul(&scale).map_err(engine_error)?.add(&acc).map_err(engine_error)?;
+        acc = acc
+            .matmul(&scale)
+            .map_err(engine_error)?
+            .add(&acc)
+            .map_err(engine_error)?;
         if backend == Backend::Gpu {
             // Keep GPU work flowing and give the event loop a turn to receive Cancel.
-            acc = Tensor::from_f32(acc.to_vec_f32_async().await.map_err(engine_error)?, [n, n], &device)
-                .map_err(engine_error)?;
+            acc = Tensor::from_f32(
+                acc.to_vec_f32_async().await.map_err(engine_error)?,
+                [n, n],
+                &device,
+            )
+            .map_err(engine_error)?;
         }
         report(Progress {
             stage: Stage::Running,
@@ -87,5 +102,9 @@ pub async fn run(
     }
     let values = acc.to_vec_f32_async().await.map_err(engine_error)?;
     let checksum = values.iter().map(|v| v.abs()).sum::<f32>() / values.len() as f32;
-    Ok(JobResult::SelfTest { backend, millis: crate::js::now_millis() - start, checksum })
+    Ok(JobResult::SelfTest {
+        backend,
+        millis: crate::js::now_millis() - start,
+        checksum,
+    })
 }

@@ -43,7 +43,10 @@ pub async fn download_variant(
     if !variant.available {
         return Err(WorkerError::new(
             ErrorKind::BadInput,
-            format!("{} is not available yet in this version of Offgrid.", variant.title),
+            format!(
+                "{} is not available yet in this version of Offgrid.",
+                variant.title
+            ),
         ));
     }
     let source = source_for(mirror)?;
@@ -139,7 +142,10 @@ async fn download_file(
                     let got = format_bytes(partial.len());
                     let of = file.size.map(format_bytes).unwrap_or_else(|| "?".into());
                     let message = if js::is_online() {
-                        format!("Downloading {} failed ({e}); {got} of {of} kept. Retry to resume.", file.name())
+                        format!(
+                            "Downloading {} failed ({e}); {got} of {of} kept. Retry to resume.",
+                            file.name()
+                        )
                     } else {
                         format!("You are offline. {got} of {of} of {} was downloaded and kept; it resumes when you retry online.", file.name())
                     };
@@ -224,7 +230,12 @@ async fn fetch_into(
     total: u64,
     report: &dyn Fn(Progress),
 ) -> Result<(), FetchFailure> {
-    let internal = |e: JsValue| FetchFailure::Fatal(WorkerError::new(ErrorKind::Internal, js::js_error_message(&e)));
+    let internal = |e: JsValue| {
+        FetchFailure::Fatal(WorkerError::new(
+            ErrorKind::Internal,
+            js::js_error_message(&e),
+        ))
+    };
     let headers = Headers::new().map_err(internal)?;
     if let Some(range) = partial.range_header() {
         headers.set("range", &range).map_err(internal)?;
@@ -237,10 +248,14 @@ async fn fetch_into(
     let request = Request::new_with_str_and_init(url, &init).map_err(|e| {
         FetchFailure::Fatal(WorkerError::new(
             ErrorKind::BadInput,
-            format!("The model URL {url} is not valid ({}).", js::js_error_message(&e)),
+            format!(
+                "The model URL {url} is not valid ({}).",
+                js::js_error_message(&e)
+            ),
         ))
     })?;
-    let scope = js::worker_scope().map_err(|e| FetchFailure::Fatal(WorkerError::new(ErrorKind::Internal, e)))?;
+    let scope = js::worker_scope()
+        .map_err(|e| FetchFailure::Fatal(WorkerError::new(ErrorKind::Internal, e)))?;
     let response = js::await_promise(scope.fetch_with_request(&request))
         .await
         .map_err(|e| {
@@ -258,7 +273,9 @@ async fn fetch_into(
         )));
     }
     if status >= 500 || status == 429 {
-        return Err(FetchFailure::Retry(format!("the server answered HTTP {status}")));
+        return Err(FetchFailure::Retry(format!(
+            "the server answered HTTP {status}"
+        )));
     }
     let content_range = response.headers().get("content-range").ok().flatten();
     match continuation(status, content_range.as_deref(), partial.len()) {
@@ -275,11 +292,15 @@ async fn fetch_into(
             )))
         }
     }
-    let body = response.body().ok_or_else(|| FetchFailure::Retry("empty response body".into()))?;
-    let reader: ReadableStreamDefaultReader = body
-        .get_reader()
-        .dyn_into()
-        .map_err(|_| FetchFailure::Fatal(WorkerError::new(ErrorKind::Internal, "the response body is not readable")))?;
+    let body = response
+        .body()
+        .ok_or_else(|| FetchFailure::Retry("empty response body".into()))?;
+    let reader: ReadableStreamDefaultReader = body.get_reader().dyn_into().map_err(|_| {
+        FetchFailure::Fatal(WorkerError::new(
+            ErrorKind::Internal,
+            "the response body is not readable",
+        ))
+    })?;
     let file_total = file.size.unwrap_or(0);
     let mut last_report = 0.0;
     loop {
@@ -287,9 +308,12 @@ async fn fetch_into(
             controller.abort();
             return Ok(());
         }
-        let chunk = js::await_promise(reader.read())
-            .await
-            .map_err(|e| FetchFailure::Retry(format!("the connection broke: {}", js::js_error_message(&e))))?;
+        let chunk = js::await_promise(reader.read()).await.map_err(|e| {
+            FetchFailure::Retry(format!(
+                "the connection broke: {}",
+                js::js_error_message(&e)
+            ))
+        })?;
         let is_done = js_sys::Reflect::get(&chunk, &"done".into())
             .ok()
             .and_then(|v| v.as_bool())
@@ -375,10 +399,19 @@ pub async fn delete_variant(variant: &ModelVariant) -> Result<u32, WorkerError> 
         .map_err(|e| WorkerError::new(ErrorKind::Internal, e))?;
     let mut removed = 0;
     for file in &variant.files {
-        if js::cache_delete(&cache, &cache_key(&variant.repo, &variant.revision, &file.path)).await {
+        if js::cache_delete(
+            &cache,
+            &cache_key(&variant.repo, &variant.revision, &file.path),
+        )
+        .await
+        {
             removed += 1;
         }
-        js::cache_delete(&cache, &partial_key(&variant.repo, &variant.revision, &file.path)).await;
+        js::cache_delete(
+            &cache,
+            &partial_key(&variant.repo, &variant.revision, &file.path),
+        )
+        .await;
     }
     Ok(removed)
 }

@@ -22,9 +22,18 @@ pub fn job_status(props: &JobStatusProps) -> Html {
         Some(WorkerEvent::Progress { progress, .. }) => {
             let (value, max) = (progress.done, progress.total.max(1));
             let label = match progress.stage {
-                Stage::Running => format!("{} ({} of {})", progress.stage.label(), progress.done, progress.total),
+                Stage::Running => format!(
+                    "{} ({} of {})",
+                    progress.stage.label(),
+                    progress.done,
+                    progress.total
+                ),
                 _ => {
-                    let file = progress.file.as_ref().map(|f| format!(" {f}")).unwrap_or_default();
+                    let file = progress
+                        .file
+                        .as_ref()
+                        .map(|f| format!(" {f}"))
+                        .unwrap_or_default();
                     format!(
                         "{}{file}: {} of {}",
                         progress.stage.label(),

@@ -23,7 +23,10 @@ pub fn update_banner() -> Html {
             let on_update = Closure::<dyn Fn()>::new(move || visible.set(true));
             let window = web_sys::window();
             if let Some(w) = &window {
-                let _ = w.add_event_listener_with_callback("offgrid-update-available", on_update.as_ref().unchecked_ref());
+                let _ = w.add_event_listener_with_callback(
+                    "offgrid-update-available",
+                    on_update.as_ref().unchecked_ref(),
+                );
             }
             move || {
                 if let Some(w) = window {

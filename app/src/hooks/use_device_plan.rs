@@ -15,7 +15,12 @@ const OVERRIDES_KEY: &str = "offgrid.overrides";
 #[derive(Clone, PartialEq)]
 pub enum ProbeState {
     Running,
-    Ready { profile: Rc<DeviceProfile>, gpu: Rc<GpuProbe>, auto: Rc<Plan>, plan: Rc<Plan> },
+    Ready {
+        profile: Rc<DeviceProfile>,
+        gpu: Rc<GpuProbe>,
+        auto: Rc<Plan>,
+        plan: Rc<Plan>,
+    },
     Failed(String),
 }
 
@@ -61,12 +66,17 @@ pub fn device_plan_provider(props: &DevicePlanProviderProps) -> Html {
                     engine.run(
                         |job| WorkerRequest::Probe { job },
                         Callback::from(move |event: WorkerEvent| match event {
-                            WorkerEvent::Done { result: JobResult::Probe(gpu), .. } => {
+                            WorkerEvent::Done {
+                                result: JobResult::Probe(gpu),
+                                ..
+                            } => {
                                 let mut profile = page.clone();
                                 browser::merge_gpu(&mut profile, &gpu);
                                 readings.set(Some((Rc::new(profile), Rc::new(gpu))));
                             }
-                            WorkerEvent::Failed { error, .. } => state.set(ProbeState::Failed(error.message)),
+                            WorkerEvent::Failed { error, .. } => {
+                                state.set(ProbeState::Failed(error.message))
+                            }
                             _ => {}
                         }),
                     );
@@ -78,19 +88,22 @@ pub fn device_plan_provider(props: &DevicePlanProviderProps) -> Html {
     // Recompute the plan whenever readings or overrides change.
     {
         let state = state.clone();
-        use_effect_with(((*readings).clone(), (*overrides).clone()), move |(readings, overrides)| {
-            if let Some((profile, gpu)) = readings {
-                let catalog = Catalog::builtin();
-                let auto = plan(profile, &catalog);
-                let chosen = apply_overrides(&auto, overrides, &catalog);
-                state.set(ProbeState::Ready {
-                    profile: profile.clone(),
-                    gpu: gpu.clone(),
-                    auto: Rc::new(auto),
-                    plan: Rc::new(chosen),
-                });
-            }
-        });
+        use_effect_with(
+            ((*readings).clone(), (*overrides).clone()),
+            move |(readings, overrides)| {
+                if let Some((profile, gpu)) = readings {
+                    let catalog = Catalog::builtin();
+                    let auto = plan(profile, &catalog);
+                    let chosen = apply_overrides(&auto, overrides, &catalog);
+                    state.set(ProbeState::Ready {
+                        profile: profile.clone(),
+                        gpu: gpu.clone(),
+                        auto: Rc::new(auto),
+                        plan: Rc::new(chosen),
+                    });
+                }
+            },
+        );
     }
 
     let set_overrides = {
@@ -105,7 +118,12 @@ pub fn device_plan_provider(props: &DevicePlanProviderProps) -> Html {
         let generation = generation.clone();
         Callback::from(move |_| generation.set(*generation + 1))
     };
-    let context = DevicePlan { state: (*state).clone(), overrides: (*overrides).clone(), set_overrides, rerun };
+    let context = DevicePlan {
+        state: (*state).clone(),
+        overrides: (*overrides).clone(),
+        set_overrides,
+        rerun,
+    };
     html! {
         <ContextProvider<DevicePlan> context={context}>
             { props.children.clone() }

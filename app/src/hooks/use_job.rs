@@ -37,7 +37,9 @@ pub fn use_job() -> JobHandle {
         let running = running.clone();
         let last = last.clone();
         Callback::from(move |make: Box<dyn FnOnce(JobId) -> WorkerRequest>| {
-            let Some(engine) = engine.as_ref() else { return };
+            let Some(engine) = engine.as_ref() else {
+                return;
+            };
             let running_for_events = running.clone();
             let last = last.clone();
             last.set(None);
@@ -61,5 +63,10 @@ pub fn use_job() -> JobHandle {
             }
         })
     };
-    JobHandle { running: *running, last: (*last).clone(), start, cancel }
+    JobHandle {
+        running: *running,
+        last: (*last).clone(),
+        start,
+        cancel,
+    }
 }

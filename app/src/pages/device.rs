@@ -15,7 +15,11 @@ fn row(label: &str, value: String) -> Html {
 }
 
 fn yes_no(v: bool) -> String {
-    if v { "yes".into() } else { "no".into() }
+    if v {
+        "yes".into()
+    } else {
+        "no".into()
+    }
 }
 
 fn backend_label(b: Backend) -> &'static str {
@@ -27,13 +31,22 @@ fn backend_label(b: Backend) -> &'static str {
 
 #[function_component(DevicePage)]
 pub fn device_page() -> Html {
-    let Some(plan_ctx) = use_context::<DevicePlan>() else { return html! {} };
+    let Some(plan_ctx) = use_context::<DevicePlan>() else {
+        return html! {};
+    };
     let body = match &plan_ctx.state {
-        ProbeState::Running => html! { <p role="status" aria-live="polite">{ "Reading this device and running a short benchmark…" }</p> },
+        ProbeState::Running => {
+            html! { <p role="status" aria-live="polite">{ "Reading this device and running a short benchmark…" }</p> }
+        }
         ProbeState::Failed(msg) => html! {
             <div role="alert" class="job-status error">{ format!("The probe failed: {msg}") }</div>
         },
-        ProbeState::Ready { profile, gpu, auto, plan } => {
+        ProbeState::Ready {
+            profile,
+            gpu,
+            auto,
+            plan,
+        } => {
             let gpu_section = if gpu.webgpu {
                 html! {
                     <table class="facts" id="adapter">
@@ -116,7 +129,7 @@ fn plan_table(props: &PlanTableProps) -> Html {
                     Callback::from(move |e: Event| {
                         let value = e.target_unchecked_into::<HtmlSelectElement>().value();
                         let mut next = (*overrides).clone();
-                        let entry = next.tasks.entry(task).or_insert_with(TaskOverride::default);
+                        let entry = next.tasks.entry(task).or_default();
                         entry.backend = match value.as_str() { "gpu" => Some(Backend::Gpu), "cpu" => Some(Backend::Cpu), _ => None };
                         if *entry == TaskOverride::default() { next.tasks.remove(&task); }
                         set.emit(next);
@@ -128,7 +141,7 @@ fn plan_table(props: &PlanTableProps) -> Html {
                     Callback::from(move |e: Event| {
                         let value = e.target_unchecked_into::<HtmlSelectElement>().value();
                         let mut next = (*overrides).clone();
-                        let entry = next.tasks.entry(task).or_insert_with(TaskOverride::default);
+                        let entry = next.tasks.entry(task).or_default();
                         entry.variant = (!value.is_empty()).then_some(value);
                         if *entry == TaskOverride::default() { next.tasks.remove(&task); }
                         set.emit(next);
@@ -177,10 +190,24 @@ fn self_test() -> Html {
     let job = use_job();
     let run = |backend: protocol::Backend| {
         let job = job.clone();
-        Callback::from(move |_| job.start(move |id| WorkerRequest::SelfTest { job: id, backend, iterations: 200 }))
+        Callback::from(move |_| {
+            job.start(move |id| WorkerRequest::SelfTest {
+                job: id,
+                backend,
+                iterations: 200,
+            })
+        })
     };
     let result = match &job.last {
-        Some(WorkerEvent::Done { result: JobResult::SelfTest { backend, millis, checksum }, .. }) => html! {
+        Some(WorkerEvent::Done {
+            result:
+                JobResult::SelfTest {
+                    backend,
+                    millis,
+                    checksum,
+                },
+            ..
+        }) => html! {
             <p role="status" id="selftest-result">{ format!("The engine ran 200 steps on the {} in {:.0} ms (checksum {checksum:.4}).",
                 offgrid_workers_backend(*backend), millis) }</p>
         },
@@ -209,4 +236,3 @@ fn offgrid_workers_backend(b: protocol::Backend) -> &'static str {
         protocol::Backend::Cpu => "CPU",
     }
 }
-

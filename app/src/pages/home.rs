@@ -37,7 +37,13 @@ pub fn readiness(plan: &DevicePlan, task: Task) -> (String, &'static str) {
                 };
                 (format!("Ready on this device ({backend})"), "ready")
             }
-            Some(tp) => (tp.reasons.first().cloned().unwrap_or_else(|| "Not supported here".into()), "warn"),
+            Some(tp) => (
+                tp.reasons
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "Not supported here".into()),
+                "warn",
+            ),
             None => ("Coming soon".into(), "coming"),
         },
     }

@@ -39,7 +39,11 @@ pub fn models_page() -> Html {
                 engine.run(
                     |job| WorkerRequest::ListCached { job },
                     Callback::from(move |event: WorkerEvent| {
-                        if let WorkerEvent::Done { result: JobResult::Cached(r), .. } = event {
+                        if let WorkerEvent::Done {
+                            result: JobResult::Cached(r),
+                            ..
+                        } = event
+                        {
                             report.set(Some(r));
                         }
                     }),
@@ -52,11 +56,22 @@ pub fn models_page() -> Html {
         Callback::from(move |_: ()| refresh_count.set(*refresh_count + 1))
     };
 
-    let storage = match (*report).as_ref().and_then(|r| r.usage_bytes.zip(r.quota_bytes)) {
-        Some((used, quota)) => format!("{} used of {} available to this app.", human_bytes(used), human_bytes(quota)),
+    let storage = match (*report)
+        .as_ref()
+        .and_then(|r| r.usage_bytes.zip(r.quota_bytes))
+    {
+        Some((used, quota)) => format!(
+            "{} used of {} available to this app.",
+            human_bytes(used),
+            human_bytes(quota)
+        ),
         None => "This browser does not report its storage.".into(),
     };
-    let cached = |v: &ModelVariant| (*report).as_ref().and_then(|r| r.models.iter().find(|m| m.variant_id == v.id).cloned());
+    let cached = |v: &ModelVariant| {
+        (*report)
+            .as_ref()
+            .and_then(|r| r.models.iter().find(|m| m.variant_id == v.id).cloned())
+    };
 
     html! {
         <section>
@@ -91,7 +106,9 @@ fn mirror_setting(props: &MirrorSettingProps) -> Html {
         let error = error.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let Some(value) = input.cast::<HtmlInputElement>().map(|i| i.value()) else { return };
+            let Some(value) = input.cast::<HtmlInputElement>().map(|i| i.value()) else {
+                return;
+            };
             let value = value.trim().to_string();
             if !value.is_empty() {
                 if let Err(e) = ModelSource::mirror(&value) {
@@ -106,7 +123,10 @@ fn mirror_setting(props: &MirrorSettingProps) -> Html {
             }
         })
     };
-    let source = props.mirror.clone().unwrap_or_else(|| "Hugging Face Hub (huggingface.co)".into());
+    let source = props
+        .mirror
+        .clone()
+        .unwrap_or_else(|| "Hugging Face Hub (huggingface.co)".into());
     html! {
         <form class="mirror" {onsubmit}>
             <p>{ format!("Models come from: {source}") }</p>
@@ -155,7 +175,11 @@ fn model_row(props: &ModelRowProps) -> Html {
                 // Ask once that models are not evicted; a refusal still lets the download go on.
                 let _ = browser::request_persistent_storage().await;
             });
-            job.start(move |job| WorkerRequest::Download { job, variant_id: id, mirror });
+            job.start(move |job| WorkerRequest::Download {
+                job,
+                variant_id: id,
+                mirror,
+            });
         })
     };
     let delete = {
@@ -163,7 +187,10 @@ fn model_row(props: &ModelRowProps) -> Html {
         let id = v.id.clone();
         Callback::from(move |_| {
             let id = id.clone();
-            job.start(move |job| WorkerRequest::Delete { job, variant_id: id });
+            job.start(move |job| WorkerRequest::Delete {
+                job,
+                variant_id: id,
+            });
         })
     };
     let cancel = {
@@ -171,16 +198,30 @@ fn model_row(props: &ModelRowProps) -> Html {
         Callback::from(move |_| job.cancel())
     };
     let state = match props.cached {
-        Some((have, all, bytes)) if have == all => format!("Downloaded ({}), works offline", human_bytes(bytes)),
+        Some((have, all, bytes)) if have == all => {
+            format!("Downloaded ({}), works offline", human_bytes(bytes))
+        }
         Some((have, all, _)) => format!("Partly downloaded ({have} of {all} files)"),
         None => format!("Not downloaded ({})", human_bytes(v.download_bytes)),
     };
     let done_line = match &job.last {
-        Some(WorkerEvent::Done { result: JobResult::Downloaded { bytes, from_cache, .. }, .. }) => {
-            let text = if *from_cache { "Already downloaded.".to_string() } else { format!("Downloaded and verified {}.", human_bytes(*bytes)) };
+        Some(WorkerEvent::Done {
+            result: JobResult::Downloaded {
+                bytes, from_cache, ..
+            },
+            ..
+        }) => {
+            let text = if *from_cache {
+                "Already downloaded.".to_string()
+            } else {
+                format!("Downloaded and verified {}.", human_bytes(*bytes))
+            };
             html! { <p class="status ready" role="status">{ text }</p> }
         }
-        Some(WorkerEvent::Done { result: JobResult::Deleted { .. }, .. }) => html! { <p role="status">{ "Deleted." }</p> },
+        Some(WorkerEvent::Done {
+            result: JobResult::Deleted { .. },
+            ..
+        }) => html! { <p role="status">{ "Deleted." }</p> },
         _ => html! {},
     };
     let busy = job.running.is_some();

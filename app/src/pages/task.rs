@@ -12,14 +12,21 @@ pub struct TaskPageProps {
 }
 
 fn task_of(route: Route) -> Option<Task> {
-    Task::ALL.into_iter().find(|t| crate::pages::home::task_route(*t) == route)
+    Task::ALL
+        .into_iter()
+        .find(|t| crate::pages::home::task_route(*t) == route)
 }
 
 #[function_component(TaskPage)]
 pub fn task_page(props: &TaskPageProps) -> Html {
     let plan = use_context::<DevicePlan>();
-    let Some(task) = task_of(props.route) else { return html! {} };
-    let (status, class) = plan.as_ref().map(|p| readiness(p, task)).unwrap_or(("".into(), "pending"));
+    let Some(task) = task_of(props.route) else {
+        return html! {};
+    };
+    let (status, class) = plan
+        .as_ref()
+        .map(|p| readiness(p, task))
+        .unwrap_or(("".into(), "pending"));
     html! {
         <section>
             <p class="lead">{ task.description() }</p>

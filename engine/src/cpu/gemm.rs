@@ -9,7 +9,8 @@ use half::f16;
 const KC: usize = 512;
 /// Rows of B in one panel.
 const NB: usize = 64;
-/// Rows of A handed to one task when splitting over M.
+/// Rows of A handed to one task when splitting over M (rayon, native only).
+#[cfg(not(target_arch = "wasm32"))]
 const MB: usize = 32;
 /// Micro-kernel tile: rows of A by rows of B.
 const MR: usize = 4;

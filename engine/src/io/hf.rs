@@ -1,6 +1,6 @@
 //! Hugging Face model-folder layout: `config.json` into a serde struct, and (natively) a local folder.
 
-use crate::{Error, Result};
+use crate::Result;
 use serde::de::DeserializeOwned;
 
 /// Parses a `config.json` (or any JSON file of the folder) into the model's `Config` struct.
@@ -16,6 +16,7 @@ mod native {
     use super::*;
     use crate::io::VarBuilder;
     use crate::Device;
+    use crate::Error;
     use std::path::{Path, PathBuf};
     use std::sync::Arc;
 

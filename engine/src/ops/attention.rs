@@ -76,7 +76,11 @@ impl Tensor {
         } else {
             0
         };
-        if self.rank() < 2 || !d.is_multiple_of(2) || cos.dims() != [t, d / 2] || sin.dims() != [t, d / 2] {
+        if self.rank() < 2
+            || !d.is_multiple_of(2)
+            || cos.dims() != [t, d / 2]
+            || sin.dims() != [t, d / 2]
+        {
             return Err(Error::invalid(
                 "rope",
                 format!(

@@ -25,7 +25,7 @@ pub fn split(text: &str, how: Splitting) -> Vec<String> {
     let paragraphs: Vec<String> = offgrid_search::paragraphs(text)
         .into_iter()
         .map(|p| p.text)
-        .filter(|p| !(p.starts_with('#') && !p.contains('\n')))
+        .filter(|p| !p.starts_with('#') || p.contains('\n'))
         .collect();
     match how {
         Splitting::Paragraphs => paragraphs,
@@ -70,10 +70,13 @@ pub async fn read_text_file(file: &web_sys::File) -> Result<String, String> {
         .map_err(|_| format!("{name} could not be read."))?;
     let bytes = Uint8Array::new(&buffer).to_vec();
     if bytes.contains(&0) {
-        return Err(format!("{name} is not a text file. Offgrid reads .txt and .md files."));
+        return Err(format!(
+            "{name} is not a text file. Offgrid reads .txt and .md files."
+        ));
     }
-    String::from_utf8(bytes)
-        .map_err(|_| format!("{name} is not UTF-8 text. Save it as UTF-8 (.txt or .md) and try again."))
+    String::from_utf8(bytes).map_err(|_| {
+        format!("{name} is not UTF-8 text. Save it as UTF-8 (.txt or .md) and try again.")
+    })
 }
 
 /// Words of a query worth highlighting in results (lowercase, 3+ letters).

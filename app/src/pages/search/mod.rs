@@ -21,7 +21,13 @@ use yew::prelude::*;
 /// The model and backend the plan (or the person's override) picked for search.
 fn search_choice(plan: Option<&DevicePlan>) -> (String, Backend) {
     let default = ("minilm-l6-v2".to_string(), Backend::Cpu);
-    let Some(DevicePlan { state: ProbeState::Ready { plan, .. }, .. }) = plan else { return default };
+    let Some(DevicePlan {
+        state: ProbeState::Ready { plan, .. },
+        ..
+    }) = plan
+    else {
+        return default;
+    };
     match plan.task(Task::Search) {
         Some(tp) => (
             tp.variant.clone().unwrap_or(default.0),
@@ -39,18 +45,26 @@ pub fn search_page() -> Html {
     let nav = use_context::<Nav>();
     let engine = use_context::<Rc<Engine>>();
     let plan = use_context::<DevicePlan>();
-    let probe_ready = matches!(plan.as_ref().map(|p| &p.state), Some(ProbeState::Ready { .. }));
+    let probe_ready = matches!(
+        plan.as_ref().map(|p| &p.state),
+        Some(ProbeState::Ready { .. })
+    );
     let (variant_id, backend) = search_choice(plan.as_ref());
     let mirror = nav.as_ref().and_then(effective_mirror);
-    let collection = nav.as_ref().and_then(|n| n.location.get("c").map(str::to_string));
-    let query = nav.as_ref().and_then(|n| n.location.get("q").map(str::to_string)).unwrap_or_default();
+    let collection = nav
+        .as_ref()
+        .and_then(|n| n.location.get("c").map(str::to_string));
+    let query = nav
+        .as_ref()
+        .and_then(|n| n.location.get("q").map(str::to_string))
+        .unwrap_or_default();
 
     let collections = use_state(|| None::<Vec<CollectionInfo>>);
     let refresh = use_state(|| 0u32);
     let build = use_job();
     let input_error = use_state(|| None::<String>);
     let pasted = use_state(String::new);
-    let files_text = use_state(|| Vec::<(String, String)>::new());
+    let files_text = use_state(Vec::<(String, String)>::new);
     let splitting = use_state(|| Splitting::Paragraphs);
     let new_name = use_state(String::new);
     let build_started = use_state(|| None::<f64>);
@@ -64,7 +78,10 @@ pub fn search_page() -> Html {
                 engine.run(
                     |job| WorkerRequest::ListCollections { job },
                     Callback::from(move |e: WorkerEvent| match e {
-                        WorkerEvent::Done { result: JobResult::Collections(list), .. } => collections.set(Some(list)),
+                        WorkerEvent::Done {
+                            result: JobResult::Collections(list),
+                            ..
+                        } => collections.set(Some(list)),
                         WorkerEvent::Failed { .. } => collections.set(Some(Vec::new())),
                         _ => {}
                     }),
@@ -104,15 +121,23 @@ pub fn search_page() -> Html {
 
     // A shared link to the sample collection builds it on first open.
     {
-        let collections_known = (*collections).as_ref().map(|list| list.iter().any(|c| c.name == SAMPLE_NAME));
+        let collections_known = (*collections)
+            .as_ref()
+            .map(|list| list.iter().any(|c| c.name == SAMPLE_NAME));
         let wants_sample = collection.as_deref() == Some(SAMPLE_NAME);
         let start_build = start_build.clone();
         let idle = build.running.is_none() && build.last.is_none();
-        use_effect_with((collections_known, wants_sample, probe_ready), move |(known, wants, ready)| {
-            if *wants && *known == Some(false) && *ready && idle {
-                start_build.emit((SAMPLE_NAME.to_string(), split(SAMPLE, Splitting::Paragraphs)));
-            }
-        });
+        use_effect_with(
+            (collections_known, wants_sample, probe_ready),
+            move |(known, wants, ready)| {
+                if *wants && *known == Some(false) && *ready && idle {
+                    start_build.emit((
+                        SAMPLE_NAME.to_string(),
+                        split(SAMPLE, Splitting::Paragraphs),
+                    ));
+                }
+            },
+        );
     }
 
     let passages: Vec<String> = {
@@ -126,7 +151,9 @@ pub fn search_page() -> Html {
 
     let on_paste = {
         let pasted = pasted.clone();
-        Callback::from(move |e: InputEvent| pasted.set(e.target_unchecked_into::<HtmlTextAreaElement>().value()))
+        Callback::from(move |e: InputEvent| {
+            pasted.set(e.target_unchecked_into::<HtmlTextAreaElement>().value())
+        })
     };
     let add_files = {
         let files_text = files_text.clone();
@@ -145,7 +172,10 @@ pub fn search_page() -> Html {
                 }
                 let total: usize = added.iter().map(|(_, t)| t.len()).sum();
                 if total > MAX_BYTES {
-                    errors.push(format!("Together these files are over {} MB; remove some.", MAX_BYTES / 1_000_000));
+                    errors.push(format!(
+                        "Together these files are over {} MB; remove some.",
+                        MAX_BYTES / 1_000_000
+                    ));
                     added.truncate(added.len().saturating_sub(1));
                 }
                 input_error.set((!errors.is_empty()).then(|| errors.join(" ")));
@@ -157,7 +187,10 @@ pub fn search_page() -> Html {
         let add_files = add_files.clone();
         Callback::from(move |e: Event| {
             let input = e.target_unchecked_into::<HtmlInputElement>();
-            let files = input.files().map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect()).unwrap_or_default();
+            let files = input
+                .files()
+                .map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
+                .unwrap_or_default();
             add_files.emit(files);
             input.set_value("");
         })
@@ -176,12 +209,16 @@ pub fn search_page() -> Html {
     };
     let on_name = {
         let new_name = new_name.clone();
-        Callback::from(move |e: InputEvent| new_name.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+        Callback::from(move |e: InputEvent| {
+            new_name.set(e.target_unchecked_into::<HtmlInputElement>().value())
+        })
     };
     let on_split = {
         let splitting = splitting.clone();
         Callback::from(move |e: Event| {
-            let value = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+            let value = e
+                .target_unchecked_into::<web_sys::HtmlSelectElement>()
+                .value();
             splitting.set(match value.parse::<usize>() {
                 Ok(words) => Splitting::Words(words),
                 Err(_) => Splitting::Paragraphs,
@@ -198,7 +235,10 @@ pub fn search_page() -> Html {
             e.prevent_default();
             let name = new_name.trim().to_string();
             if passages.is_empty() {
-                input_error.set(Some("The corpus is empty: paste text, add .txt/.md files, or load the sample.".into()));
+                input_error.set(Some(
+                    "The corpus is empty: paste text, add .txt/.md files, or load the sample."
+                        .into(),
+                ));
                 return;
             }
             if name.is_empty() {
@@ -235,7 +275,10 @@ pub fn search_page() -> Html {
             if let Some(engine) = &engine {
                 let refresh = refresh.clone();
                 engine.run(
-                    |job| WorkerRequest::DeleteCollection { job, collection: name },
+                    |job| WorkerRequest::DeleteCollection {
+                        job,
+                        collection: name,
+                    },
                     Callback::from(move |e: WorkerEvent| {
                         if e.is_final() {
                             refresh.set(*refresh + 1);
@@ -329,10 +372,19 @@ pub fn search_page() -> Html {
 
 fn build_status(last: &Option<WorkerEvent>, building: bool, started: Option<f64>) -> Html {
     match last {
-        Some(WorkerEvent::Progress { progress, .. }) if progress.stage == offgrid_workers::protocol::Stage::Running => {
-            let elapsed = started.map(|s| (js_sys::Date::now() - s) / 1000.0).unwrap_or(0.0).max(0.001);
+        Some(WorkerEvent::Progress { progress, .. })
+            if progress.stage == offgrid_workers::protocol::Stage::Running =>
+        {
+            let elapsed = started
+                .map(|s| (js_sys::Date::now() - s) / 1000.0)
+                .unwrap_or(0.0)
+                .max(0.001);
             let rate = progress.done as f64 / elapsed;
-            let eta = if rate > 0.0 { (progress.total - progress.done) as f64 / rate } else { 0.0 };
+            let eta = if rate > 0.0 {
+                (progress.total - progress.done) as f64 / rate
+            } else {
+                0.0
+            };
             html! {
                 <div role="status" aria-live="polite" id="build-progress">
                     <progress value={progress.done.to_string()} max={progress.total.max(1).to_string()} aria-label="Indexing"></progress>
@@ -343,7 +395,17 @@ fn build_status(last: &Option<WorkerEvent>, building: bool, started: Option<f64>
         Some(WorkerEvent::Progress { .. }) | None if building => html! {
             <crate::components::job_status::JobStatus event={last.clone()} running={true} />
         },
-        Some(WorkerEvent::Done { result: JobResult::IndexBuilt { collection, passages, truncated, millis, .. }, .. }) => html! {
+        Some(WorkerEvent::Done {
+            result:
+                JobResult::IndexBuilt {
+                    collection,
+                    passages,
+                    truncated,
+                    millis,
+                    ..
+                },
+            ..
+        }) => html! {
             <div role="status" id="build-done">
                 <p class="status ready">{ format!("Indexed {passages} passages into \"{collection}\" in {:.1} s.", millis / 1000.0) }</p>
                 if !truncated.is_empty() {
@@ -351,8 +413,12 @@ fn build_status(last: &Option<WorkerEvent>, building: bool, started: Option<f64>
                 }
             </div>
         },
-        Some(WorkerEvent::Failed { error, .. }) => html! { <p class="error" role="alert">{ error.message.clone() }</p> },
-        Some(WorkerEvent::Cancelled { .. }) => html! { <p role="status">{ "Indexing cancelled; the saved collections are unchanged." }</p> },
+        Some(WorkerEvent::Failed { error, .. }) => {
+            html! { <p class="error" role="alert">{ error.message.clone() }</p> }
+        }
+        Some(WorkerEvent::Cancelled { .. }) => {
+            html! { <p role="status">{ "Indexing cancelled; the saved collections are unchanged." }</p> }
+        }
         _ => html! {},
     }
 }

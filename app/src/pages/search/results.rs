@@ -38,11 +38,23 @@ pub fn results(props: &ResultsProps) -> Html {
             (props.collection.clone(), props.query.clone(), props.saved),
             move |(collection, query, saved)| {
                 timer.borrow_mut().take();
-                if let (Some(collection), true, true) = (collection.clone(), !query.trim().is_empty(), *saved) {
+                if let (Some(collection), true, true) =
+                    (collection.clone(), !query.trim().is_empty(), *saved)
+                {
                     let query = query.clone();
-                    *timer.borrow_mut() = Some(gloo_timers::callback::Timeout::new(DEBOUNCE_MS, move || {
-                        job.start(move |job| WorkerRequest::Search { job, collection, query, top_k: TOP_K, backend, mirror });
-                    }));
+                    *timer.borrow_mut() = Some(gloo_timers::callback::Timeout::new(
+                        DEBOUNCE_MS,
+                        move || {
+                            job.start(move |job| WorkerRequest::Search {
+                                job,
+                                collection,
+                                query,
+                                top_k: TOP_K,
+                                backend,
+                                mirror,
+                            });
+                        },
+                    ));
                 }
             },
         );
@@ -63,8 +75,22 @@ pub fn results(props: &ResultsProps) -> Html {
         (Some(name), _) if !props.saved && props.building => html! {
             <p role="status">{ format!("\"{name}\" is still being indexed; search starts when it is done.") }</p>
         },
-        (Some(name), _) if !props.saved => html! { <p>{ format!("There is no collection called \"{name}\" on this device yet.") }</p> },
-        (_, Some(WorkerEvent::Done { result: JobResult::SearchResults { hits, query, millis, .. }, .. })) => {
+        (Some(name), _) if !props.saved => {
+            html! { <p>{ format!("There is no collection called \"{name}\" on this device yet.") }</p> }
+        }
+        (
+            _,
+            Some(WorkerEvent::Done {
+                result:
+                    JobResult::SearchResults {
+                        hits,
+                        query,
+                        millis,
+                        ..
+                    },
+                ..
+            }),
+        ) => {
             let words = query_words(query);
             html! {
                 <>
@@ -84,7 +110,9 @@ pub fn results(props: &ResultsProps) -> Html {
                 </>
             }
         }
-        (_, Some(WorkerEvent::Failed { error, .. })) => html! { <p class="error" role="alert">{ error.message.clone() }</p> },
+        (_, Some(WorkerEvent::Failed { error, .. })) => {
+            html! { <p class="error" role="alert">{ error.message.clone() }</p> }
+        }
         (_, Some(WorkerEvent::Progress { .. })) => html! {
             <crate::components::job_status::JobStatus event={job.last.clone()} running={true} />
         },
