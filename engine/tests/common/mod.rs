@@ -130,7 +130,8 @@ macro_rules! device_test {
             #[cfg(target_arch = "wasm32")]
             #[wasm_bindgen_test::wasm_bindgen_test]
             async fn cpu() {
-                if let Err(e) = ($body)(offgrid_engine::Device::Cpu).await {
+                let result: offgrid_engine::Result<()> = ($body)(offgrid_engine::Device::Cpu).await;
+                if let Err(e) = result {
                     panic!("{e}");
                 }
             }
@@ -153,7 +154,9 @@ macro_rules! device_test {
                     Ok(g) => g,
                     Err(e) => panic!("no WebGPU adapter: {e}"),
                 };
-                if let Err(e) = ($body)(offgrid_engine::Device::Gpu(gpu)).await {
+                let result: offgrid_engine::Result<()> =
+                    ($body)(offgrid_engine::Device::Gpu(gpu)).await;
+                if let Err(e) = result {
                     panic!("{e}");
                 }
             }
