@@ -24,12 +24,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let rows = p[0];
     let L = p[1];
     if (MODE == 0u) {
+        // No early return on `row`: Tint then treats the top-k barriers below as non-uniform.
         let row = group_index(wid, nwg) * 256u + lid;
-        if (row >= rows) { return; }
-        var acc = 0.0;
-        for (var i = 0u; i < L; i = i + 1u) {
-            acc = acc + x[row * L + i];
-            out[row * L + i] = acc;
+        if (row < rows) {
+            var acc = 0.0;
+            for (var i = 0u; i < L; i = i + 1u) {
+                acc = acc + x[row * L + i];
+                out[row * L + i] = acc;
+            }
         }
         return;
     }
