@@ -206,7 +206,9 @@ mod tests {
         // ts_begin = 100: tokens >= 100 are timestamps.
         let seq = [100, 5, 110, 110, 6, 120, 120, 7, 130];
         let (segs, offset) = split_segments(&seq, 100, 1.0, 3000);
-        assert_eq!(segs.len(), 2);
+        // Two closed pairs, plus the trailing [ts, text, ts] that a single-timestamp ending keeps (as
+        // transformers' `_retrieve_segment` appends `len(seq)` to the slices).
+        assert_eq!(segs.len(), 3);
         assert_eq!(segs[0].tokens, vec![100, 5, 110]);
         assert!((segs[0].end - 1.2).abs() < 1e-9);
         // Single timestamp ending: the whole window is consumed.
