@@ -6,6 +6,7 @@ use crate::opfs::Folder;
 use crate::protocol::{
     Backend, CollectionInfo, ErrorKind, JobResult, Progress, SearchHit, Stage, WorkerError,
 };
+use crate::selftest::engine_error;
 use crate::store::{self, CancelFlag};
 use offgrid_catalog::{Catalog, ModelVariant};
 use offgrid_engine::io::VarBuilder;
@@ -29,14 +30,6 @@ pub struct SearchState {
 
 /// Shared handle: jobs run concurrently (a query while an index builds).
 pub type SharedSearch = Rc<RefCell<SearchState>>;
-
-fn engine_error(e: offgrid_engine::Error) -> WorkerError {
-    let kind = match e {
-        offgrid_engine::Error::DeviceLost(_) => ErrorKind::DeviceLost,
-        _ => ErrorKind::Internal,
-    };
-    WorkerError::new(kind, e.to_string())
-}
 
 fn search_error(e: offgrid_search::Error) -> WorkerError {
     WorkerError::new(ErrorKind::Internal, e.to_string())

@@ -5,7 +5,8 @@ use crate::protocol::{Backend, ErrorKind, JobResult, Progress, Stage, WorkerErro
 use crate::store::CancelFlag;
 use offgrid_engine::{gpu::GpuDevice, Device, Tensor};
 
-fn engine_error(e: offgrid_engine::Error) -> WorkerError {
+/// An engine error as the UI sees it; a lost GPU is its own kind so the app restarts the worker.
+pub(crate) fn engine_error(e: offgrid_engine::Error) -> WorkerError {
     let kind = match e {
         offgrid_engine::Error::DeviceLost(_) => ErrorKind::DeviceLost,
         _ => ErrorKind::Internal,
