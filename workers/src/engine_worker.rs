@@ -2,7 +2,7 @@
 //! becomes an async job with a cancel flag; progress and results go back to the bridge that asked.
 
 use crate::protocol::{
-    Backend, ErrorKind, JobId, JobResult, Progress, Stage, WorkerError, WorkerEvent, WorkerRequest,
+    ErrorKind, JobId, JobResult, Progress, Stage, WorkerError, WorkerEvent, WorkerRequest,
 };
 use crate::search::SharedSearch;
 use crate::store::{self, CancelFlag};
@@ -217,13 +217,5 @@ async fn run_job(
         WorkerRequest::Cancel { .. } => {
             Err(WorkerError::new(ErrorKind::Internal, "cancel is not a job"))
         }
-    }
-}
-
-/// The backend name for messages.
-pub fn backend_name(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Gpu => "WebGPU",
-        Backend::Cpu => "CPU",
     }
 }

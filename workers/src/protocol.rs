@@ -152,12 +152,8 @@ impl WorkerRequest {
     }
 }
 
-/// Which engine backend runs a job.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub enum Backend {
-    Gpu,
-    Cpu,
-}
+/// Which engine backend runs a job: the same type the plan decides with.
+pub use offgrid_catalog::Backend;
 
 /// What a slow job is doing right now.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]

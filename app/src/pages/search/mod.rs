@@ -29,13 +29,7 @@ fn search_choice(plan: Option<&DevicePlan>) -> (String, Backend) {
         return default;
     };
     match plan.task(Task::Search) {
-        Some(tp) => (
-            tp.variant.clone().unwrap_or(default.0),
-            match tp.backend {
-                offgrid_catalog::Backend::Gpu => Backend::Gpu,
-                offgrid_catalog::Backend::Cpu => Backend::Cpu,
-            },
-        ),
+        Some(tp) => (tp.variant.clone().unwrap_or(default.0), tp.backend),
         None => default,
     }
 }
