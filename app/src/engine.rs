@@ -134,6 +134,13 @@ impl Engine {
         job
     }
 
+    /// Sends a request that belongs to a job already started with [`Engine::run`] (live audio, stop).
+    pub fn send(&self, request: WorkerRequest) {
+        if let Some(bridge) = self.inner.bridge.borrow().as_ref() {
+            bridge.send(request);
+        }
+    }
+
     /// Asks the worker to stop a job; the job then ends with `Cancelled`.
     pub fn cancel(&self, job: JobId) {
         if let Some(bridge) = self.inner.bridge.borrow().as_ref() {

@@ -54,6 +54,15 @@ struct Session {
 pub struct VoiceState {
     model: Option<SileroVad>,
     sessions: HashMap<JobId, Session>,
+    /// Sessions still loading the model: what came for them meanwhile, so no audio (or Stop) is lost.
+    starting: HashMap<JobId, Early>,
+}
+
+/// Microphone audio and a Stop that arrived before the session's model was loaded.
+#[derive(Default)]
+struct Early {
+    audio: Vec<(Vec<f32>, u32)>,
+    stopped: bool,
 }
 
 /// Shared handle (sessions are fed from `received`, outside any job future).
@@ -193,7 +202,13 @@ pub async fn live(
     report: &dyn Fn(Progress),
 ) -> Result<JobResult, WorkerError> {
     let seg_settings = settings_of(&settings)?;
-    let vad = model(state, catalog, report).await?;
+    state.borrow_mut().starting.insert(job, Early::default());
+    let vad = model(state, catalog, report).await;
+    // Cancel (say, the microphone was refused) may have come while the model loaded.
+    let Some(early) = state.borrow_mut().starting.remove(&job) else {
+        return Err(internal("cancelled"));
+    };
+    let vad = vad?;
     let (tx, rx) = oneshot::channel();
     state.borrow_mut().sessions.insert(
         job,
@@ -218,6 +233,12 @@ pub async fn live(
         done: 0,
         total: 0,
     });
+    for (samples, rate) in early.audio {
+        feed(state, job, &samples, rate);
+    }
+    if early.stopped {
+        stop(state, job);
+    }
     rx.await.unwrap_or_else(|_| Err(internal("cancelled")))
 }
 
@@ -277,6 +298,10 @@ impl Session {
 /// Feeds microphone audio to a live session (ignored when the session is gone).
 pub fn feed(state: &SharedVoice, job: JobId, samples: &[f32], rate: u32) {
     let mut st = state.borrow_mut();
+    if let Some(early) = st.starting.get_mut(&job) {
+        early.audio.push((samples.to_vec(), rate));
+        return;
+    }
     let Some(session) = st.sessions.get_mut(&job) else {
         return;
     };
@@ -319,6 +344,10 @@ pub fn feed(state: &SharedVoice, job: JobId, samples: &[f32], rate: u32) {
 
 /// Ends a live session: the last partial frame is run and the job ends with every segment.
 pub fn stop(state: &SharedVoice, job: JobId) {
+    if let Some(early) = state.borrow_mut().starting.get_mut(&job) {
+        early.stopped = true;
+        return;
+    }
     let Some(mut session) = state.borrow_mut().sessions.remove(&job) else {
         return;
     };
@@ -343,7 +372,9 @@ pub fn stop(state: &SharedVoice, job: JobId) {
 
 /// Drops a live session (Cancel): its job ends as cancelled.
 pub fn cancel(state: &SharedVoice, job: JobId) {
-    state.borrow_mut().sessions.remove(&job);
+    let mut st = state.borrow_mut();
+    st.sessions.remove(&job);
+    st.starting.remove(&job);
 }
 
 /// Decodes a file's audio to 16 kHz mono.

@@ -1,5 +1,8 @@
 //! Reusable pieces of UI.
 
+pub mod audio_capture;
+pub mod audio_picker;
+pub mod audio_segments;
 pub mod job_status;
 pub mod share_button;
 pub mod update_banner;

@@ -2,3 +2,4 @@
 
 pub mod use_device_plan;
 pub mod use_job;
+pub mod use_live_mic;

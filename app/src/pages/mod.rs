@@ -6,3 +6,4 @@ pub mod models;
 pub mod not_found;
 pub mod search;
 pub mod task;
+pub mod vad;

@@ -1,0 +1,90 @@
+//! Speech segments as a list (play, download) and the speech-probability plot.
+
+use offgrid_workers::protocol::SpeechSegment;
+use wasm_bindgen::JsValue;
+use yew::prelude::*;
+
+/// A `blob:` URL for WAV bytes (the caller revokes it).
+pub fn wav_url(wav: &[u8]) -> Option<String> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(wav).into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("audio/wav");
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&JsValue::from(parts), &options)
+            .ok()?;
+    web_sys::Url::create_object_url_with_blob(&blob).ok()
+}
+
+/// `m:ss.s` for a time in seconds.
+pub fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0);
+    format!("{}:{:04.1}", (s / 60.0).floor() as u64, s % 60.0)
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SegmentRowProps {
+    pub index: usize,
+    pub segment: SpeechSegment,
+}
+
+#[function_component(SegmentRow)]
+pub fn segment_row(props: &SegmentRowProps) -> Html {
+    let url = use_memo(props.segment.wav.len(), {
+        let wav = props.segment.wav.clone();
+        move |_| wav_url(&wav)
+    });
+    {
+        let url = (*url).clone();
+        use_effect_with(url, |url| {
+            let url = url.clone();
+            move || {
+                if let Some(u) = url {
+                    let _ = web_sys::Url::revoke_object_url(&u);
+                }
+            }
+        });
+    }
+    let s = &props.segment;
+    let label = format!("{} – {}", clock(s.start_s), clock(s.end_s));
+    let file = format!("speech-{:03}-{:.1}s.wav", props.index + 1, s.start_s);
+    html! {
+        <li class="segment" data-start={format!("{:.3}", s.start_s)} data-end={format!("{:.3}", s.end_s)}>
+            <span class="segment-time">{ label.clone() }</span>
+            if let Some(u) = (*url).clone() {
+                <audio controls={true} preload="none" src={u.clone()} aria-label={format!("Play speech {label}")}></audio>
+                <a href={u} download={file} class="button secondary">{ "Download WAV" }</a>
+            }
+        </li>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ProbPlotProps {
+    /// Probabilities, oldest first (the plot shows the last `width` of them).
+    pub probs: Vec<f32>,
+    pub positive: f32,
+    pub negative: f32,
+    #[prop_or(300)]
+    pub width: usize,
+}
+
+/// A scrolling plot of the speech probability per 32 ms frame, with the two thresholds.
+#[function_component(ProbPlot)]
+pub fn prob_plot(props: &ProbPlotProps) -> Html {
+    let w = props.width.max(2);
+    let tail = &props.probs[props.probs.len().saturating_sub(w)..];
+    let points: String = tail
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{},{:.1} ", i, 100.0 - p.clamp(0.0, 1.0) * 100.0))
+        .collect();
+    let y = |t: f32| format!("{:.1}", 100.0 - t.clamp(0.0, 1.0) * 100.0);
+    html! {
+        <svg class="prob-plot" viewBox={format!("0 0 {w} 100")} preserveAspectRatio="none" role="img"
+            aria-label="Speech probability over the last seconds">
+            <line x1="0" x2={w.to_string()} y1={y(props.positive)} y2={y(props.positive)} class="threshold positive" />
+            <line x1="0" x2={w.to_string()} y1={y(props.negative)} y2={y(props.negative)} class="threshold negative" />
+            <polyline points={points} fill="none" class="prob-line" vector-effect="non-scaling-stroke" />
+        </svg>
+    }
+}

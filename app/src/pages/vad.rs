@@ -1,0 +1,240 @@
+//! Voice activity (`#/vad?pos=0.5&neg=0.35&min=400&pad=800&red=1400`): Silero VAD in the engine worker
+//! on the microphone (live indicator and plot) or on a file; the detected segments can be played and
+//! downloaded as WAV. The settings live in the URL so a shared link detects the same way.
+
+use crate::app::Nav;
+use crate::components::audio_capture::read_audio_file;
+use crate::components::audio_picker::AudioPicker;
+use crate::components::audio_segments::{ProbPlot, SegmentRow};
+use crate::components::job_status::JobStatus;
+use crate::engine::Engine;
+use crate::hooks::use_live_mic::use_live_mic;
+use offgrid_workers::protocol::{
+    AudioInput, JobId, JobResult, SpeechSegment, VadSettings, WorkerEvent, WorkerRequest,
+};
+use std::rc::Rc;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// The settings in the URL (defaults for missing or unreadable values).
+pub fn settings_from(nav: Option<&Nav>) -> VadSettings {
+    let d = VadSettings::default();
+    let get = |k: &str, v: f32| {
+        nav.and_then(|n| n.location.get(k))
+            .and_then(|s| s.parse::<f32>().ok())
+            .filter(|x| x.is_finite())
+            .unwrap_or(v)
+    };
+    VadSettings {
+        positive_threshold: get("pos", d.positive_threshold),
+        negative_threshold: get("neg", d.negative_threshold),
+        min_speech_ms: get("min", d.min_speech_ms),
+        pre_speech_pad_ms: get("pad", d.pre_speech_pad_ms),
+        redemption_ms: get("red", d.redemption_ms),
+    }
+}
+
+/// What the page shows.
+#[derive(Clone, PartialEq, Default)]
+pub struct VadView {
+    pub probs: Vec<f32>,
+    pub speaking: bool,
+    pub segments: Vec<SpeechSegment>,
+    pub seconds: f64,
+    pub last: Option<WorkerEvent>,
+    pub live: Option<JobId>,
+    pub busy: bool,
+    pub error: Option<String>,
+}
+
+/// Changes to the view.
+pub enum VadAction {
+    Started(Option<JobId>),
+    Event(WorkerEvent),
+    Error(String),
+}
+
+impl Reducible for VadView {
+    type Action = VadAction;
+    fn reduce(self: Rc<Self>, action: VadAction) -> Rc<Self> {
+        let mut v = (*self).clone();
+        match action {
+            VadAction::Started(live) => {
+                v = VadView {
+                    live,
+                    busy: true,
+                    ..VadView::default()
+                };
+            }
+            VadAction::Error(e) => {
+                v.error = Some(e);
+                v.busy = false;
+                v.live = None;
+                v.speaking = false;
+            }
+            VadAction::Event(event) => {
+                match &event {
+                    WorkerEvent::Voice { update, .. } => {
+                        v.probs.extend_from_slice(&update.probs);
+                        v.speaking = update.speaking;
+                        v.segments.extend(update.segments.iter().cloned());
+                        v.seconds = update.seconds;
+                        return Rc::new(v);
+                    }
+                    WorkerEvent::Done {
+                        result:
+                            JobResult::Voice {
+                                probs,
+                                segments,
+                                seconds,
+                            },
+                        ..
+                    } => {
+                        v.probs = probs.clone();
+                        v.segments = segments.clone();
+                        v.seconds = *seconds;
+                    }
+                    _ => {}
+                }
+                if event.is_final() {
+                    v.busy = false;
+                    v.live = None;
+                    v.speaking = false;
+                }
+                v.last = Some(event);
+            }
+        }
+        Rc::new(v)
+    }
+}
+
+#[function_component(VadPage)]
+pub fn vad_page() -> Html {
+    let nav = use_context::<Nav>();
+    let engine = use_context::<Rc<Engine>>();
+    let settings = settings_from(nav.as_ref());
+    let view = use_reducer(VadView::default);
+    let mic = use_live_mic();
+
+    let run_file = {
+        let engine = engine.clone();
+        let view = view.clone();
+        Callback::from(move |audio: AudioInput| {
+            let Some(engine) = engine.as_ref() else {
+                return;
+            };
+            view.dispatch(VadAction::Started(None));
+            let v = view.clone();
+            engine.run(
+                move |job| WorkerRequest::VoiceFile {
+                    job,
+                    audio,
+                    settings,
+                },
+                Callback::from(move |e| v.dispatch(VadAction::Event(e))),
+            );
+        })
+    };
+    let open_file = {
+        let view = view.clone();
+        let run_file = run_file.clone();
+        Callback::from(move |file: web_sys::File| {
+            let view = view.clone();
+            let run_file = run_file.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match read_audio_file(&file).await {
+                    Ok(audio) => run_file.emit(audio),
+                    Err(e) => view.dispatch(VadAction::Error(e)),
+                }
+            });
+        })
+    };
+    let stop = {
+        let mic = mic.clone();
+        Callback::from(move |_: ()| mic.stop())
+    };
+    let start = {
+        let engine = engine.clone();
+        let view = view.clone();
+        Callback::from(move |_: ()| {
+            let Some(engine) = engine.as_ref() else {
+                return;
+            };
+            let v = view.clone();
+            let job = engine.run(
+                move |job| WorkerRequest::VoiceStart { job, settings },
+                Callback::from(move |e| v.dispatch(VadAction::Event(e))),
+            );
+            view.dispatch(VadAction::Started(Some(job)));
+            let view = view.clone();
+            mic.start(
+                job,
+                Callback::from(move |e| view.dispatch(VadAction::Error(e))),
+            );
+        })
+    };
+
+    let set = |key: &'static str| {
+        let nav = nav.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let Some(nav) = &nav {
+                nav.replace(nav.location.with(key, &input.value()));
+            }
+        })
+    };
+    let live = view.live.is_some();
+    let busy = view.busy;
+    let indicator = if !live {
+        html! {}
+    } else if view.speaking {
+        html! { <p class="vad-indicator speaking" role="status" aria-live="polite">{ "Speaking" }</p> }
+    } else {
+        html! { <p class="vad-indicator silent" role="status" aria-live="polite">{ "Silent" }</p> }
+    };
+    let field = |key: &'static str, label: &str, value: f32, step: &str, max: &str| {
+        html! {
+            <label>{ label }
+                <input type="number" name={key} min="0" max={max.to_string()} step={step.to_string()}
+                    value={value.to_string()} onchange={set(key)} disabled={busy} />
+            </label>
+        }
+    };
+    let done_empty =
+        !busy && view.segments.is_empty() && matches!(view.last, Some(WorkerEvent::Done { .. }));
+
+    html! {
+        <section class="vad">
+            <p class="lead">{ "Finds where people speak, live from the microphone or in a recording. Nothing leaves this device." }</p>
+            <AudioPicker live={live} busy={busy} on_start={start} on_stop={stop} on_file={open_file} />
+            { indicator }
+            if let Some(e) = &view.error {
+                <p class="job-status error" role="alert">{ e.clone() }</p>
+            }
+            if view.error.is_none() && !matches!(view.last, Some(WorkerEvent::Done { .. })) {
+                <JobStatus event={view.last.clone()} running={busy && !live} />
+            }
+            if !view.probs.is_empty() {
+                <ProbPlot probs={view.probs.clone()} positive={settings.positive_threshold} negative={settings.negative_threshold}
+                    width={if live { 300 } else { view.probs.len().max(2) }} />
+                <p class="muted" id="vad-summary">{ format!("{:.1} s of audio, {} segment(s)", view.seconds, view.segments.len()) }</p>
+            }
+            if done_empty {
+                <p role="status" id="no-speech">{ "No speech was found in this audio." }</p>
+            }
+            <ol class="segments" aria-label="Speech segments">
+                { for view.segments.iter().enumerate().map(|(i, s)| html! { <SegmentRow index={i} segment={s.clone()} /> }) }
+            </ol>
+            <details class="settings">
+                <summary>{ "Settings" }</summary>
+                <div class="settings-grid">
+                    { field("pos", "Speech threshold", settings.positive_threshold, "0.05", "1") }
+                    { field("neg", "Silence threshold", settings.negative_threshold, "0.05", "1") }
+                    { field("min", "Minimum speech (ms)", settings.min_speech_ms, "32", "10000") }
+                    { field("pad", "Padding before speech (ms)", settings.pre_speech_pad_ms, "32", "10000") }
+                    { field("red", "Silence that ends speech (ms)", settings.redemption_ms, "32", "10000") }
+                </div>
+            </details>
+        </section>
+    }
+}
