@@ -30,6 +30,10 @@ step "engine op tests in headless Chromium (WebGPU on SwiftShader, and the wasm 
 # rejects WGSL that naga accepts, so this is the real check of the kernels for the browser.
 scripts/test-wasm.sh --test 'ops_*'
 
+step "all-MiniLM-L6-v2 (real weights) in headless Chromium, WebGPU and wasm CPU, vs sentence-transformers"
+# About 2 minutes: WebGPU in headless Chromium is SwiftShader, a software GPU.
+scripts/test-wasm.sh --test bert_minilm_browser
+
 step "build the app (release)"
 trunk build --release
 

@@ -2,12 +2,19 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use offgrid_engine::gpu::GpuDevice;
-use offgrid_engine::io::{ModelFolder, VarBuilder};
-use offgrid_engine::models::bert::SentenceEncoder;
-use offgrid_engine::Device;
+// The folder and device helpers read files and block on futures, so they exist natively only; the cosine
+// checks are shared with the browser test (bert_minilm_browser.rs).
+#[cfg(not(target_arch = "wasm32"))]
+use offgrid_engine::{
+    gpu::GpuDevice,
+    io::{ModelFolder, VarBuilder},
+    models::bert::SentenceEncoder,
+    Device,
+};
+#[cfg(not(target_arch = "wasm32"))]
 use std::path::PathBuf;
 
+#[cfg(not(target_arch = "wasm32"))]
 /// `$OFFGRID_WEIGHTS/all-MiniLM-L6-v2`, or `<repo>/.cache/weights/all-MiniLM-L6-v2`; fails (never skips) when
 /// the weights are missing.
 pub fn minilm_dir() -> PathBuf {
@@ -23,6 +30,7 @@ pub fn minilm_dir() -> PathBuf {
     dir
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// A committed fixture folder.
 pub fn fixture_dir(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -30,6 +38,7 @@ pub fn fixture_dir(name: &str) -> PathBuf {
         .join(name)
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Loads a sentence-transformers folder onto `device` through `configure` (dtype policy, quantization).
 pub fn load(
     dir: &std::path::Path,
@@ -41,6 +50,7 @@ pub fn load(
     SentenceEncoder::from_folder(&folder, &vb).expect("encoder")
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// The GPU device; fails the test when there is no adapter (CI has lavapipe).
 pub fn gpu() -> Device {
     match pollster::block_on(GpuDevice::new()) {
