@@ -1,6 +1,7 @@
 //! The `offgrid` command's library half: model folders, model downloads and the native GPU probe, so that other
 //! subcommands (embed, search, transcribe…) and tests reuse them.
 
+pub mod bench;
 pub mod embed;
 pub mod fetch;
 pub mod model_dir;

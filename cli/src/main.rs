@@ -52,6 +52,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Benchmarks of the engine on this machine.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// List, download and check models.
     Models {
         #[command(subcommand)]
@@ -84,6 +89,12 @@ enum Command {
         #[arg(long, default_value = "cpu")]
         device: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// GFLOP/s and GB/s of GEMM, GEMV, attention, conv2d and a bandwidth copy on the CPU and the GPU.
+    Ops(offgrid_cli::bench::BenchOpsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -275,6 +286,9 @@ fn main() -> ExitCode {
             device,
             json,
         } => transcribe(model, file, language, &task, timestamps, &device, json),
+        Command::Bench {
+            command: BenchCommand::Ops(args),
+        } => offgrid_cli::bench::command(args),
         Command::Models { command } => match command {
             ModelsCommand::List { json } => list(json),
             ModelsCommand::Fetch {

@@ -36,6 +36,7 @@ def main():
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--ours", default="gpu")
     ap.add_argument("--skip-ours", action="store_true")
+    ap.add_argument("--ours-bin", help="a built bert_bench example (on a machine without cargo)")
     ap.add_argument("--fp16", action="store_true", help="PyTorch in half precision (ours stays as stored)")
     a = ap.parse_args()
     weights = os.environ.get("OFFGRID_WEIGHTS", os.path.join(ROOT, ".cache", "weights"))
@@ -61,8 +62,9 @@ def main():
     print(json.dumps(theirs))
     if a.skip_ours:
         return
-    cmd = ["cargo", "run", "--release", "-q", "-p", "offgrid-engine", "--example", "bert_bench", "--",
-           "--device", a.ours, "--iters", str(a.iters), "--dir", path]
+    run = [a.ours_bin] if a.ours_bin else ["cargo", "run", "--release", "-q", "-p", "offgrid-engine", "--example",
+                                           "bert_bench", "--"]
+    cmd = run + ["--device", a.ours, "--iters", str(a.iters), "--dir", path]
     ours = json.loads(subprocess.check_output(cmd, cwd=ROOT).decode().strip().splitlines()[-1])
     print(json.dumps(ours))
     print(json.dumps({"ratio_ours_over_pytorch": round(ours["passages_per_s"] / torch_rate, 3)}))

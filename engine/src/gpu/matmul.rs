@@ -7,6 +7,10 @@ use super::kernels::{Kernel, Storage as Kind};
 use super::GpuStorage;
 use crate::{DType, Error, Result, Shape, Tensor};
 
+/// Output tile of one GEMM workgroup (must match `matmul.wgsl`'s BM and BN).
+const GEMM_TILE_M: usize = 128;
+const GEMM_TILE_N: usize = 64;
+
 /// Rows up to which `linear` uses the matrix-vector kernel.
 const GEMV_MAX_ROWS: usize = 4;
 
@@ -110,7 +114,7 @@ fn gemm(a: &Tensor, w: &Tensor, s: GemmShape, sa: [usize; 5], sb: [usize; 5]) ->
         op: "matmul",
         dtype: w.dtype(),
     })?;
-    let (tiles_m, tiles_n) = (s.m.div_ceil(64), s.n.div_ceil(64));
+    let (tiles_m, tiles_n) = (s.m.div_ceil(GEMM_TILE_M), s.n.div_ceil(GEMM_TILE_N));
     let mut p = vec![
         u32_of("matmul", s.m)?,
         u32_of("matmul", s.n)?,

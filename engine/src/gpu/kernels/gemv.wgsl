@@ -1,5 +1,5 @@
 // Matrix-vector products for decode: y[m, n] = sum_k x[m, k] * W[n, k], W row-major in any weight type.
-// A workgroup of 256 threads computes 4 outputs (64 threads each); each thread walks K in runs of 8 values
+// A workgroup of 256 threads computes 4 outputs (64 threads each); each thread walks K in groups of 8 values
 // so a Q4_0 word or two Q8_0 words are decoded at once. f32 accumulation, tree reduction in shared memory.
 // Params: M, N, K, w_off (elements), groups_per_row
 
@@ -18,45 +18,37 @@ fn load_x(i: u32) -> f32 {
     return bitcast<f32>(a[i]);
 }
 
-// Dot product of 8 weights of row `n` starting at k0 (a multiple of 8) with x[xbase + k0 ..].
-fn dot8(n: u32, k0: u32, xbase: u32) -> f32 {
-    let K = p[2];
-    let off = p[3];
+// Dot product of the 8 weights of row `n` in group `gi` (groups of 8 values, 4 groups per 32-value block) with
+// x. For F32/F16/Q8_0 a group is 8 consecutive values; for Q4_0 it is one word of nibbles: values
+// 4q..4q+3 (low nibbles) and 16+4q..16+4q+3 (high nibbles) of the block, so every thread has work.
+fn dot8(n: u32, gi: u32, xbase: u32, K: u32, off: u32) -> f32 {
     var s = 0.0;
+    let k0 = gi * 8u;
     if (WTYPE == 2u) {
-        let blk = (off + n * K + k0) / 32u;
+        let blk = (off + n * K) / 32u + gi / 4u;
         let base = blk * 9u;
         let d = unpack2x16float(w[base]).x;
-        let j = k0 % 32u;
-        let w0 = w[base + 1u + j / 4u];
-        let w1 = w[base + 2u + j / 4u];
+        let q = gi % 4u;
+        let w0 = w[base + 1u + 2u * q];
+        let w1 = w[base + 2u + 2u * q];
         for (var i = 0u; i < 4u; i = i + 1u) {
             s = s + sbyte(w0, i) * load_x(xbase + k0 + i) + sbyte(w1, i) * load_x(xbase + k0 + 4u + i);
         }
         return d * s;
     }
-    if (WTYPE == 3u && (k0 % 32u) < 16u) {
-        // Q4_0 keeps values j and j+16 in one byte: runs of 8 are aligned on the low/high nibble split.
-        let blk = (off + n * K + k0) / 32u;
+    if (WTYPE == 3u) {
+        let blk = (off + n * K) / 32u + gi / 4u;
         let base = blk * 5u;
         let d = unpack2x16float(w[base]).x;
-        let j = k0 % 32u; // 0 or 8
-        let q0 = w[base + 1u + j / 4u];
-        let q1 = w[base + 2u + j / 4u];
-        let kb = k0 - j;
+        let q = gi % 4u;
+        let word = w[base + 1u + q];
+        let kb = (gi / 4u) * 32u + 4u * q;
         for (var i = 0u; i < 4u; i = i + 1u) {
-            let b0 = ubyte(q0, i);
-            let b1 = ubyte(q1, i);
-            s = s + (f32(b0 & 0xfu) - 8.0) * load_x(xbase + kb + j + i)
-                  + (f32(b1 & 0xfu) - 8.0) * load_x(xbase + kb + j + 4u + i)
-                  + (f32(b0 >> 4u) - 8.0) * load_x(xbase + kb + 16u + j + i)
-                  + (f32(b1 >> 4u) - 8.0) * load_x(xbase + kb + 16u + j + 4u + i);
+            let b = ubyte(word, i);
+            s = s + (f32(b & 0xfu) - 8.0) * load_x(xbase + kb + i)
+                  + (f32(b >> 4u) - 8.0) * load_x(xbase + kb + 16u + i);
         }
         return d * s;
-    }
-    if (WTYPE == 3u) {
-        // The high half of a Q4_0 block was done together with its low half.
-        return 0.0;
     }
     for (var i = 0u; i < 8u; i = i + 1u) {
         s = s + w_at(off, n, k0 + i, K) * load_x(xbase + k0 + i);
@@ -78,8 +70,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let n = (g % per_row) * 4u + slot;
     var s = 0.0;
     if (m < M && n < N) {
-        for (var k0 = t * 8u; k0 < K; k0 = k0 + 512u) {
-            s = s + dot8(n, k0, m * K);
+        let off = p[3];
+        for (var gi = t; gi * 8u < K; gi = gi + 64u) {
+            s = s + dot8(n, gi, m * K, K, off);
         }
     }
     partial[lid] = s;

@@ -1,0 +1,242 @@
+//! `offgrid bench ops`: GFLOP/s and GB/s of the engine's kernels on the CPU and the GPU.
+//!
+//! GPU runs are timed the way a forward pass runs: many dispatches recorded into one command encoder, then one
+//! submit. The clock starts after recording and stops when the queue is drained, so the figure is the GPU's
+//! execution time (plus one submit, spread over the runs); the recording cost is reported beside it.
+
+pub mod cases;
+
+use cases::{Case, Kind, Suite};
+use offgrid_engine::microbench::now_ms;
+use offgrid_engine::{Device, Result};
+use serde::Serialize;
+
+/// One measured case.
+#[derive(Clone, Debug, Serialize)]
+pub struct Measurement {
+    pub device: String,
+    pub kind: &'static str,
+    pub dtype: &'static str,
+    pub shape: String,
+    /// Best time of one run, milliseconds.
+    pub ms: f64,
+    pub gflops: f64,
+    pub gbps: f64,
+    /// GPU only: CPU time to record one run into the encoder, milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_ms: Option<f64>,
+}
+
+/// Options of `offgrid bench ops`.
+#[derive(Clone, Debug, Default)]
+pub struct BenchOptions {
+    /// Only the smallest size of each case (a smoke run).
+    pub quick: bool,
+    /// Also the 4096 GEMM on the CPU.
+    pub full: bool,
+    /// Only cases whose name contains this.
+    pub filter: Option<String>,
+    /// Seconds to spend on each CPU case (more runs, steadier best time).
+    pub seconds: f64,
+}
+
+/// Times one case on the CPU: the best of repeated runs within the budget (at least 3 after a warm-up).
+fn time_cpu(case: &Case, seconds: f64) -> Result<f64> {
+    drop((case.run)()?);
+    let start = now_ms();
+    let mut best = f64::INFINITY;
+    let mut runs = 0;
+    while runs < 3 || (now_ms() - start < seconds * 1e3 && runs < 500) {
+        let t = now_ms();
+        drop((case.run)()?);
+        best = best.min(now_ms() - t);
+        runs += 1;
+    }
+    Ok(best)
+}
+
+/// Times one case on the GPU: returns (execution ms per run, recording ms per run), best of 3 batches.
+fn time_gpu(case: &Case, gpu: &offgrid_engine::gpu::GpuDevice) -> Result<(f64, f64)> {
+    // Warm-up compiles the pipeline and fills the buffer pool; one timed run sizes the batches.
+    drop((case.run)()?);
+    pollster::block_on(gpu.synchronize())?;
+    let t = now_ms();
+    drop((case.run)()?);
+    pollster::block_on(gpu.synchronize())?;
+    let single = (now_ms() - t).max(1e-3);
+    // Outputs stay allocated until the submit, so the batch is bounded by memory (1 GiB) as well as time (50 ms).
+    let by_memory = (1024.0 * 1024.0 * 1024.0 / case.output_bytes.max(1.0)).floor();
+    let runs = (50.0 / single).clamp(3.0, 200.0).min(by_memory.max(3.0)) as usize;
+    let (mut best_exec, mut best_record) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..3 {
+        let t0 = now_ms();
+        let mut keep = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            keep.push((case.run)()?);
+        }
+        let t1 = now_ms();
+        pollster::block_on(gpu.synchronize())?;
+        let t2 = now_ms();
+        drop(keep);
+        best_record = best_record.min((t1 - t0) / runs as f64);
+        best_exec = best_exec.min((t2 - t1) / runs as f64);
+    }
+    Ok((best_exec, best_record))
+}
+
+/// Runs the suite on one device, calling `report` as each case finishes (a long run shows progress).
+pub fn run(
+    device: &Device,
+    options: &BenchOptions,
+    mut report: impl FnMut(std::result::Result<&Measurement, (&str, String)>),
+) -> Vec<Measurement> {
+    let suite = Suite::new(
+        matches!(device, Device::Gpu(_)),
+        options.quick,
+        options.full,
+    );
+    let mut out = Vec::new();
+    for (name, build) in suite.cases() {
+        if let Some(f) = &options.filter {
+            if !name.contains(f.as_str()) {
+                continue;
+            }
+        }
+        let measured = build(device).and_then(|case| {
+            let (ms, record_ms) = match device {
+                Device::Gpu(g) => {
+                    let (exec, record) = time_gpu(&case, g)?;
+                    (exec, Some(record))
+                }
+                Device::Cpu => (time_cpu(&case, options.seconds)?, None),
+            };
+            let secs = ms.max(1e-6) / 1e3;
+            Ok(Measurement {
+                device: device.name().to_string(),
+                kind: case.kind.name(),
+                dtype: case.dtype,
+                shape: case.shape,
+                ms,
+                gflops: if case.kind == Kind::Copy {
+                    0.0
+                } else {
+                    case.flops / secs / 1e9
+                },
+                gbps: case.bytes / secs / 1e9,
+                record_ms,
+            })
+        });
+        match measured {
+            Ok(m) => {
+                report(Ok(&m));
+                out.push(m);
+            }
+            Err(e) => report(Err((&name, e.to_string()))),
+        }
+        if let Device::Gpu(g) = device {
+            // Large cases leave big buffers in the pool; give them back before the next case.
+            g.trim_pool();
+        }
+    }
+    out
+}
+
+/// One table line for people.
+pub fn format_line(m: &Measurement) -> String {
+    let record = m
+        .record_ms
+        .map(|r| format!("  (record {r:.3} ms)"))
+        .unwrap_or_default();
+    format!(
+        "{:<4} {:<9} {:<5} {:<24} {:>10.3} ms {:>9.1} GFLOP/s {:>8.1} GB/s{record}",
+        m.device, m.kind, m.dtype, m.shape, m.ms, m.gflops, m.gbps
+    )
+}
+
+/// `offgrid bench ops` arguments.
+#[derive(Debug, clap::Args)]
+pub struct BenchOpsArgs {
+    /// cpu, gpu or all.
+    #[arg(long, default_value = "all")]
+    pub device: String,
+    /// Only the smallest size of each case (a smoke run, seconds).
+    #[arg(long)]
+    pub quick: bool,
+    /// Also the 4096 GEMM on the CPU.
+    #[arg(long)]
+    pub full: bool,
+    /// Only cases whose name contains this (`gemv`, `gemm 1024`, `q4_0`…).
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Seconds spent on each CPU case.
+    #[arg(long, default_value_t = 0.3)]
+    pub seconds: f64,
+    /// Print one JSON document (the adapter and every measurement) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `offgrid bench ops`: a table on stdout as cases finish, or JSON at the end.
+pub fn command(args: BenchOpsArgs) -> std::result::Result<(), String> {
+    if !args.seconds.is_finite() || args.seconds < 0.0 {
+        return Err(format!("--seconds {} is not a duration", args.seconds));
+    }
+    let mut devices = Vec::new();
+    if matches!(args.device.as_str(), "cpu" | "all") {
+        devices.push(Device::Cpu);
+    }
+    let mut adapter = None;
+    if matches!(args.device.as_str(), "gpu" | "all") {
+        match pollster::block_on(offgrid_engine::gpu::GpuDevice::new()) {
+            Ok(g) => {
+                let info = g.adapter_info();
+                adapter = Some(serde_json::json!({
+                    "name": info.name,
+                    "backend": format!("{:?}", info.backend),
+                    "device_type": format!("{:?}", info.device_type),
+                    "driver": info.driver,
+                    "shader_f16": g.has_f16(),
+                }));
+                devices.push(Device::Gpu(g));
+            }
+            Err(e) if args.device == "gpu" => return Err(format!("{e} (use --device cpu)")),
+            Err(e) => eprintln!("no GPU, CPU only: {e}"),
+        }
+    }
+    if devices.is_empty() {
+        return Err(format!(
+            "unknown device \"{}\": use cpu, gpu or all",
+            args.device
+        ));
+    }
+    let options = BenchOptions {
+        quick: args.quick,
+        full: args.full,
+        filter: args.filter.clone(),
+        seconds: args.seconds,
+    };
+    if let Some(a) = &adapter {
+        eprintln!("GPU: {a}");
+    }
+    let mut all = Vec::new();
+    for device in &devices {
+        let measured = run(device, &options, |r| match r {
+            Ok(m) if !args.json => println!("{}", format_line(m)),
+            Ok(m) => eprintln!("{}", format_line(m)),
+            Err((name, e)) => eprintln!("{} {name}: failed: {e}", device.name()),
+        });
+        all.extend(measured);
+    }
+    if args.json {
+        let doc = serde_json::json!({
+            "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            "gpu": adapter,
+            "results": all,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! `offgrid bench ops`: a quick CPU run prints JSON with a measurement per case, each with a positive time and
+//! throughput, and a bad device name is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+#[test]
+fn quick_cpu_run_prints_every_kind_with_positive_figures() {
+    let out = Command::new(env!("CARGO_BIN_EXE_offgrid"))
+        .args([
+            "bench",
+            "ops",
+            "--device",
+            "cpu",
+            "--quick",
+            "--seconds",
+            "0",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = doc["results"].as_array().unwrap();
+    for kind in ["copy", "gemm", "gemv", "attention", "conv2d"] {
+        assert!(
+            results.iter().any(|r| r["kind"] == kind),
+            "no {kind} in {results:?}"
+        );
+    }
+    for dtype in ["f32", "f16", "q8_0", "q4_0"] {
+        assert!(results
+            .iter()
+            .any(|r| r["kind"] == "gemv" && r["dtype"] == dtype));
+    }
+    for r in results {
+        assert!(r["ms"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["gbps"].as_f64().unwrap() > 0.0, "{r}");
+        if r["kind"] != "copy" {
+            assert!(r["gflops"].as_f64().unwrap() > 0.0, "{r}");
+        }
+    }
+}
+
+#[test]
+fn an_unknown_device_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_offgrid"))
+        .args(["bench", "ops", "--device", "abacus"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("abacus"));
+}
