@@ -14,10 +14,14 @@ if [ "${1:-}" = "--prepare" ]; then
   export PATH="$HOME/.cargo/bin:$PATH"
   # Two commands: naming --example limits a build to that target, which would leave a stale `offgrid`.
   cargo build --release --locked -p offgrid-cli --bin offgrid
-  cargo build --release --locked -p offgrid-engine --example bert_bench
+  cargo build --release --locked -p offgrid-engine --example bert_bench --example vad_bench
+  CARGO_TARGET_DIR="$root/target" cargo build --release --locked --manifest-path engine/benches/cpu_compare/Cargo.toml --bins
   cargo bench --locked -p offgrid-engine --bench whisper --no-run 2>&1 | tee /tmp/whisper-bench-build.log
   mkdir -p .devbin
-  cp target/release/offgrid target/release/examples/bert_bench .devbin/
+  cp target/release/offgrid target/release/examples/bert_bench target/release/examples/vad_bench .devbin/
+  cp target/release/offgrid-bench-cpu target/release/models .devbin/
+  vad="${OFFGRID_WEIGHTS:-.cache/weights}/silero-vad"
+  cp "$vad/silero_vad_16k.safetensors" "$vad/silero_vad.onnx" .devbin/
   whisper_bin="$(ls -t target/release/deps/whisper-* | grep -v '\.d$' | head -1)"
   cp "$whisper_bin" .devbin/whisper_bench
   cp "${OFFGRID_WEIGHTS:-.cache/weights}/all-MiniLM-L6-v2/config.json" .devbin/minilm-config.json
@@ -52,6 +56,13 @@ step "Whisper tiny/base (random weights, real shapes): ours (GPU) vs PyTorch CUD
 "$py" scripts/bench/whisper_random_weights.py
 OFFGRID_DEVICE=gpu OFFGRID_BENCH_DIR="$root/.cache/bench" .devbin/whisper_bench --bench | tee "$out/whisper_ours.jsonl"
 "$py" scripts/bench/whisper_torch.py --device cuda | tee "$out/whisper_torch.jsonl"
+
+step "CPU, same machine: engine vs candle (GEMM/GEMV, MiniLM, Whisper) and Silero VAD vs onnxruntime"
+nproc >&2
+.devbin/offgrid-bench-cpu 0.3 | tee "$out/cpu_ops.txt"
+.devbin/models --iters 5 --weights /tmp/w --bench-dir "$root/.cache/bench" | tee "$out/cpu_models.jsonl"
+.devbin/vad_bench .devbin/silero_vad_16k.safetensors engine/tests/fixtures/vad_speech_16k.wav 50 | tee "$out/vad.jsonl"
+"$py" scripts/bench/vad_bench_ort.py .devbin/silero_vad.onnx engine/tests/fixtures/vad_speech_16k.wav 50 | tee -a "$out/vad.jsonl"
 
 step "ratios"
 "$py" scripts/bench/gpu_ratios.py "$out" | tee "$out/ratios.txt"

@@ -68,6 +68,20 @@ def main():
             print(f"  {o['model']}: encoder {o['encoder_ms']:.1f} vs {t['encoder_ms']:.1f} ms, decoder "
                   f"{o['decoder_ms_per_token']:.2f} vs {t['decoder_ms_per_token']:.2f} ms/token, real-time x"
                   f"{o['x_realtime']:.0f} vs x{t['x_realtime']:.0f} -> speed ratio {o['x_realtime'] / t['x_realtime']:.2f}")
+    cm = os.path.join(out, "cpu_models.jsonl")
+    if os.path.exists(cm):
+        print("\nCPU, same machine, ours / candle (> 1 means ours is faster):")
+        for r in load_lines(cm):
+            print(f"  {r['bench']}: {r['ratio_ours_over_candle']:.2f}x  {json.dumps(r)}")
+    vad = os.path.join(out, "vad.jsonl")
+    if os.path.exists(vad):
+        rows = load_lines(vad)
+        ours = next((r for r in rows if r.get("impl") == "offgrid-native"), None)
+        for r in rows:
+            if ours and r is not ours:
+                print(f"  Silero VAD frames/s, ours / {r['impl']}: "
+                      f"{ours['frames_per_second'] / r['frames_per_second']:.2f}x "
+                      f"({ours['frames_per_second']:.0f} vs {r['frames_per_second']:.0f})")
 
 
 if __name__ == "__main__":

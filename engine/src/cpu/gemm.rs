@@ -123,12 +123,14 @@ fn gemm_parallel(
 ) -> Result<()> {
     use rayon::prelude::*;
     if m >= MB * threads {
-        // Enough rows: each task owns whole rows of the output.
+        // Enough rows: each task owns whole rows of the output. Tasks are as large as load balance allows
+        // (about four per thread), since every task unpacks each panel of B once for itself.
+        let per = m.div_ceil(threads * 4).next_multiple_of(MR).max(MB);
         return out[..m * n]
-            .par_chunks_mut(MB * n)
+            .par_chunks_mut(per * n)
             .enumerate()
             .try_for_each(|(i, chunk)| {
-                let rows = i * MB..(i * MB + MB).min(m);
+                let rows = i * per..(i * per + per).min(m);
                 gemm_block(a, b, rows, 0..n, k, chunk, n)
             });
     }
