@@ -160,6 +160,54 @@ impl Catalog {
             variants.push(v);
         }
 
+        // Not a model for people: the tiny-random Whisper committed in engine/tests/fixtures/whisper_tiny
+        // (scripts/fixtures/whisper_fixtures.py), with openai/whisper-*'s architecture and tensor names and
+        // random weights, so what it writes is noise. It is not on the Hub; a mirror serves it (the browser
+        // tests do), which proves the download → verify → transcribe path while the real Whisper files have
+        // no measured checksums. The plan never picks a test checkpoint (`ModelVariant::is_test_checkpoint`).
+        variants.push(ModelVariant {
+            id: "whisper-tiny-random".into(),
+            task: Task::Transcribe,
+            title: "Whisper tiny-random (test checkpoint, random weights)".into(),
+            repo: format!("{}whisper-tiny-random", crate::TEST_REPO_OWNER),
+            revision: "main".into(),
+            files: vec![
+                known(
+                    "model.safetensors",
+                    719_792,
+                    "785353bed12c7ccae953d40d91cdcd64e2ef83a313c2a37de2ae1b0dfec24489",
+                ),
+                known(
+                    "config.json",
+                    1_258,
+                    "4c26167f4646a4f557937ac33f39b0f6a10249a72b9373d940fe6baa9fc49c44",
+                ),
+                known(
+                    "tokenizer.json",
+                    303_412,
+                    "4a1606286f12e1b8bd72961cebe8d0f86e6d3ec60c1992dfa7ebed57d3f6930c",
+                ),
+                known(
+                    "generation_config.json",
+                    2_412,
+                    "0d684bf1d2a10c4fdb875cfe67bb23433ba9a8ae7a199f2d17f5960d3e651a82",
+                ),
+            ],
+            dtype: WeightDType::F32,
+            runtime_dtypes: vec![WeightDType::F32],
+            params: 177_568,
+            largest_tensor_elems: 61_728,
+            splittable: false,
+            overhead_bytes: 10 * MB,
+            download_bytes: 719_792 + 1_258 + 303_412 + 2_412,
+            min_class: DeviceClass::Low,
+            needs_gpu: false,
+            bundled: false,
+            available: true,
+            prefixes: None,
+            license: "Apache-2.0".into(),
+        });
+
         variants.push(coming(
             "mms-tts-eng",
             Task::Speak,

@@ -12,6 +12,10 @@ mod variant;
 mod verify;
 
 pub use dtype::WeightDType;
+
+/// Repo owner of the catalog's test checkpoints (random weights, served only by mirrors); see
+/// [`ModelVariant::is_test_checkpoint`].
+pub const TEST_REPO_OWNER: &str = "offgrid-test/";
 pub use overrides::{apply_overrides, Overrides, TaskOverride};
 pub use plan::{human_bytes, plan, Backend, Plan, TaskPlan};
 pub use profile::{AdapterInfo, DeviceProfile, GpuLimits, MicroBench};

@@ -283,7 +283,7 @@ fn choose<'a>(
 ) -> Result<Choice<'a>, Vec<String>> {
     let mut candidates: Vec<&ModelVariant> = catalog
         .for_task(task)
-        .filter(|v| v.min_class <= cx.class)
+        .filter(|v| v.min_class <= cx.class && !v.is_test_checkpoint())
         .collect();
     if cx.profile.save_data {
         candidates.sort_by_key(|v| v.download_bytes);

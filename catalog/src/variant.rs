@@ -115,6 +115,12 @@ impl ModelVariant {
             .all(|f| f.size.is_some() && f.sha256.is_some())
     }
 
+    /// A checkpoint with random weights that exists to test the loading path (its repo is under
+    /// [`crate::TEST_REPO_OWNER`]): it runs when asked for by id, but the plan never recommends it.
+    pub fn is_test_checkpoint(&self) -> bool {
+        self.repo.starts_with(crate::TEST_REPO_OWNER)
+    }
+
     /// The file at `path`, if this variant has it.
     pub fn file(&self, path: &str) -> Option<&ModelFile> {
         self.files.iter().find(|f| f.path == path)

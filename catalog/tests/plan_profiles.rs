@@ -475,3 +475,33 @@ fn catalog_entries_are_consistent() {
         Some(Task::Transcribe)
     );
 }
+
+#[test]
+fn the_plan_never_recommends_a_test_checkpoint_but_an_override_can_pick_it() {
+    let catalog = Catalog::builtin();
+    let random = catalog.get("whisper-tiny-random").unwrap();
+    assert!(random.is_test_checkpoint() && random.available);
+    // Data Saver picks the smallest download: the 1 MB test checkpoint would win if it were a candidate.
+    for profile in [
+        save_data_desktop(),
+        low_end_phone(),
+        iphone_nearly_full(),
+        swiftshader(),
+    ] {
+        let p = plan(&profile, &catalog);
+        let transcribe = p.task(Task::Transcribe).unwrap();
+        assert_ne!(transcribe.variant.as_deref(), Some("whisper-tiny-random"));
+    }
+    let mut overrides = Overrides::default();
+    overrides.tasks.insert(
+        Task::Transcribe,
+        TaskOverride {
+            variant: Some("whisper-tiny-random".into()),
+            ..TaskOverride::default()
+        },
+    );
+    let p = apply_overrides(&plan(&low_end_phone(), &catalog), &overrides, &catalog);
+    let transcribe = p.task(Task::Transcribe).unwrap();
+    assert_eq!(transcribe.variant.as_deref(), Some("whisper-tiny-random"));
+    assert!(transcribe.ready);
+}
