@@ -106,6 +106,7 @@ pub fn app() -> Html {
         Route::NotFound => html! { <pages::not_found::NotFound /> },
         Route::Search => html! { <pages::search::SearchPage /> },
         Route::Vad => html! { <pages::vad::VadPage /> },
+        Route::Transcribe => html! { <pages::transcribe::TranscribePage /> },
         task_route => html! { <pages::task::TaskPage route={task_route} /> },
     };
     let toggle_menu = {

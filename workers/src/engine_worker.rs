@@ -6,6 +6,7 @@ use crate::protocol::{
 };
 use crate::search::SharedSearch;
 use crate::store::{self, CancelFlag};
+use crate::transcribe::SharedTranscribe;
 use crate::voice::SharedVoice;
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 use offgrid_catalog::Catalog;
@@ -19,6 +20,7 @@ pub struct EngineWorker {
     catalog: Rc<Catalog>,
     search: SharedSearch,
     voice: SharedVoice,
+    transcribe: SharedTranscribe,
 }
 
 /// Internal messages: a job ended.
@@ -38,6 +40,7 @@ impl Worker for EngineWorker {
             catalog: Rc::new(Catalog::builtin()),
             search: SharedSearch::default(),
             voice: SharedVoice::default(),
+            transcribe: SharedTranscribe::default(),
         }
     }
 
@@ -73,16 +76,59 @@ impl Worker for EngineWorker {
         let catalog = self.catalog.clone();
         let search = self.search.clone();
         let voice = self.voice.clone();
+        let transcribe = self.transcribe.clone();
         let responder = scope.clone();
         scope.send_future(async move {
             let report =
                 |progress: Progress| responder.respond(id, WorkerEvent::Progress { job, progress });
+            let to_page = responder.clone();
+            let emit: crate::voice::Emit =
+                Rc::new(move |event: WorkerEvent| to_page.respond(id, event));
             let outcome = match request {
                 WorkerRequest::VoiceStart { settings, .. } => {
-                    let to_page = responder.clone();
-                    let emit: crate::voice::Emit =
-                        Rc::new(move |event: WorkerEvent| to_page.respond(id, event));
                     crate::voice::live(&voice, &catalog, job, settings, emit, &report).await
+                }
+                WorkerRequest::TranscribeStart {
+                    vad,
+                    model,
+                    settings,
+                    ..
+                } => {
+                    crate::transcribe::live(
+                        &voice,
+                        &transcribe,
+                        &catalog,
+                        job,
+                        vad,
+                        model,
+                        settings,
+                        emit,
+                        &cancel,
+                        &report,
+                    )
+                    .await
+                }
+                WorkerRequest::TranscribeFile {
+                    audio,
+                    vad,
+                    model,
+                    settings,
+                    ..
+                } => {
+                    crate::transcribe::file(
+                        &voice,
+                        &transcribe,
+                        &catalog,
+                        job,
+                        audio,
+                        vad,
+                        model,
+                        settings,
+                        emit,
+                        &cancel,
+                        &report,
+                    )
+                    .await
                 }
                 WorkerRequest::VoiceFile {
                     audio, settings, ..
@@ -210,7 +256,9 @@ async fn run_job(
         WorkerRequest::VoiceStart { .. }
         | WorkerRequest::VoiceAudio { .. }
         | WorkerRequest::VoiceStop { .. }
-        | WorkerRequest::VoiceFile { .. } => Err(WorkerError::new(
+        | WorkerRequest::VoiceFile { .. }
+        | WorkerRequest::TranscribeStart { .. }
+        | WorkerRequest::TranscribeFile { .. } => Err(WorkerError::new(
             ErrorKind::Internal,
             "voice requests are routed before run_job",
         )),

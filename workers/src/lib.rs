@@ -5,6 +5,7 @@
 pub mod collection;
 pub mod download;
 pub mod protocol;
+pub mod transcript;
 
 #[cfg(target_arch = "wasm32")]
 pub mod crash;
@@ -22,6 +23,8 @@ pub mod search;
 pub mod selftest;
 #[cfg(target_arch = "wasm32")]
 pub mod store;
+#[cfg(target_arch = "wasm32")]
+pub mod transcribe;
 #[cfg(target_arch = "wasm32")]
 pub mod voice;
 

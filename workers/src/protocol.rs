@@ -68,8 +68,53 @@ pub enum WorkerRequest {
         audio: AudioInput,
         settings: VadSettings,
     },
+    /// Live transcription (microphone): a voice-activity session (fed with `VoiceAudio`, ended with
+    /// `VoiceStop`) whose utterances are transcribed as each ends; streams [`WorkerEvent::Voice`] and
+    /// [`WorkerEvent::Transcript`] updates and ends with `JobResult::Transcript`.
+    TranscribeStart {
+        job: JobId,
+        vad: VadSettings,
+        model: ModelChoice,
+        settings: TranscribeSettings,
+    },
+    /// Transcription of a whole file, cut into utterances by voice activity; streams
+    /// [`WorkerEvent::Transcript`] updates as each utterance is done.
+    TranscribeFile {
+        job: JobId,
+        audio: AudioInput,
+        vad: VadSettings,
+        model: ModelChoice,
+        settings: TranscribeSettings,
+    },
     /// Stop a running job. The job ends with `Cancelled`.
     Cancel { job: JobId },
+}
+
+/// Which catalog model runs a job, from where it is downloaded, and on which backend.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ModelChoice {
+    pub variant_id: String,
+    /// A mirror with the Hugging Face layout; `None` is the Hub.
+    pub mirror: Option<String>,
+    pub backend: Backend,
+}
+
+/// Whisper decoding choices, carried in the page's URL (`lang`, `task`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct TranscribeSettings {
+    /// Language code ("fr"); `None` detects it per utterance.
+    pub language: Option<String>,
+    /// Translate to English instead of transcribing in the spoken language.
+    pub translate: bool,
+}
+
+/// One timed line of a transcript.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TranscriptLine {
+    /// Start in seconds from the beginning of the recording.
+    pub start_s: f64,
+    pub end_s: f64,
+    pub text: String,
 }
 
 /// Audio handed to the worker: a WAV file's bytes (decoded with hound), or samples the page decoded.
@@ -147,6 +192,8 @@ impl WorkerRequest {
             | WorkerRequest::VoiceAudio { job, .. }
             | WorkerRequest::VoiceStop { job }
             | WorkerRequest::VoiceFile { job, .. }
+            | WorkerRequest::TranscribeStart { job, .. }
+            | WorkerRequest::TranscribeFile { job, .. }
             | WorkerRequest::Cancel { job } => *job,
         }
     }
@@ -219,6 +266,13 @@ pub enum WorkerEvent {
         job: JobId,
         update: VoiceUpdate,
     },
+    /// Transcript lines of an utterance that was just transcribed.
+    Transcript {
+        job: JobId,
+        lines: Vec<TranscriptLine>,
+        /// The language used (given or detected); `None` for English-only models.
+        language: Option<String>,
+    },
 }
 
 impl WorkerEvent {
@@ -230,14 +284,18 @@ impl WorkerEvent {
             | WorkerEvent::Done { job, .. }
             | WorkerEvent::Failed { job, .. }
             | WorkerEvent::Cancelled { job }
-            | WorkerEvent::Voice { job, .. } => *job,
+            | WorkerEvent::Voice { job, .. }
+            | WorkerEvent::Transcript { job, .. } => *job,
         }
     }
     /// Whether this event ends its job.
     pub fn is_final(&self) -> bool {
         !matches!(
             self,
-            WorkerEvent::Progress { .. } | WorkerEvent::Partial { .. } | WorkerEvent::Voice { .. }
+            WorkerEvent::Progress { .. }
+                | WorkerEvent::Partial { .. }
+                | WorkerEvent::Voice { .. }
+                | WorkerEvent::Transcript { .. }
         )
     }
 }
@@ -282,6 +340,13 @@ pub enum JobResult {
     Voice {
         probs: Vec<f32>,
         segments: Vec<SpeechSegment>,
+        seconds: f64,
+    },
+    /// A finished transcription: every line, in order.
+    Transcript {
+        lines: Vec<TranscriptLine>,
+        language: Option<String>,
+        /// Seconds of audio heard.
         seconds: f64,
     },
 }

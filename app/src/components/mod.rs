@@ -5,4 +5,5 @@ pub mod audio_picker;
 pub mod audio_segments;
 pub mod job_status;
 pub mod share_button;
+pub mod transcript_view;
 pub mod update_banner;

@@ -18,7 +18,7 @@ pub fn task_route(task: Task) -> Route {
 }
 
 /// Tasks whose page is built in this version; the others say "coming".
-pub const BUILT: [Task; 2] = [Task::Vad, Task::Search];
+pub const BUILT: [Task; 3] = [Task::Vad, Task::Transcribe, Task::Search];
 
 /// One line on whether a task can run here, from the probe's plan.
 pub fn readiness(plan: &DevicePlan, task: Task) -> (String, &'static str) {

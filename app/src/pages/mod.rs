@@ -6,4 +6,5 @@ pub mod models;
 pub mod not_found;
 pub mod search;
 pub mod task;
+pub mod transcribe;
 pub mod vad;

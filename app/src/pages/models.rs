@@ -78,7 +78,8 @@ pub fn models_page() -> Html {
             <p id="storage" role="status">{ storage }</p>
             <MirrorSetting mirror={mirror.clone()} />
             <ul class="models">
-            { for catalog.variants.iter().filter(|v| v.available).map(|v| html! {
+            // Test checkpoints live only on mirrors: listed only when one is set (they are not on the Hub).
+            { for catalog.variants.iter().filter(|v| v.available && (mirror.is_some() || !v.is_test_checkpoint())).map(|v| html! {
                 <ModelRow variant={Rc::new(v.clone())} cached={cached(v).map(|c| (c.files_cached, c.files_total, c.bytes))}
                     mirror={mirror.clone()} on_change={refresh.clone()} />
             }) }

@@ -1,0 +1,374 @@
+//! Transcribe (`#/transcribe?lang=fr&task=translate`): Whisper in the engine worker on the microphone (voice
+//! activity cuts utterances, each is transcribed as it ends, so text appears while the person still talks)
+//! or on a file. Lines carry times; a click plays that span; the transcript exports as .txt, .srt or .vtt.
+//! The model is the plan's (or `?model=<catalog id>`), downloaded through the model store.
+
+use crate::app::Nav;
+use crate::components::audio_capture::read_audio_file;
+use crate::components::audio_picker::AudioPicker;
+use crate::components::job_status::JobStatus;
+use crate::components::transcript_view::{revoke, AudioSource, TranscriptView};
+use crate::engine::Engine;
+use crate::hooks::use_device_plan::{DevicePlan, ProbeState};
+use crate::hooks::use_live_mic::use_live_mic;
+use crate::pages::models::effective_mirror;
+use offgrid_catalog::{Catalog, Task};
+use offgrid_workers::protocol::{
+    Backend, JobId, JobResult, ModelChoice, TranscribeSettings, TranscriptLine, VadSettings,
+    WorkerEvent, WorkerRequest,
+};
+use std::rc::Rc;
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+
+/// Languages offered in the menu (any other code in the URL is kept and offered too).
+const LANGUAGES: [(&str, &str); 14] = [
+    ("en", "English"),
+    ("fr", "French"),
+    ("de", "German"),
+    ("es", "Spanish"),
+    ("it", "Italian"),
+    ("pt", "Portuguese"),
+    ("nl", "Dutch"),
+    ("pl", "Polish"),
+    ("ru", "Russian"),
+    ("uk", "Ukrainian"),
+    ("tr", "Turkish"),
+    ("ar", "Arabic"),
+    ("zh", "Chinese"),
+    ("ja", "Japanese"),
+];
+
+/// Language and task from the URL (`lang` missing = detect; `task=translate` = into English).
+pub fn settings_from(nav: Option<&Nav>) -> TranscribeSettings {
+    let get = |k: &str| nav.and_then(|n| n.location.get(k)).map(str::trim);
+    TranscribeSettings {
+        language: get("lang")
+            .filter(|l| !l.is_empty() && l.len() <= 8 && l.bytes().all(|b| b.is_ascii_alphabetic()))
+            .map(str::to_ascii_lowercase),
+        translate: get("task") == Some("translate"),
+    }
+}
+
+/// The model: `?model=` wins, then the plan's choice (with its backend), else Whisper tiny on the CPU.
+fn model_choice(nav: Option<&Nav>, plan: Option<&DevicePlan>) -> ModelChoice {
+    let planned = match plan.map(|p| &p.state) {
+        Some(ProbeState::Ready { plan, .. }) => plan.task(Task::Transcribe).cloned(),
+        _ => None,
+    };
+    let backend = planned.as_ref().map_or(Backend::Cpu, |t| t.backend);
+    let variant_id = nav
+        .and_then(|n| n.location.get("model"))
+        .map(str::to_string)
+        .or_else(|| planned.and_then(|t| t.variant))
+        .unwrap_or_else(|| "whisper-tiny".to_string());
+    ModelChoice {
+        variant_id,
+        mirror: nav.and_then(effective_mirror),
+        backend,
+    }
+}
+
+/// What the page shows.
+#[derive(Clone, PartialEq, Default)]
+pub struct TranscribeView {
+    pub lines: Vec<TranscriptLine>,
+    pub sources: Vec<AudioSource>,
+    pub language: Option<String>,
+    pub speaking: bool,
+    pub heard_s: f64,
+    pub utterances: usize,
+    pub live: Option<JobId>,
+    pub busy: bool,
+    pub error: Option<String>,
+    /// The job's last progress, failure or cancellation (for [`JobStatus`]).
+    pub last: Option<WorkerEvent>,
+    /// The job ended with a transcript.
+    pub finished: bool,
+    pub stem: String,
+}
+
+pub enum TranscribeAction {
+    /// A job started: live (with its id) or on a file (whose audio is `source`).
+    Started {
+        live: Option<JobId>,
+        source: Option<AudioSource>,
+        stem: String,
+    },
+    Event(WorkerEvent),
+    Error(String),
+}
+
+impl Reducible for TranscribeView {
+    type Action = TranscribeAction;
+    fn reduce(self: Rc<Self>, action: TranscribeAction) -> Rc<Self> {
+        let mut v = (*self).clone();
+        match action {
+            TranscribeAction::Started { live, source, stem } => {
+                // The previous run's audio is no longer reachable from the page.
+                revoke(&v.sources);
+                v = TranscribeView {
+                    live,
+                    busy: true,
+                    sources: source.into_iter().collect(),
+                    stem,
+                    ..TranscribeView::default()
+                };
+            }
+            TranscribeAction::Error(e) => {
+                v.error = Some(e);
+                v.busy = false;
+                v.live = None;
+                v.speaking = false;
+            }
+            TranscribeAction::Event(event) => match event {
+                WorkerEvent::Voice { update, .. } => {
+                    v.speaking = update.speaking;
+                    v.heard_s = update.seconds;
+                    v.utterances += update.segments.len();
+                    v.sources.extend(update.segments.iter().filter_map(|s| {
+                        crate::components::audio_segments::wav_url(&s.wav).map(|url| AudioSource {
+                            start_s: s.start_s,
+                            end_s: s.end_s,
+                            url,
+                        })
+                    }));
+                }
+                WorkerEvent::Transcript {
+                    lines, language, ..
+                } => {
+                    v.lines.extend(lines);
+                    v.language = language.or(v.language.take());
+                }
+                WorkerEvent::Done {
+                    result:
+                        JobResult::Transcript {
+                            lines,
+                            language,
+                            seconds,
+                        },
+                    ..
+                } => {
+                    v.lines = lines;
+                    v.language = language;
+                    v.heard_s = seconds;
+                    v.busy = false;
+                    v.live = None;
+                    v.speaking = false;
+                    v.finished = true;
+                    v.last = None;
+                }
+                event => {
+                    if event.is_final() {
+                        v.busy = false;
+                        v.live = None;
+                        v.speaking = false;
+                    }
+                    v.last = Some(event);
+                }
+            },
+        }
+        Rc::new(v)
+    }
+}
+
+/// Routes a job's events into the page's state.
+fn events_to(view: &UseReducerHandle<TranscribeView>) -> Callback<WorkerEvent> {
+    let view = view.clone();
+    Callback::from(move |e| view.dispatch(TranscribeAction::Event(e)))
+}
+
+#[function_component(TranscribePage)]
+pub fn transcribe_page() -> Html {
+    let nav = use_context::<Nav>();
+    let engine = use_context::<Rc<Engine>>();
+    let plan = use_context::<DevicePlan>();
+    let catalog = use_memo((), |_| Catalog::builtin());
+    let settings = settings_from(nav.as_ref());
+    let choice = model_choice(nav.as_ref(), plan.as_ref());
+    let view = use_reducer(TranscribeView::default);
+    let mic = use_live_mic();
+    // Leaving the page releases the blob URLs of the audio (the latest list, read at unmount).
+    let latest_sources = use_mut_ref(Vec::<AudioSource>::new);
+    *latest_sources.borrow_mut() = view.sources.clone();
+    {
+        let latest = latest_sources.clone();
+        use_effect_with((), move |_| move || revoke(&latest.borrow()));
+    }
+
+    let start = {
+        let engine = engine.clone();
+        let view = view.clone();
+        let settings = settings.clone();
+        let choice = choice.clone();
+        let mic = mic.clone();
+        Callback::from(move |_: ()| {
+            let Some(engine) = engine.as_ref() else {
+                return;
+            };
+            let (settings, model) = (settings.clone(), choice.clone());
+            let job = engine.run(
+                move |job| WorkerRequest::TranscribeStart {
+                    job,
+                    vad: VadSettings::default(),
+                    model,
+                    settings,
+                },
+                events_to(&view),
+            );
+            view.dispatch(TranscribeAction::Started {
+                live: Some(job),
+                source: None,
+                stem: "transcript".into(),
+            });
+            let view = view.clone();
+            mic.start(
+                job,
+                Callback::from(move |e| view.dispatch(TranscribeAction::Error(e))),
+            );
+        })
+    };
+    let stop = {
+        let mic = mic.clone();
+        Callback::from(move |_: ()| mic.stop())
+    };
+    let open_file = {
+        let engine = engine.clone();
+        let view = view.clone();
+        let settings = settings.clone();
+        let choice = choice.clone();
+        Callback::from(move |file: web_sys::File| {
+            let Some(engine) = engine.clone() else {
+                return;
+            };
+            let view = view.clone();
+            let (settings, model) = (settings.clone(), choice.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let audio = match read_audio_file(&file).await {
+                    Ok(audio) => audio,
+                    Err(e) => return view.dispatch(TranscribeAction::Error(e)),
+                };
+                // The file itself plays the lines back (the browser decodes any format it read).
+                let source = web_sys::Url::create_object_url_with_blob(&file)
+                    .ok()
+                    .map(|url| AudioSource {
+                        start_s: 0.0,
+                        end_s: f64::INFINITY,
+                        url,
+                    });
+                let name = file.name();
+                let stem = name
+                    .rsplit_once('.')
+                    .map_or(name.as_str(), |(s, _)| s)
+                    .to_string();
+                view.dispatch(TranscribeAction::Started {
+                    live: None,
+                    source,
+                    stem,
+                });
+                engine.run(
+                    move |job| WorkerRequest::TranscribeFile {
+                        job,
+                        audio,
+                        vad: VadSettings::default(),
+                        model,
+                        settings,
+                    },
+                    events_to(&view),
+                );
+            });
+        })
+    };
+
+    let set = |key: &'static str| {
+        let nav = nav.clone();
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            if let Some(nav) = &nav {
+                nav.replace(nav.location.with(key, &select.value()));
+            }
+        })
+    };
+    let live = view.live.is_some();
+    let busy = view.busy;
+    let variant = catalog.get(&choice.variant_id);
+    let plan_state = match plan.as_ref().map(|p| &p.state) {
+        Some(ProbeState::Ready { .. }) => "ready",
+        Some(ProbeState::Failed(_)) => "failed",
+        _ => "pending",
+    };
+    let model_line = match variant {
+        Some(v) if v.available => html! {
+            <p class="muted" id="model-choice" data-variant={v.id.clone()} data-plan={plan_state}
+                data-backend={match choice.backend { Backend::Gpu => "gpu", Backend::Cpu => "cpu" }}>
+                { format!("Model: {} on the {}.", v.title, match choice.backend { Backend::Gpu => "GPU", Backend::Cpu => "CPU" }) }
+            </p>
+        },
+        Some(v) => html! {
+            <p class="status warn" id="model-choice" data-variant={v.id.clone()}>
+                { format!("{} is not downloadable in this version yet (its files' checksums are not in the catalog). ", v.title) }
+                <a href="#/device">{ "Choose another model" }</a>
+            </p>
+        },
+        None => html! {
+            <p class="status warn" id="model-choice">{ format!("There is no model called \"{}\".", choice.variant_id) }</p>
+        },
+    };
+    let mut languages: Vec<(String, String)> = LANGUAGES
+        .iter()
+        .map(|(c, n)| (c.to_string(), n.to_string()))
+        .collect();
+    if let Some(code) = settings
+        .language
+        .as_ref()
+        .filter(|c| !LANGUAGES.iter().any(|(l, _)| l == &c.as_str()))
+    {
+        languages.push((code.clone(), code.clone()));
+    }
+    let done = view.finished;
+
+    html! {
+        <section class="transcribe">
+            <p class="lead">{ "Speech to text with Whisper, live from the microphone or from a recording. Nothing leaves this device." }</p>
+            <div class="settings-grid">
+                <label>{ "Language" }
+                    <select id="lang" onchange={set("lang")} disabled={busy}>
+                        <option value="" selected={settings.language.is_none()}>{ "Detect automatically" }</option>
+                        { for languages.iter().map(|(code, name)| html! {
+                            <option value={code.clone()} selected={settings.language.as_deref() == Some(code.as_str())}>{ name.clone() }</option>
+                        }) }
+                    </select>
+                </label>
+                <label>{ "Task" }
+                    <select id="task" onchange={set("task")} disabled={busy}>
+                        <option value="" selected={!settings.translate}>{ "Transcribe" }</option>
+                        <option value="translate" selected={settings.translate}>{ "Translate to English" }</option>
+                    </select>
+                </label>
+            </div>
+            { model_line }
+            <AudioPicker live={live} busy={busy} on_start={start} on_stop={stop} on_file={open_file} />
+            if live {
+                <p class={classes!("vad-indicator", if view.speaking { "speaking" } else { "silent" })} role="status" aria-live="polite">
+                    { format!("{} · {:.0} s heard · {} utterance(s), {} line(s)",
+                        if view.speaking { "Speaking" } else { "Listening" }, view.heard_s, view.utterances, view.lines.len()) }
+                </p>
+            }
+            if let Some(e) = &view.error {
+                <p class="job-status error" role="alert">{ e.clone() }</p>
+            }
+            if view.error.is_none() && !done {
+                <JobStatus event={view.last.clone()} running={busy && !live} />
+            }
+            if let Some(lang) = &view.language {
+                <p class="muted" id="language">{ format!("Language: {lang}") }</p>
+            }
+            if done && view.lines.is_empty() {
+                <p role="status" id="no-speech">{ "No speech was found in this audio." }</p>
+            } else if done {
+                <p class="muted" id="transcribe-done">{ format!("{} line(s) from {:.1} s of audio.", view.lines.len(), view.heard_s) }</p>
+            }
+            <TranscriptView lines={view.lines.clone()} sources={view.sources.clone()} stem={view.stem.clone()} />
+        </section>
+    }
+}
