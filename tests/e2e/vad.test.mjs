@@ -177,6 +177,26 @@ test("settings come from the URL; silence, a corrupt WAV and an unknown codec ge
   }
 });
 
+test("a long recording can be cancelled mid-way, and the page stays usable", async () => {
+  const b = await launchVoice({ webgpu: false });
+  try {
+    await openVad(b);
+    const long = path.join(WORK, "long.wav");
+    // About 20 minutes: long enough that the scan is still running when Cancel is pressed.
+    sh("sox", [SPEECH.wav, long, "repeat", "99"]);
+    await b.page.setInputFiles("input[type=file]", long);
+    await b.page.click(".job-status button:has-text('Cancel')", { timeout: 60_000 });
+    await b.page.waitForSelector(".job-status:has-text('Cancelled')", { timeout: 30_000 });
+    assert.equal((await spansOf(b.page, ROWS)).length, 0);
+    assert.equal(await b.page.$("#vad-summary"), null, "no result from the cancelled scan");
+    await b.page.setInputFiles("input[type=file]", VAD_WAV);
+    await b.page.waitForSelector(ROWS, { timeout: 90_000 });
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
 test("microphone refused: a message that says how to allow it, and the page stays usable", async () => {
   const b = await launchVoice({ webgpu: false, micWav: SPEECH.wav, grantMic: false });
   try {

@@ -188,6 +188,8 @@ pub fn transcribe_page() -> Html {
     let choice = model_choice(nav.as_ref(), plan.as_ref());
     let view = use_reducer(TranscribeView::default);
     let mic = use_live_mic();
+    // The file job in progress, for Cancel (a long recording takes a while).
+    let file_job = use_mut_ref(|| None::<JobId>);
     // Leaving the page releases the blob URLs of the audio (the latest list, read at unmount).
     let latest_sources = use_mut_ref(Vec::<AudioSource>::new);
     *latest_sources.borrow_mut() = view.sources.clone();
@@ -232,9 +234,19 @@ pub fn transcribe_page() -> Html {
         let mic = mic.clone();
         Callback::from(move |_: ()| mic.stop())
     };
+    let cancel = {
+        let engine = engine.clone();
+        let file_job = file_job.clone();
+        Callback::from(move |_: ()| {
+            if let (Some(engine), Some(job)) = (engine.as_ref(), *file_job.borrow()) {
+                engine.cancel(job);
+            }
+        })
+    };
     let open_file = {
         let engine = engine.clone();
         let view = view.clone();
+        let file_job = file_job.clone();
         let settings = settings.clone();
         let choice = choice.clone();
         Callback::from(move |file: web_sys::File| {
@@ -242,6 +254,7 @@ pub fn transcribe_page() -> Html {
                 return;
             };
             let view = view.clone();
+            let file_job = file_job.clone();
             let (settings, model) = (settings.clone(), choice.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let audio = match read_audio_file(&file).await {
@@ -266,7 +279,7 @@ pub fn transcribe_page() -> Html {
                     source,
                     stem,
                 });
-                engine.run(
+                let job = engine.run(
                     move |job| WorkerRequest::TranscribeFile {
                         job,
                         audio,
@@ -276,6 +289,7 @@ pub fn transcribe_page() -> Html {
                     },
                     events_to(&view),
                 );
+                *file_job.borrow_mut() = Some(job);
             });
         })
     };
@@ -358,7 +372,7 @@ pub fn transcribe_page() -> Html {
                 <p class="job-status error" role="alert">{ e.clone() }</p>
             }
             if view.error.is_none() && !done {
-                <JobStatus event={view.last.clone()} running={busy && !live} />
+                <JobStatus event={view.last.clone()} running={busy && !live} on_cancel={cancel} />
             }
             if let Some(lang) = &view.language {
                 <p class="muted" id="language">{ format!("Language: {lang}") }</p>

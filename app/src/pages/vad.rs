@@ -115,24 +115,35 @@ pub fn vad_page() -> Html {
     let settings = settings_from(nav.as_ref());
     let view = use_reducer(VadView::default);
     let mic = use_live_mic();
+    // The file job in progress, for Cancel (a long recording takes a while).
+    let file_job = use_mut_ref(|| None::<JobId>);
 
     let run_file = {
         let engine = engine.clone();
         let view = view.clone();
+        let file_job = file_job.clone();
         Callback::from(move |audio: AudioInput| {
             let Some(engine) = engine.as_ref() else {
                 return;
             };
             view.dispatch(VadAction::Started(None));
             let v = view.clone();
-            engine.run(
+            *file_job.borrow_mut() = Some(engine.run(
                 move |job| WorkerRequest::VoiceFile {
                     job,
                     audio,
                     settings,
                 },
                 Callback::from(move |e| v.dispatch(VadAction::Event(e))),
-            );
+            ));
+        })
+    };
+    let cancel = {
+        let engine = engine.clone();
+        Callback::from(move |_: ()| {
+            if let (Some(engine), Some(job)) = (engine.as_ref(), *file_job.borrow()) {
+                engine.cancel(job);
+            }
         })
     };
     let open_file = {
@@ -212,7 +223,7 @@ pub fn vad_page() -> Html {
                 <p class="job-status error" role="alert">{ e.clone() }</p>
             }
             if view.error.is_none() && !matches!(view.last, Some(WorkerEvent::Done { .. })) {
-                <JobStatus event={view.last.clone()} running={busy && !live} />
+                <JobStatus event={view.last.clone()} running={busy && !live} on_cancel={cancel} />
             }
             if !view.probs.is_empty() {
                 <ProbPlot probs={view.probs.clone()} positive={settings.positive_threshold} negative={settings.negative_threshold}
