@@ -28,16 +28,24 @@ async function bytes(url, optional = false) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-/** Best and mean seconds of `iters` runs of `step` after one warm-up run (pipelines, buffer pools, JIT). */
-async function time(step, iters) {
-  let out = await step();
-  const times = [];
+/** Times each of `steps` (name -> async function) `iters` times after one warm-up run each (pipelines, buffer
+ * pools, JIT), taking turns, so that load from elsewhere on the machine falls on all of them alike. Returns the
+ * best and mean seconds and the last output of each. */
+async function timeInTurns(steps, iters) {
+  const out = {};
+  for (const [name, step] of Object.entries(steps)) out[name] = { out: await step(), times_s: [] };
   for (let i = 0; i < iters; i++) {
-    const t = performance.now();
-    out = await step();
-    times.push((performance.now() - t) / 1e3);
+    for (const [name, step] of Object.entries(steps)) {
+      const t = performance.now();
+      out[name].out = await step();
+      out[name].times_s.push((performance.now() - t) / 1e3);
+    }
   }
-  return { out, best_s: Math.min(...times), mean_s: times.reduce((a, b) => a + b, 0) / times.length, times_s: times };
+  for (const r of Object.values(out)) {
+    r.best_s = Math.min(...r.times_s);
+    r.mean_s = r.times_s.reduce((a, b) => a + b, 0) / r.times_s.length;
+  }
+  return out;
 }
 
 /** The deterministic batch of bert_bench.rs: [CLS] ordinary-word ids … [SEP], no padding. */
@@ -133,14 +141,16 @@ window.offgridBench = {
     return out;
   },
 
-  /** Times batch × seq through each loaded implementation; min cosine of each against our wasm CPU vectors. */
+  /** Times batch × seq through each of `which` (in turns); min cosine of each against our wasm CPU vectors. */
   async benchMiniLm(batch, seq, iters, which) {
     const ids = benchIds(batch, seq);
-    const results = {};
+    const steps = {};
     for (const name of which) {
-      const step =
-        name === "tjs" ? () => tjsEmbedIds(ids, batch, seq) : () => ours[name].embed_ids(ids, batch, seq);
-      const r = await time(step, iters);
+      steps[name] = name === "tjs" ? () => tjsEmbedIds(ids, batch, seq) : () => ours[name].embed_ids(ids, batch, seq);
+    }
+    const timed = await timeInTurns(steps, iters);
+    const results = {};
+    for (const [name, r] of Object.entries(timed)) {
       results[name] = { best_s: r.best_s, mean_s: r.mean_s, times_s: r.times_s, passages_per_s: batch / r.best_s };
       results[name].vectors = rows(r.out, r.out.length / batch);
     }

@@ -125,7 +125,7 @@ try {
     }
   }
 
-  log(`MiniLM ${batch}x${seq}: ours wasm CPU and Transformers.js, ${iters} timed runs each after a warm-up`);
+  log(`MiniLM ${batch}x${seq}: ours wasm CPU and Transformers.js, ${iters} timed runs each, in turns, after a warm-up`);
   results.minilm = await bench("benchMiniLm", batch, seq, iters, ["cpu", "tjs"]);
   if (useGpu) {
     // SwiftShader runs this model at about 0.2 s per token on this machine (32 x 128 would take a quarter of an
@@ -133,7 +133,7 @@ try {
     const swift = results.machine.webgpu_adapter?.architecture === "swiftshader";
     const gpuBatch = Number(arg("--gpu-batch", swift ? "4" : String(batch)));
     const gpuIters = Number(arg("--gpu-iters", swift ? "1" : String(iters)));
-    log(`MiniLM ${gpuBatch}x${seq}: ours WebGPU vs ours wasm CPU, ${gpuIters} timed runs each after a warm-up`);
+    log(`MiniLM ${gpuBatch}x${seq}: ours WebGPU vs ours wasm CPU, ${gpuIters} timed runs each, in turns, after a warm-up`);
     results.minilm_gpu = { batch: gpuBatch, ...(await bench("benchMiniLm", gpuBatch, seq, gpuIters, ["cpu", "gpu"])) };
   }
   // The same ids through each implementation: the vectors must agree for the times to mean anything.
