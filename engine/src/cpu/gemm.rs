@@ -15,8 +15,13 @@ const MB: usize = 32;
 /// Micro-kernel tile: rows of A by rows of B.
 const MR: usize = 4;
 const NR: usize = 3;
-/// Lanes of each accumulator; wide enough for AVX2, split into two by the compiler on SSE2 or simd128.
+/// Lanes of each accumulator: 8 fills an AVX2 register (split in two by the compiler on SSE2). On wasm32 one
+/// simd128 register holds 4, and 12 accumulators of 8 would need 24 registers where the browser's JIT has 16
+/// (it spills them): 4 lanes measured 1.6× faster for a 512 GEMM in Chromium.
+#[cfg(not(target_arch = "wasm32"))]
 const LANES: usize = 8;
+#[cfg(target_arch = "wasm32")]
+const LANES: usize = 4;
 
 /// The rows of B (`n` rows of `k` values), in whatever form they are stored.
 #[derive(Clone, Copy)]
