@@ -28,7 +28,9 @@ test("a download shows progress, verifies, and ends cached; delete removes it", 
     assert.match(label, /Downloading model\.safetensors: .* of 91\.\d MB/);
     assert.ok(await page.isVisible(`${row} progress`));
     await page.waitForSelector(`${row} .status.ready`, { timeout: 120_000 });
-    assert.match(await page.textContent(`${row} .model-state`), /Downloaded/);
+    // The row's state is re-read from the cache after the job ends (a second worker request), so wait for it.
+    await page.waitForFunction((sel) => /Downloaded/.test(document.querySelector(sel)?.textContent ?? ""), `${row} .model-state`, { timeout: 15_000 });
+    assert.match(await page.textContent(`${row} .model-state`), /^Downloaded \(9\d(\.\d)? MB\), works offline$/);
     const keys = await cachedKeys(page);
     assert.equal(keys.filter((k) => !k.endsWith(".partial")).length, 4, keys.join("\n"));
     await page.click(`${row} button.delete`);
