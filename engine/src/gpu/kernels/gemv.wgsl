@@ -1,6 +1,6 @@
 // Matrix-vector products for decode: y[m, n] = sum_k x[m, k] * W[n, k], W row-major in any weight type.
-// A workgroup of 256 threads computes 4 outputs (64 threads each); each thread walks K in groups of 8 values
-// so a Q4_0 word or two Q8_0 words are decoded at once. f32 accumulation, tree reduction in shared memory.
+// A workgroup of 256 threads computes 4 outputs (64 threads each); the 64 threads of an output stride over
+// the row's words together. f32 accumulation, tree reduction in shared memory.
 // Params: M, N, K, w_off (elements), groups_per_row
 
 override ATYPE: u32 = 0u;
@@ -18,44 +18,6 @@ fn load_x(i: u32) -> f32 {
     return bitcast<f32>(a[i]);
 }
 
-// Dot product of the 8 weights of row `n` in group `gi` (groups of 8 values, 4 groups per 32-value block) with
-// x. For F32/F16/Q8_0 a group is 8 consecutive values; for Q4_0 it is one word of nibbles: values
-// 4q..4q+3 (low nibbles) and 16+4q..16+4q+3 (high nibbles) of the block, so every thread has work.
-fn dot8(n: u32, gi: u32, xbase: u32, K: u32, off: u32) -> f32 {
-    var s = 0.0;
-    let k0 = gi * 8u;
-    if (WTYPE == 2u) {
-        let blk = (off + n * K) / 32u + gi / 4u;
-        let base = blk * 9u;
-        let d = unpack2x16float(w[base]).x;
-        let q = gi % 4u;
-        let w0 = w[base + 1u + 2u * q];
-        let w1 = w[base + 2u + 2u * q];
-        for (var i = 0u; i < 4u; i = i + 1u) {
-            s = s + sbyte(w0, i) * load_x(xbase + k0 + i) + sbyte(w1, i) * load_x(xbase + k0 + 4u + i);
-        }
-        return d * s;
-    }
-    if (WTYPE == 3u) {
-        let blk = (off + n * K) / 32u + gi / 4u;
-        let base = blk * 5u;
-        let d = unpack2x16float(w[base]).x;
-        let q = gi % 4u;
-        let word = w[base + 1u + q];
-        let kb = (gi / 4u) * 32u + 4u * q;
-        for (var i = 0u; i < 4u; i = i + 1u) {
-            let b = ubyte(word, i);
-            s = s + (f32(b & 0xfu) - 8.0) * load_x(xbase + kb + i)
-                  + (f32(b >> 4u) - 8.0) * load_x(xbase + kb + 16u + i);
-        }
-        return d * s;
-    }
-    for (var i = 0u; i < 8u; i = i + 1u) {
-        s = s + w_at(off, n, k0 + i, K) * load_x(xbase + k0 + i);
-    }
-    return s;
-}
-
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -71,8 +33,44 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var s = 0.0;
     if (m < M && n < N) {
         let off = p[3];
-        for (var gi = t; gi * 8u < K; gi = gi + 64u) {
-            s = s + dot8(n, gi, m * K, K, off);
+        let xbase = m * K;
+        // Thread t takes words t, t + 64, ... of the row, so the 32 threads of a warp read consecutive words
+        // (one coalesced load per instruction) instead of each walking its own run of values.
+        if (WTYPE == 2u) {
+            // Q8_0: 9 words per block of 32 (scale, then 8 words of 4 signed bytes).
+            let row_block = (off + n * K) / 32u;
+            for (var d = t; d < K / 4u; d = d + 64u) {
+                let base = (row_block + d / 8u) * 9u;
+                let word = w[base + 1u + d % 8u];
+                let k0 = xbase + d * 4u;
+                let dot = sbyte(word, 0u) * load_x(k0) + sbyte(word, 1u) * load_x(k0 + 1u)
+                        + sbyte(word, 2u) * load_x(k0 + 2u) + sbyte(word, 3u) * load_x(k0 + 3u);
+                s = s + unpack2x16float(w[base]).x * dot;
+            }
+        } else if (WTYPE == 3u) {
+            // Q4_0: 5 words per block (scale, then 4 words of nibbles; byte j holds values j and j + 16).
+            let row_block = (off + n * K) / 32u;
+            for (var d = t; d < K / 8u; d = d + 64u) {
+                let base = (row_block + d / 4u) * 5u;
+                let q = d % 4u;
+                let word = w[base + 1u + q];
+                let kb = xbase + (d / 4u) * 32u + 4u * q;
+                var dot = 0.0;
+                for (var i = 0u; i < 4u; i = i + 1u) {
+                    let b = ubyte(word, i);
+                    dot = dot + (f32(b & 0xfu) - 8.0) * load_x(kb + i) + (f32(b >> 4u) - 8.0) * load_x(kb + 16u + i);
+                }
+                s = s + unpack2x16float(w[base]).x * dot;
+            }
+        } else if (WTYPE == 0u) {
+            let row = off + n * K;
+            for (var k = t; k < K; k = k + 64u) {
+                s = s + bitcast<f32>(w[row + k]) * load_x(xbase + k);
+            }
+        } else {
+            for (var k = t; k < K; k = k + 64u) {
+                s = s + w_at(off, n, k, K) * load_x(xbase + k);
+            }
         }
     }
     partial[lid] = s;
