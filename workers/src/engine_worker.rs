@@ -197,14 +197,7 @@ async fn run_job(
             iterations,
             ..
         } => {
-            report(Progress {
-                stage: Stage::Running,
-                file: None,
-                file_done: 0,
-                file_total: 0,
-                done: 0,
-                total: iterations as u64,
-            });
+            report(Progress::steps(Stage::Running, 0, iterations as u64));
             crate::selftest::run(backend, iterations, cancel, report).await
         }
         WorkerRequest::BuildIndex {

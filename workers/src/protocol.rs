@@ -238,6 +238,20 @@ pub struct Progress {
     pub total: u64,
 }
 
+impl Progress {
+    /// Progress counted in steps (loading, running), with no file involved.
+    pub fn steps(stage: Stage, done: u64, total: u64) -> Progress {
+        Progress {
+            stage,
+            file: None,
+            file_done: 0,
+            file_total: 0,
+            done,
+            total,
+        }
+    }
+}
+
 /// What the worker tells the UI.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub enum WorkerEvent {

@@ -11,7 +11,6 @@ use crate::store::{self, CancelFlag};
 use offgrid_catalog::{Catalog, ModelVariant};
 use offgrid_engine::io::VarBuilder;
 use offgrid_engine::models::bert::{EncoderFiles, SentenceEncoder};
-use offgrid_engine::{gpu::GpuDevice, Device};
 use offgrid_search::{Collection, FlatIndex, Passage};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -63,24 +62,14 @@ async fn encoder(
         }
     }
     store::download_variant(variant, mirror, cancel, report).await?;
-    report(Progress {
-        stage: Stage::Loading,
-        file: None,
-        file_done: 0,
-        file_total: 0,
-        done: 0,
-        total: 1,
-    });
+    report(Progress::steps(Stage::Loading, 0, 1));
     let weights = store::read_cached(variant, "model.safetensors").await?;
     let config = store::read_cached(variant, "config.json").await?;
     let tokenizer = store::read_cached(variant, "tokenizer.json").await?;
     let pooling = optional(variant, "1_Pooling/config.json").await;
     let sbert = optional(variant, "sentence_bert_config.json").await;
     let st = optional(variant, "config_sentence_transformers.json").await;
-    let device = match backend {
-        Backend::Cpu => Device::Cpu,
-        Backend::Gpu => Device::Gpu(GpuDevice::new().await.map_err(engine_error)?),
-    };
+    let device = crate::selftest::device_for(backend).await?;
     let vb = VarBuilder::from_safetensors(weights, &device).map_err(engine_error)?;
     let files = EncoderFiles {
         config: &config,
@@ -158,14 +147,7 @@ pub async fn build_index(
             }
         }
         let done = (batch_no * BATCH + batch.len()) as u64;
-        report(Progress {
-            stage: Stage::Running,
-            file: None,
-            file_done: 0,
-            file_total: 0,
-            done,
-            total: total as u64,
-        });
+        report(Progress::steps(Stage::Running, done, total as u64));
         // Let Cancel and queries in.
         gloo_timers::future::TimeoutFuture::new(0).await;
     }

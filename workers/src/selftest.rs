@@ -5,6 +5,14 @@ use crate::protocol::{Backend, ErrorKind, JobResult, Progress, Stage, WorkerErro
 use crate::store::CancelFlag;
 use offgrid_engine::{gpu::GpuDevice, Device, Tensor};
 
+/// The engine device for a planned backend (a GPU device is requested from the adapter).
+pub(crate) async fn device_for(backend: Backend) -> Result<Device, WorkerError> {
+    Ok(match backend {
+        Backend::Cpu => Device::Cpu,
+        Backend::Gpu => Device::Gpu(GpuDevice::new().await.map_err(engine_error)?),
+    })
+}
+
 /// An engine error as the UI sees it; a lost GPU is its own kind so the app restarts the worker.
 pub(crate) fn engine_error(e: offgrid_engine::Error) -> WorkerError {
     let kind = match e {
@@ -64,10 +72,7 @@ pub async fn run(
     cancel: &CancelFlag,
     report: &dyn Fn(Progress),
 ) -> Result<JobResult, WorkerError> {
-    let device = match backend {
-        Backend::Cpu => Device::Cpu,
-        Backend::Gpu => Device::Gpu(GpuDevice::new().await.map_err(engine_error)?),
-    };
+    let device = device_for(backend).await?;
     let n = 96;
     let start = crate::js::now_millis();
     let scale =
@@ -91,14 +96,11 @@ pub async fn run(
             )
             .map_err(engine_error)?;
         }
-        report(Progress {
-            stage: Stage::Running,
-            file: None,
-            file_done: 0,
-            file_total: 0,
-            done: step as u64 + 1,
-            total: iterations as u64,
-        });
+        report(Progress::steps(
+            Stage::Running,
+            step as u64 + 1,
+            iterations as u64,
+        ));
         gloo_timers::future::TimeoutFuture::new(0).await;
     }
     let values = acc.to_vec_f32_async().await.map_err(engine_error)?;

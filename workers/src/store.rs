@@ -68,14 +68,7 @@ pub async fn download_variant(
     if missing.is_empty() {
         return Ok((done, true));
     }
-    report(Progress {
-        stage: Stage::CheckingStorage,
-        file: None,
-        file_done: 0,
-        file_total: 0,
-        done,
-        total,
-    });
+    report(Progress::steps(Stage::CheckingStorage, done, total));
     let needed: u64 = missing.iter().filter_map(|f| f.size).sum();
     if let Some((usage, quota)) = js::storage_estimate().await {
         let free = quota.saturating_sub(usage);

@@ -15,7 +15,6 @@ use futures::StreamExt;
 use offgrid_catalog::{Catalog, ModelVariant, Task};
 use offgrid_engine::io::VarBuilder;
 use offgrid_engine::models::whisper::{TranscribeOptions, WhisperTranscriber};
-use offgrid_engine::{gpu::GpuDevice, Device};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -72,22 +71,12 @@ async fn transcriber(
     if cancel.get() {
         return Err(cancelled());
     }
-    report(Progress {
-        stage: Stage::Loading,
-        file: None,
-        file_done: 0,
-        file_total: 0,
-        done: 0,
-        total: 1,
-    });
+    report(Progress::steps(Stage::Loading, 0, 1));
     let weights = store::read_cached(variant, "model.safetensors").await?;
     let config = store::read_cached(variant, "config.json").await?;
     let generation = store::read_cached(variant, "generation_config.json").await?;
     let tokenizer = store::read_cached(variant, "tokenizer.json").await?;
-    let device = match choice.backend {
-        Backend::Cpu => Device::Cpu,
-        Backend::Gpu => Device::Gpu(GpuDevice::new().await.map_err(engine_error)?),
-    };
+    let device = crate::selftest::device_for(choice.backend).await?;
     let vb = VarBuilder::from_safetensors(weights, &device).map_err(engine_error)?;
     let model = WhisperTranscriber::from_parts(&config, &generation, Some(&tokenizer), &vb)
         .map_err(|e| {
@@ -171,14 +160,7 @@ async fn consume(
     report: &dyn Fn(Progress),
 ) -> Result<(Vec<TranscriptLine>, Option<String>), WorkerError> {
     let model = transcriber(state, catalog, choice, cancel, report).await?;
-    report(Progress {
-        stage: Stage::Running,
-        file: None,
-        file_done: 0,
-        file_total: 0,
-        done: 0,
-        total: 0,
-    });
+    report(Progress::steps(Stage::Running, 0, 0));
     let opts = options(settings);
     check_language(&model, &opts)?;
     let mut all = Vec::new();
@@ -287,14 +269,7 @@ pub async fn file(
         if cancel.get() {
             return Err(cancelled());
         }
-        report(Progress {
-            stage: Stage::Running,
-            file: None,
-            file_done: 0,
-            file_total: 0,
-            done: i as u64,
-            total,
-        });
+        report(Progress::steps(Stage::Running, i as u64, total));
         let (mut lines, lang) = utterance(&model, segment, &opts).await?;
         // The last frame is zero-padded, so a segment may end up to 32 ms past the audio.
         for line in &mut lines {

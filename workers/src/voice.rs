@@ -225,14 +225,7 @@ pub async fn live(
             done: Some(tx),
         },
     );
-    report(Progress {
-        stage: Stage::Running,
-        file: None,
-        file_done: 0,
-        file_total: 0,
-        done: 0,
-        total: 0,
-    });
+    report(Progress::steps(Stage::Running, 0, 0));
     for (samples, rate) in early.audio {
         feed(state, job, &samples, rate);
     }
@@ -431,14 +424,11 @@ pub async fn file(
             spans.push(span);
         }
         if (i + 1) % FILE_STEP_FRAMES == 0 {
-            report(Progress {
-                stage: Stage::Running,
-                file: None,
-                file_done: 0,
-                file_total: 0,
-                done: (i + 1) as u64,
-                total: frames as u64,
-            });
+            report(Progress::steps(
+                Stage::Running,
+                (i + 1) as u64,
+                frames as u64,
+            ));
             gloo_timers::future::TimeoutFuture::new(0).await;
             if cancel.get() {
                 return Err(internal("cancelled"));
