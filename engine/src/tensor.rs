@@ -278,8 +278,13 @@ impl Tensor {
             ));
         };
         match cpu {
-            CpuStorage::F32(v) => Ok(self.layout.indices().map(|i| v[i]).collect()),
-            CpuStorage::F16(v) => Ok(self.layout.indices().map(|i| v[i].to_f32()).collect()),
+            CpuStorage::F32(v) => Ok(self.layout.gather(v)),
+            CpuStorage::F16(v) => Ok(self
+                .layout
+                .gather(v)
+                .into_iter()
+                .map(|h| h.to_f32())
+                .collect()),
             CpuStorage::U32(v) => Ok(self.layout.indices().map(|i| v[i] as f32).collect()),
             CpuStorage::Quantized { dtype, bytes } => {
                 if !self.is_contiguous() {

@@ -130,11 +130,17 @@ pub(crate) fn softmax_rows(data: &mut [f32], n: usize) {
             row.fill(0.0);
             continue;
         }
-        let mut sum = 0.0;
-        for v in row.iter_mut() {
-            *v = (*v - max).exp();
-            sum += *v;
+        // exp first, then the sum in 8 lanes: a running scalar sum would keep the loop from vectorising.
+        row.iter_mut()
+            .for_each(|v| *v = crate::cpu::fastmath::exp(*v - max));
+        let (lanes, rest) = row.as_chunks::<8>();
+        let mut acc = [0.0f32; 8];
+        for chunk in lanes {
+            for (a, v) in acc.iter_mut().zip(chunk) {
+                *a += v;
+            }
         }
+        let sum = acc.iter().sum::<f32>() + rest.iter().sum::<f32>();
         let inv = 1.0 / sum;
         row.iter_mut().for_each(|v| *v *= inv);
     }
