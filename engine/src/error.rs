@@ -32,6 +32,9 @@ pub enum Error {
     DeviceLost(String),
     #[error("GPU error: {0}")]
     Gpu(String),
+    /// An audio file that cannot be read (not WAV, compressed, cut short…), worded for the person who chose it.
+    #[error("{0}")]
+    Audio(String),
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
 }

@@ -78,7 +78,7 @@ fn streaming_reader_gives_the_same_samples_in_blocks() {
     let whole = read_wav(&bytes).unwrap().samples;
     let mut r = WavReader::new(Cursor::new(&bytes)).unwrap();
     assert_eq!(r.info().channels, 2);
-    assert_eq!(r.info().frames, 1000);
+    assert_eq!(r.info().frames(), Some(1000));
     let mut blocks = Vec::new();
     while r.read_mono(77, &mut blocks).unwrap() > 0 {}
     assert_eq!(blocks, whole);

@@ -1,13 +1,16 @@
-//! Audio pre-processing: WAV decoding, resampling to 16 kHz mono, log-mel spectrograms.
+//! Audio pre-processing: WAV decoding (incremental, for files of any length), resampling to 16 kHz mono,
+//! log-mel spectrograms, speech segmentation.
 
 pub mod mel;
 pub mod resample;
 pub mod segmenter;
 pub mod wav;
+pub mod wav_stream;
 
 pub use resample::{resample, Resampler};
 pub use segmenter::{FrameSpan, SegmentEvent, Segmenter, SegmenterSettings};
-pub use wav::{read_wav, write_wav_16bit, MonoAudio, WavInfo, WavReader};
+pub use wav::{read_wav, read_wav_from, write_wav_16bit, MonoAudio, WavReader};
+pub use wav_stream::{SampleFormat, WavEnd, WavInfo, WavStream};
 
 /// The rate the speech models (Silero VAD, Whisper) take.
 pub const SPEECH_RATE: u32 = 16_000;

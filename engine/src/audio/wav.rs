@@ -1,6 +1,8 @@
-//! WAV in and out with `hound`: any integer depth from 8 to 32 bits or 32-bit float, any rate, any channel
-//! count, decoded to f32 mono in [-1, 1]; 16-bit mono writing for segment downloads.
+//! WAV in and out: reading through the incremental decoder ([`WavStream`]: PCM 8/16/24/32-bit, 32/64-bit
+//! float, RIFF and RF64, any rate and channel count, decoded to f32 mono in [-1, 1]); 16-bit mono writing
+//! with `hound` for segment downloads.
 
+use super::wav_stream::{WavEnd, WavInfo, WavStream};
 use crate::{Error, Result};
 use std::io::{Cursor, Read, Seek, Write};
 
@@ -20,91 +22,73 @@ impl MonoAudio {
     }
 }
 
-/// What a WAV header says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WavInfo {
-    /// Samples per second per channel.
-    pub sample_rate: u32,
-    /// Interleaved channels.
-    pub channels: u16,
-    /// Bits per sample.
-    pub bits_per_sample: u16,
-    /// Whether samples are IEEE floats.
-    pub float: bool,
-    /// Frames (samples per channel) the header announces.
-    pub frames: u32,
-}
+/// Bytes read at a time while looking for the start of the audio.
+const HEADER_BLOCK: usize = 4096;
 
-fn wav_error(e: hound::Error) -> Error {
-    let msg = match e {
-        hound::Error::IoError(io) => format!(
-            "the WAV file is cut short or unreadable ({io}); it may be incomplete — try exporting it again"
-        ),
-        hound::Error::FormatError(m) => format!("this is not a valid WAV file ({m})"),
-        hound::Error::Unsupported => {
-            "this WAV encoding is not supported (use PCM 8/16/24/32-bit or 32-bit float)".to_string()
-        }
-        hound::Error::TooWide => "the WAV samples are wider than 32 bits; use 32-bit float or PCM".into(),
-        hound::Error::UnfinishedSample => {
-            "the WAV file ends in the middle of a sample; it is truncated".into()
-        }
-        hound::Error::InvalidSampleFormat => "the WAV sample format does not match its header".into(),
-    };
-    Error::invalid("read WAV", msg)
-}
-
-/// Streaming WAV decoder: yields mono f32 blocks so long files use bounded memory.
+/// Streaming WAV decoder over a [`Read`]: yields mono f32 blocks, so long files use bounded memory.
+/// Chunks before the audio that are not needed are read past, not kept.
 pub struct WavReader<R: Read> {
-    inner: hound::WavReader<R>,
+    reader: R,
+    stream: WavStream,
     info: WavInfo,
+    /// File offset of the next byte `reader` gives.
+    read_pos: u64,
+    /// Samples decoded with the header's last block, handed out first.
+    ready: Vec<f32>,
+    scratch: Vec<u8>,
+    end: Option<WavEnd>,
 }
 
 impl<R: Read> std::fmt::Debug for WavReader<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WavReader")
             .field("info", &self.info)
+            .field("read_pos", &self.read_pos)
             .finish()
     }
 }
 
+fn io_error(e: std::io::Error) -> Error {
+    Error::Audio(format!("the file could not be read ({e})"))
+}
+
+fn no_audio() -> Error {
+    Error::Audio("it has no audio data".into())
+}
+
 impl<R: Read> WavReader<R> {
-    /// Reads and checks the header.
+    /// Reads up to the start of the audio and checks the header.
     pub fn new(reader: R) -> Result<Self> {
-        let inner = hound::WavReader::new(reader).map_err(wav_error)?;
-        let spec = inner.spec();
-        let float = spec.sample_format == hound::SampleFormat::Float;
-        if spec.channels == 0 {
-            return Err(Error::invalid("read WAV", "the WAV file has no channels"));
+        let mut stream = WavStream::new();
+        let mut reader = reader;
+        let mut read_pos = 0;
+        let mut scratch = Vec::new();
+        let mut ready = Vec::new();
+        while stream.info().is_none() {
+            let more = fill_and_push(
+                &mut reader,
+                &mut stream,
+                &mut read_pos,
+                &mut scratch,
+                HEADER_BLOCK,
+                &mut ready,
+            )?;
+            if !more {
+                // The end of the file before the audio: `finish` says what is wrong.
+                stream.finish()?;
+                return Err(no_audio());
+            }
         }
-        if spec.sample_rate == 0 {
-            return Err(Error::invalid(
-                "read WAV",
-                "the WAV file has a sample rate of 0",
-            ));
-        }
-        if float && spec.bits_per_sample != 32 {
-            return Err(Error::invalid(
-                "read WAV",
-                format!(
-                    "{}-bit float WAV is not supported; use 32-bit float or PCM",
-                    spec.bits_per_sample
-                ),
-            ));
-        }
-        if !float && !(1..=32).contains(&spec.bits_per_sample) {
-            return Err(Error::invalid(
-                "read WAV",
-                format!("{}-bit PCM WAV is not supported", spec.bits_per_sample),
-            ));
-        }
-        let info = WavInfo {
-            sample_rate: spec.sample_rate,
-            channels: spec.channels,
-            bits_per_sample: spec.bits_per_sample,
-            float,
-            frames: inner.duration(),
-        };
-        Ok(WavReader { inner, info })
+        let info = *stream.info().ok_or_else(no_audio)?;
+        Ok(WavReader {
+            reader,
+            stream,
+            info,
+            read_pos,
+            ready,
+            scratch,
+            end: None,
+        })
     }
 
     /// The header's facts.
@@ -112,51 +96,83 @@ impl<R: Read> WavReader<R> {
         self.info
     }
 
-    /// Decodes up to `max_frames` frames, averaging channels, appending to `out`; returns frames read
-    /// (0 at the end). A truncated file is an error, not a short read.
-    pub fn read_mono(&mut self, max_frames: usize, out: &mut Vec<f32>) -> Result<usize> {
-        let ch = usize::from(self.info.channels);
-        let inv_ch = 1.0 / ch as f32;
-        let mut frames = 0;
-        let mut acc = 0.0f32;
-        let mut k = 0;
-        if self.info.float {
-            let mut it = self.inner.samples::<f32>();
-            while frames < max_frames {
-                let Some(s) = it.next() else { break };
-                acc += s.map_err(wav_error)?;
-                k += 1;
-                if k == ch {
-                    out.push(acc * inv_ch);
-                    acc = 0.0;
-                    k = 0;
-                    frames += 1;
-                }
-            }
-        } else {
-            // hound sign-extends every depth into i32; 8-bit unsigned WAV is re-centred by hound too.
-            let scale = 1.0 / (1u64 << (self.info.bits_per_sample - 1)) as f32;
-            let mut it = self.inner.samples::<i32>();
-            while frames < max_frames {
-                let Some(s) = it.next() else { break };
-                acc += s.map_err(wav_error)? as f32 * scale;
-                k += 1;
-                if k == ch {
-                    out.push(acc * inv_ch);
-                    acc = 0.0;
-                    k = 0;
-                    frames += 1;
-                }
-            }
-        }
-        if k != 0 {
-            return Err(Error::invalid(
-                "read WAV",
-                "the WAV file ends in the middle of a frame; it is truncated",
-            ));
-        }
-        Ok(frames)
+    /// How the file ended, once [`WavReader::read_mono`] has returned 0.
+    pub fn end(&self) -> Option<WavEnd> {
+        self.end
     }
+
+    /// Decodes up to `max_frames` frames, averaging channels, appending to `out`; returns frames read
+    /// (0 at the end, after which [`WavReader::end`] says whether the file was cut short).
+    pub fn read_mono(&mut self, max_frames: usize, out: &mut Vec<f32>) -> Result<usize> {
+        let max_frames = max_frames.max(1);
+        if !self.ready.is_empty() {
+            let n = max_frames.min(self.ready.len());
+            out.extend(self.ready.drain(..n));
+            return Ok(n);
+        }
+        loop {
+            if self.end.is_some() {
+                return Ok(0);
+            }
+            let before = out.len();
+            // No more bytes than `max_frames` frames need, so no more frames than asked come out.
+            let want = (max_frames * usize::from(self.info.block_align))
+                .saturating_sub(self.stream.pending_bytes());
+            let more = !self.stream.is_done()
+                && fill_and_push(
+                    &mut self.reader,
+                    &mut self.stream,
+                    &mut self.read_pos,
+                    &mut self.scratch,
+                    want,
+                    out,
+                )?;
+            if !more {
+                self.end = Some(self.stream.finish()?);
+            }
+            if out.len() > before {
+                return Ok(out.len() - before);
+            }
+        }
+    }
+}
+
+/// Reads up to `want` bytes at the stream's position (reading past skipped chunks first) and decodes
+/// them into `out`; false at the end of the file.
+fn fill_and_push<R: Read>(
+    reader: &mut R,
+    stream: &mut WavStream,
+    read_pos: &mut u64,
+    scratch: &mut Vec<u8>,
+    want: usize,
+    out: &mut Vec<f32>,
+) -> Result<bool> {
+    let target = stream.position();
+    if target > *read_pos {
+        let gap = target - *read_pos;
+        let skipped =
+            std::io::copy(&mut reader.take(gap), &mut std::io::sink()).map_err(io_error)?;
+        *read_pos += skipped;
+        if skipped < gap {
+            return Ok(false);
+        }
+    }
+    scratch.resize(want.max(1), 0);
+    let mut n = 0;
+    while n < scratch.len() {
+        match reader.read(&mut scratch[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_error(e)),
+        }
+    }
+    *read_pos += n as u64;
+    if n == 0 {
+        return Ok(false);
+    }
+    stream.push(&scratch[..n], out)?;
+    Ok(true)
 }
 
 /// Decodes a whole WAV file held in memory to mono f32.
@@ -164,22 +180,22 @@ pub fn read_wav(bytes: &[u8]) -> Result<MonoAudio> {
     read_wav_from(Cursor::new(bytes))
 }
 
-/// Decodes a whole WAV stream to mono f32.
+/// Decodes a whole WAV stream to mono f32. A file cut short is an error here (a caller that wants
+/// what is there streams with [`WavReader`] or [`WavStream`]).
 pub fn read_wav_from<R: Read>(reader: R) -> Result<MonoAudio> {
     let mut r = WavReader::new(reader)?;
     let info = r.info();
     // The header's length is only a hint (streams write 0 or a wrong value); cap the reservation.
-    let mut samples = Vec::with_capacity((info.frames as usize).min(1 << 24));
+    let mut samples = Vec::with_capacity(info.frames().unwrap_or(0).min(1 << 24) as usize);
     while r.read_mono(1 << 16, &mut samples)? > 0 {}
-    if samples.len() < info.frames as usize {
-        return Err(Error::invalid(
-            "read WAV",
-            format!(
-                "the WAV file is truncated: {} of {} samples present",
-                samples.len(),
-                info.frames
+    if let Some(end) = r.end().filter(|e| e.truncated) {
+        return Err(Error::Audio(match end.expected_frames {
+            Some(want) => format!(
+                "the WAV file is truncated: {} of the {want} samples its header announces are there",
+                end.frames
             ),
-        ));
+            None => "the WAV file is truncated in the middle of a sample".into(),
+        }));
     }
     Ok(MonoAudio {
         samples,
