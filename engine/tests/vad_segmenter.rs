@@ -105,3 +105,29 @@ fn settings_from_milliseconds_round_to_frames() {
         "{a} {b}"
     );
 }
+
+#[test]
+fn split_cuts_open_speech_and_segment_start_tracks_what_audio_is_still_needed() {
+    let mut seg = Segmenter::new(settings());
+    assert_eq!(seg.split(), SegmentEvent::None, "nothing to cut in silence");
+    for p in [0.1, 0.1, 0.1, 0.1] {
+        seg.push(p);
+    }
+    // Outside speech only the padding (2 frames) is still needed.
+    assert_eq!(seg.segment_start(), 2);
+    for p in [0.9, 0.9, 0.9] {
+        seg.push(p);
+    }
+    // Speaking since frame 4, padded from 2: cut at frame 7, speech goes on from there.
+    assert_eq!(seg.split(), SegmentEvent::SpeechEnd(span(2, 7)));
+    assert!(seg.is_speaking());
+    assert_eq!(seg.segment_start(), 7);
+    // A cut with too little speech since the last one is a misfire.
+    seg.push(0.9);
+    assert_eq!(seg.split(), SegmentEvent::Misfire(span(7, 8)));
+    // The rest ends as usual: three quiet frames after speech.
+    seg.push(0.9);
+    seg.push(0.9);
+    let ends: Vec<SegmentEvent> = [0.1, 0.1, 0.1].iter().map(|&p| seg.push(p)).collect();
+    assert_eq!(ends[2], SegmentEvent::SpeechEnd(span(8, 13)));
+}

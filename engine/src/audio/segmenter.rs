@@ -121,6 +121,12 @@ impl Segmenter {
         self.frame
     }
 
+    /// The first frame the open segment includes, or the next one would (its padding included): audio
+    /// before it can no longer become part of any segment.
+    pub fn segment_start(&self) -> u64 {
+        self.buf_start
+    }
+
     /// Back to frame 0, not speaking.
     pub fn reset(&mut self) {
         *self = Segmenter::new(self.settings);
@@ -185,6 +191,28 @@ impl Segmenter {
         };
         self.reset();
         event
+    }
+
+    /// Cuts the open segment at the current frame, as if speech ended and at once began again: for
+    /// callers that keep each segment's audio and must bound it. `None` when not speaking. The cut-off part
+    /// is a misfire when it holds too few speech frames; the rest goes on as a new segment.
+    pub fn split(&mut self) -> SegmentEvent {
+        if !self.speaking {
+            return SegmentEvent::None;
+        }
+        let span = FrameSpan {
+            start_frame: self.buf_start,
+            end_frame: self.frame,
+        };
+        let enough = self.speech_frames >= self.settings.min_speech_frames;
+        self.buf_start = self.frame;
+        // Silence already counted towards the end of speech keeps counting.
+        self.speech_frames = 0;
+        if enough {
+            SegmentEvent::SpeechEnd(span)
+        } else {
+            SegmentEvent::Misfire(span)
+        }
     }
 }
 
