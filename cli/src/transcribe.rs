@@ -1,7 +1,7 @@
 //! `offgrid transcribe`: Whisper over a WAV file (any depth, rate and channels, resampled to 16 kHz mono),
 //! on the CPU or the GPU, printing the text or (with `--json`) segments with times and token ids.
 
-use offgrid_engine::audio::read_wav_16k;
+use offgrid_engine::audio::{Resampler, WavReader, SPEECH_RATE};
 use offgrid_engine::gpu::GpuDevice;
 use offgrid_engine::models::whisper::{Task, TranscribeOptions, Transcript, WhisperTranscriber};
 use offgrid_engine::Device;
@@ -36,11 +36,40 @@ pub fn run(
     device: &Device,
     opts: &TranscribeOptions,
 ) -> Result<Transcript, String> {
-    let bytes = std::fs::read(wav).map_err(|e| format!("cannot read {}: {e}", wav.display()))?;
-    let samples = read_wav_16k(&bytes).map_err(|e| format!("{}: {e}", wav.display()))?;
+    let samples = read_16k(wav)?;
     let model = WhisperTranscriber::from_folder(model_dir, device)
         .map_err(|e| format!("{}: {e}", model_dir.display()))?;
     pollster::block_on(model.transcribe(&samples, opts)).map_err(|e| e.to_string())
+}
+
+/// The file's audio at 16 kHz mono, decoded and resampled as it streams from disk (the file's own bytes are
+/// never all in memory; the 16 kHz samples Whisper reads are). A file cut short is transcribed as far as
+/// it goes, with a warning.
+pub fn read_16k(path: &Path) -> Result<Vec<f32>, String> {
+    let name = path.display();
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let mut reader =
+        WavReader::new(std::io::BufReader::new(file)).map_err(|e| format!("{name}: {e}"))?;
+    let rate = reader.info().sample_rate;
+    let mut resampler = Resampler::new(rate, SPEECH_RATE).map_err(|e| format!("{name}: {e}"))?;
+    let mut block = Vec::new();
+    let mut samples = Vec::new();
+    while reader
+        .read_mono(1 << 16, &mut block)
+        .map_err(|e| format!("{name}: {e}"))?
+        > 0
+    {
+        resampler.process(&block, &mut samples);
+        block.clear();
+    }
+    resampler.flush(&mut samples);
+    if reader.end().is_some_and(|e| e.truncated) {
+        eprintln!(
+            "warning: {name} is truncated (it ends before the audio its header announces); transcribing the {:.1} s that are there",
+            samples.len() as f64 / f64::from(SPEECH_RATE)
+        );
+    }
+    Ok(samples)
 }
 
 /// `[start → end] text` lines, or the plain text.

@@ -1,7 +1,8 @@
-//! `offgrid vad`: Silero VAD over a WAV file, streamed (decode → resample to 16 kHz → 512-sample frames →
-//! model → segmenter) so long recordings use bounded memory besides one probability per frame.
+//! `offgrid vad`: Silero VAD over a WAV file, streamed from disk (the engine's incremental WAV decoder and
+//! its [`SpeechScanner`]: decode → resample to 16 kHz → 512-sample frames → model → segmenter), so long
+//! recordings use bounded memory besides one probability per frame.
 
-use offgrid_engine::audio::{Resampler, SegmentEvent, Segmenter, SegmenterSettings, WavReader};
+use offgrid_engine::audio::{ScanOutput, SegmenterSettings, SpeechScanner, WavReader};
 use offgrid_engine::models::silero_vad::{SileroVad, FRAME_SAMPLES, SAMPLE_RATE};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,8 @@ pub struct VadReport {
     pub segments: Vec<[f64; 2]>,
     /// Speech probability of each 512-sample frame at 16 kHz.
     pub probs: Vec<f32>,
+    /// The file ended before the audio its header announced: the report covers what was there.
+    pub truncated: bool,
 }
 
 /// The model file for `--model`: the file itself, or a known file inside a folder.
@@ -55,77 +58,47 @@ pub fn load_model(model: &Path) -> Result<SileroVad, String> {
     loaded.map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Runs the VAD over a WAV stream: any depth, rate and channel count.
+/// Frames decoded from the file at a time.
+const READ_FRAMES: usize = 1 << 15;
+
+/// Runs the VAD over a WAV stream (any depth, rate and channel count), decoding and scanning it a block at
+/// a time. A file cut short is scanned as far as it goes and reported as `truncated`.
 pub fn run<R: std::io::Read>(
     vad: &mut SileroVad,
     wav: R,
     settings: SegmenterSettings,
 ) -> Result<VadReport, String> {
     let mut reader = WavReader::new(wav).map_err(|e| e.to_string())?;
-    let mut resampler =
-        Resampler::new(reader.info().sample_rate, SAMPLE_RATE).map_err(|e| e.to_string())?;
-    let mut segmenter = Segmenter::new(settings);
-    vad.reset();
+    let mut scanner = SpeechScanner::new(vad.fresh(), settings, reader.info().sample_rate)
+        .map_err(|e| e.to_string())?;
     let mut report = VadReport {
         segments: Vec::new(),
         probs: Vec::new(),
+        truncated: false,
     };
     let mut decoded = Vec::new();
-    let mut pending: Vec<f32> = Vec::new();
-    let mut feed = |pending: &mut Vec<f32>, report: &mut VadReport, last: bool| {
-        let mut frames = pending.chunks_exact(FRAME_SAMPLES);
-        let mut frame = [0.0f32; FRAME_SAMPLES];
-        for chunk in &mut frames {
-            frame.copy_from_slice(chunk);
-            push(vad, &mut segmenter, &frame, report);
-        }
-        let rest = frames.remainder().len();
-        if last && rest > 0 {
-            // The last partial frame is zero-padded, as the reference does.
-            frame[..rest].copy_from_slice(frames.remainder());
-            frame[rest..].fill(0.0);
-            push(vad, &mut segmenter, &frame, report);
-        }
-        let keep = if last { 0 } else { rest };
-        let len = pending.len();
-        pending.drain(..len - keep);
-        if last {
-            if let SegmentEvent::SpeechEnd(span) = segmenter.finish() {
-                report
-                    .segments
-                    .push(span.seconds(FRAME_SAMPLES, SAMPLE_RATE));
-            }
-        }
+    let mut out = ScanOutput::default();
+    let keep = |out: &mut ScanOutput, report: &mut VadReport| {
+        report.probs.append(&mut out.probs);
+        report
+            .segments
+            .extend(out.speech.drain(..).map(|s| s.seconds()));
     };
     loop {
         decoded.clear();
         let n = reader
-            .read_mono(1 << 15, &mut decoded)
+            .read_mono(READ_FRAMES, &mut decoded)
             .map_err(|e| e.to_string())?;
         if n == 0 {
             break;
         }
-        resampler.process(&decoded, &mut pending);
-        feed(&mut pending, &mut report, false);
+        scanner.push(&decoded, &mut out);
+        keep(&mut out, &mut report);
     }
-    resampler.flush(&mut pending);
-    feed(&mut pending, &mut report, true);
+    scanner.finish(&mut out);
+    keep(&mut out, &mut report);
+    report.truncated = reader.end().is_some_and(|e| e.truncated);
     Ok(report)
-}
-
-fn push(
-    vad: &mut SileroVad,
-    segmenter: &mut Segmenter,
-    frame: &[f32; FRAME_SAMPLES],
-    report: &mut VadReport,
-) {
-    let p = vad.process_frame(frame);
-    report.probs.push(p);
-    if let SegmentEvent::SpeechEnd(span) = segmenter.push(p) {
-        report
-            .segments
-            .push(span.seconds(FRAME_SAMPLES, SAMPLE_RATE));
-    }
 }
 
 /// Arguments of `offgrid vad`.
@@ -168,6 +141,13 @@ pub fn command(args: VadArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot open {}: {e}", args.wav.display()))?;
     let report = run(&mut vad, std::io::BufReader::new(file), settings)
         .map_err(|e| format!("{}: {e}", args.wav.display()))?;
+    if report.truncated {
+        eprintln!(
+            "warning: {} is truncated (it ends before the audio its header announces); the report covers the {:.1} s that are there",
+            args.wav.display(),
+            report.probs.len() as f64 * FRAME_SAMPLES as f64 / f64::from(SAMPLE_RATE)
+        );
+    }
     let text = serde_json::to_string(&report).map_err(|e| e.to_string())?;
     println!("{text}");
     Ok(())

@@ -75,7 +75,7 @@ fn a_48_khz_stereo_24_bit_file_gives_the_same_segments() {
 }
 
 #[test]
-fn the_binary_prints_json_and_fails_cleanly_on_a_bad_file() {
+fn the_binary_prints_json_reports_a_cut_file_and_fails_cleanly_on_a_bad_one() {
     let dir = std::env::temp_dir().join(format!("offgrid-vad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let wav = dir.join("speech.wav");
@@ -99,8 +99,31 @@ fn the_binary_prints_json_and_fails_cleanly_on_a_bad_file() {
     );
     assert!(!json["segments"].as_array().unwrap().is_empty());
 
+    // Cut short: what is there is scanned, and both the JSON and a warning say so.
+    let cut = dir.join("cut.wav");
+    std::fs::write(&cut, &WAV[..WAV.len() / 3 + 1]).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_offgrid"))
+        .args(["vad", "--model"])
+        .arg(model_dir())
+        .arg(&cut)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["truncated"], true);
+    assert_eq!(
+        json["probs"].as_array().unwrap().len(),
+        ((WAV.len() / 3 + 1 - 44) / 2).div_ceil(FRAME_SAMPLES)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("truncated"));
+
+    // Not a WAV file at all: a failure that says so.
     let bad = dir.join("bad.wav");
-    std::fs::write(&bad, &WAV[..WAV.len() / 3 + 1]).unwrap();
+    std::fs::write(&bad, b"this is not audio, just some words in a file").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_offgrid"))
         .args(["vad", "--model"])
         .arg(model_dir())
@@ -109,9 +132,6 @@ fn the_binary_prints_json_and_fails_cleanly_on_a_bad_file() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("truncated") || err.contains("cut short"),
-        "{err}"
-    );
+    assert!(err.contains("not a WAV file"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
