@@ -11,7 +11,9 @@ const KC: usize = 512;
 const NB: usize = 64;
 /// Rows of A handed to one task when splitting over M (rayon, native only).
 #[cfg(not(target_arch = "wasm32"))]
-const MB: usize = 32;
+const MB: usize = 48;
+/// From this many rows of A on, the packed outer-product kernel (`packed.rs`) is used.
+const PACKED_FROM_ROWS: usize = 16;
 /// Micro-kernel tile: rows of A by rows of B.
 const MR: usize = 4;
 const NR: usize = 3;
@@ -37,7 +39,7 @@ pub enum RowSource<'a> {
 
 impl RowSource<'_> {
     /// Writes rows `rows` of B, columns `k0..k0 + kc`, as f32 into `dst` (`rows.len() × kc`).
-    fn unpack(
+    pub(super) fn unpack(
         &self,
         k: usize,
         rows: std::ops::Range<usize>,
@@ -130,7 +132,8 @@ fn gemm_parallel(
     if m >= MB * threads {
         // Enough rows: each task owns whole rows of the output. Tasks are as large as load balance allows
         // (about four per thread), since every task unpacks each panel of B once for itself.
-        let per = m.div_ceil(threads * 4).next_multiple_of(MR).max(MB);
+        // Multiples of 24 rows, whole tiles for both micro-kernels (4 and 6 rows).
+        let per = m.div_ceil(threads * 4).next_multiple_of(24).max(MB);
         return out[..m * n]
             .par_chunks_mut(per * n)
             .enumerate()
@@ -170,6 +173,9 @@ fn gemm_block(
     out: &mut [f32],
     ld: usize,
 ) -> Result<()> {
+    if rows.len() >= PACKED_FROM_ROWS {
+        return super::packed::gemm_block(a, b, rows, cols, k, out, ld);
+    }
     let mut panel = vec![0.0f32; NB * KC.min(k)];
     for k0 in (0..k).step_by(KC) {
         let kc = KC.min(k - k0);

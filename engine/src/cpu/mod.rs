@@ -4,10 +4,12 @@
 pub mod attention;
 pub mod conv;
 pub mod elementwise;
+pub mod fastmath;
 pub mod gemm;
 pub mod index;
 pub mod matmul;
 pub mod norm;
+mod packed;
 pub mod pool;
 pub mod reduce;
 
