@@ -61,6 +61,10 @@ impl Worker for EngineWorker {
             WorkerRequest::VoiceStop { job } => return crate::voice::stop(&self.voice, *job),
             _ => {}
         }
+        // A piece of a file goes to the file job that asked for it.
+        if let WorkerRequest::FileAudio { job, data, .. } = request {
+            return crate::voice_file::deliver(&self.voice, job, data);
+        }
         if let WorkerRequest::Cancel { job } = request {
             crate::voice::cancel(&self.voice, job);
             match self.jobs.get(&job) {
@@ -132,7 +136,12 @@ impl Worker for EngineWorker {
                 }
                 WorkerRequest::VoiceFile {
                     audio, settings, ..
-                } => crate::voice::file(&voice, &catalog, audio, settings, &cancel, &report).await,
+                } => {
+                    crate::voice_file::vad(
+                        &voice, &catalog, job, audio, settings, emit, &cancel, &report,
+                    )
+                    .await
+                }
                 request => run_job(request, &catalog, &search, &cancel, &report).await,
             };
             let event = match outcome {
@@ -251,7 +260,8 @@ async fn run_job(
         | WorkerRequest::VoiceStop { .. }
         | WorkerRequest::VoiceFile { .. }
         | WorkerRequest::TranscribeStart { .. }
-        | WorkerRequest::TranscribeFile { .. } => Err(WorkerError::new(
+        | WorkerRequest::TranscribeFile { .. }
+        | WorkerRequest::FileAudio { .. } => Err(WorkerError::new(
             ErrorKind::Internal,
             "voice requests are routed before run_job",
         )),

@@ -27,6 +27,8 @@ pub mod store;
 pub mod transcribe;
 #[cfg(target_arch = "wasm32")]
 pub mod voice;
+#[cfg(target_arch = "wasm32")]
+pub mod voice_file;
 
 #[cfg(target_arch = "wasm32")]
 pub use engine_worker::EngineWorker;

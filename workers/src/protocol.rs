@@ -62,7 +62,7 @@ pub enum WorkerRequest {
     },
     /// End a live session; the job ends with `JobResult::Voice`.
     VoiceStop { job: JobId },
-    /// Voice activity over a whole file.
+    /// Voice activity over a whole file, streamed in from the page piece by piece (see [`AudioInput`]).
     VoiceFile {
         job: JobId,
         audio: AudioInput,
@@ -77,8 +77,8 @@ pub enum WorkerRequest {
         model: ModelChoice,
         settings: TranscribeSettings,
     },
-    /// Transcription of a whole file, cut into utterances by voice activity; streams
-    /// [`WorkerEvent::Transcript`] updates as each utterance is done.
+    /// Transcription of a whole file (streamed in like `VoiceFile`), cut into utterances by voice
+    /// activity; streams [`WorkerEvent::Transcript`] updates as each utterance is done.
     TranscribeFile {
         job: JobId,
         audio: AudioInput,
@@ -86,8 +86,25 @@ pub enum WorkerRequest {
         model: ModelChoice,
         settings: TranscribeSettings,
     },
+    /// A piece of a file job's audio, answering [`WorkerEvent::AudioWanted`].
+    FileAudio {
+        job: JobId,
+        /// Where the piece starts: a byte offset for [`AudioInput::Wav`], a frame for
+        /// [`AudioInput::Decoded`].
+        from: u64,
+        data: FileData,
+    },
     /// Stop a running job. The job ends with `Cancelled`.
     Cancel { job: JobId },
+}
+
+/// A piece of a file: bytes of a WAV file, samples the browser decoded, or why it could not be read.
+/// Empty bytes or samples mean the end of the file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub enum FileData {
+    Bytes(Vec<u8>),
+    Samples(Vec<f32>),
+    Unreadable(String),
 }
 
 /// Which catalog model runs a job, from where it is downloaded, and on which backend.
@@ -117,13 +134,15 @@ pub struct TranscriptLine {
     pub text: String,
 }
 
-/// Audio handed to the worker: a WAV file's bytes (decoded with hound), or samples the page decoded.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+/// The audio of a file job. Neither side holds the whole of it: the worker asks for one piece at a time
+/// ([`WorkerEvent::AudioWanted`]) and the page reads just that piece of the file ([`WorkerRequest::FileAudio`]),
+/// so a recording of hours streams through in bounded memory.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
 pub enum AudioInput {
-    /// The bytes of a `.wav` file.
-    Wav(Vec<u8>),
-    /// Mono samples at `rate` Hz (from the browser's `decodeAudioData`).
-    Pcm { samples: Vec<f32>, rate: u32 },
+    /// A `.wav` file of `bytes` bytes, decoded in the worker as it streams in.
+    Wav { bytes: u64 },
+    /// Mono samples at `rate` Hz that the page decoded (other formats, through `decodeAudioData`).
+    Decoded { frames: u64, rate: u32 },
 }
 
 /// Voice-activity settings (vad-web's names), carried in the page's URL.
@@ -154,12 +173,14 @@ impl Default for VadSettings {
     }
 }
 
-/// A detected stretch of speech, with its audio as a 16 kHz 16-bit mono WAV file.
+/// A detected stretch of speech.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct SpeechSegment {
     pub start_s: f64,
     pub end_s: f64,
-    pub wav: Vec<u8>,
+    /// Its audio as a 16 kHz 16-bit mono WAV file, for live sessions (the microphone's audio is kept
+    /// nowhere else). `None` for files: the page cuts the span from the file itself when asked.
+    pub wav: Option<Vec<u8>>,
 }
 
 /// What a live voice session learnt from the latest audio.
@@ -194,6 +215,7 @@ impl WorkerRequest {
             | WorkerRequest::VoiceFile { job, .. }
             | WorkerRequest::TranscribeStart { job, .. }
             | WorkerRequest::TranscribeFile { job, .. }
+            | WorkerRequest::FileAudio { job, .. }
             | WorkerRequest::Cancel { job } => *job,
         }
     }
@@ -211,6 +233,8 @@ pub enum Stage {
     Caching,
     Loading,
     Running,
+    /// Reading a recording: `done` and `total` are milliseconds of audio (`total` 0 when unknown).
+    Listening,
 }
 
 impl Stage {
@@ -223,6 +247,7 @@ impl Stage {
             Stage::Caching => "Saving for offline use",
             Stage::Loading => "Loading",
             Stage::Running => "Running",
+            Stage::Listening => "Processing audio",
         }
     }
 }
@@ -280,6 +305,14 @@ pub enum WorkerEvent {
         job: JobId,
         update: VoiceUpdate,
     },
+    /// A file job wants the next piece of its audio: `len` bytes (WAV) or frames (decoded audio) from
+    /// `from`. The page answers with [`WorkerRequest::FileAudio`]; the worker asks again only once it has
+    /// that piece, so at most one piece is in flight.
+    AudioWanted {
+        job: JobId,
+        from: u64,
+        len: u64,
+    },
     /// Transcript lines of an utterance that was just transcribed.
     Transcript {
         job: JobId,
@@ -299,6 +332,7 @@ impl WorkerEvent {
             | WorkerEvent::Failed { job, .. }
             | WorkerEvent::Cancelled { job }
             | WorkerEvent::Voice { job, .. }
+            | WorkerEvent::AudioWanted { job, .. }
             | WorkerEvent::Transcript { job, .. } => *job,
         }
     }
@@ -309,6 +343,7 @@ impl WorkerEvent {
             WorkerEvent::Progress { .. }
                 | WorkerEvent::Partial { .. }
                 | WorkerEvent::Voice { .. }
+                | WorkerEvent::AudioWanted { .. }
                 | WorkerEvent::Transcript { .. }
         )
     }
@@ -352,9 +387,14 @@ pub enum JobResult {
     },
     /// Voice activity of a file or a finished live session.
     Voice {
+        /// Speech probabilities for the plot: each the largest of `prob_frames` consecutive 32 ms frames
+        /// (1 for short audio; more for long recordings, so the list stays a few thousand long).
         probs: Vec<f32>,
+        prob_frames: u32,
         segments: Vec<SpeechSegment>,
         seconds: f64,
+        /// Something the person should know about the result (a file that was cut short).
+        notice: Option<String>,
     },
     /// A finished transcription: every line, in order.
     Transcript {
@@ -362,6 +402,8 @@ pub enum JobResult {
         language: Option<String>,
         /// Seconds of audio heard.
         seconds: f64,
+        /// Something the person should know about the result (a file that was cut short).
+        notice: Option<String>,
     },
 }
 
@@ -471,3 +513,34 @@ pub const CRASH_CHANNEL: &str = "offgrid-worker-crash";
 /// Cache Storage name for model files. App updates never delete it (the service worker only removes
 /// `offgrid-shell-*` caches).
 pub const MODEL_CACHE: &str = "offgrid-models-v1";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_pieces_belong_to_their_job_and_never_end_it() {
+        let wanted = WorkerEvent::AudioWanted {
+            job: 7,
+            from: 44,
+            len: 2 << 20,
+        };
+        assert_eq!(wanted.job(), 7);
+        assert!(
+            !wanted.is_final(),
+            "asking for audio is not the end of the job"
+        );
+        let piece = WorkerRequest::FileAudio {
+            job: 7,
+            from: 44,
+            data: FileData::Bytes(vec![1, 2, 3]),
+        };
+        assert_eq!(piece.job(), 7);
+        // The serde derive is what the bridge encodes (with bincode) on its way to the worker.
+        let json = serde_json::to_string(&piece).expect("serialises");
+        assert_eq!(
+            serde_json::from_str::<WorkerRequest>(&json).expect("parses"),
+            piece
+        );
+    }
+}

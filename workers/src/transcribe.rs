@@ -10,9 +10,11 @@ use crate::protocol::{
 use crate::selftest::engine_error;
 use crate::store::{self, CancelFlag};
 use crate::voice::{Emit, SharedVoice};
+use crate::voice_file::FileScan;
 use futures::channel::mpsc;
 use futures::StreamExt;
 use offgrid_catalog::{Catalog, ModelVariant, Task};
+use offgrid_engine::audio::{read_wav, ScanOutput};
 use offgrid_engine::io::VarBuilder;
 use offgrid_engine::models::whisper::{TranscribeOptions, WhisperTranscriber};
 use std::cell::RefCell;
@@ -23,6 +25,10 @@ use std::rc::Rc;
 pub struct TranscribeState {
     model: Option<(String, Backend, Rc<WhisperTranscriber>)>,
 }
+
+/// Longest utterance of a file given to Whisper in one piece: unbroken speech is cut here, so the audio
+/// held for the utterance in progress stays bounded (Whisper reads long input in 30 s windows anyway).
+const MAX_UTTERANCE_S: f64 = 120.0;
 
 /// Shared handle (a live session and a file job may overlap).
 pub type SharedTranscribe = Rc<RefCell<TranscribeState>>;
@@ -122,16 +128,17 @@ fn options(settings: &TranscribeSettings) -> TranscribeOptions {
     }
 }
 
-/// Transcribes one utterance; its lines are placed on the recording's clock and kept inside the utterance.
+/// Transcribes one utterance (16 kHz mono from `start_s` to `end_s`); its lines are placed on the
+/// recording's clock and kept inside the utterance.
 async fn utterance(
     model: &WhisperTranscriber,
-    segment: SpeechSegment,
+    [start, end]: [f64; 2],
+    samples: &[f32],
     opts: &TranscribeOptions,
 ) -> Result<(Vec<TranscriptLine>, Option<String>), WorkerError> {
-    let (start, end) = (segment.start_s, segment.end_s.max(segment.start_s));
-    let samples = crate::voice::decode(AudioInput::Wav(segment.wav))?;
+    let end = end.max(start);
     let transcript = model
-        .transcribe(&samples, opts)
+        .transcribe(samples, opts)
         .await
         .map_err(engine_error)?;
     let lines = transcript
@@ -169,7 +176,17 @@ async fn consume(
         if cancel.get() {
             return Err(cancelled());
         }
-        let (lines, lang) = utterance(&model, segment, &opts).await?;
+        // The live session sends each utterance as the WAV the page can also play.
+        let samples = match &segment.wav {
+            Some(wav) => {
+                read_wav(wav)
+                    .map_err(|e| crate::voice::internal(e.to_string()))?
+                    .samples
+            }
+            None => Vec::new(),
+        };
+        let span = [segment.start_s, segment.end_s];
+        let (lines, lang) = utterance(&model, span, &samples, &opts).await?;
         language = lang.clone().or(language);
         emit(WorkerEvent::Transcript {
             job,
@@ -233,10 +250,12 @@ pub async fn live(
         lines,
         language,
         seconds,
+        notice: None,
     })
 }
 
-/// A whole file: voice activity finds the utterances, then each is transcribed and streamed out.
+/// A file, streamed: voice activity cuts it into utterances as it is read, and each is transcribed and
+/// sent to the page as soon as it ends, before more of the file is read.
 #[allow(clippy::too_many_arguments)] // the request's fields, passed through
 pub async fn file(
     voice: &SharedVoice,
@@ -251,42 +270,58 @@ pub async fn file(
     cancel: &CancelFlag,
     report: &dyn Fn(Progress),
 ) -> Result<JobResult, WorkerError> {
+    let vad = crate::voice::settings_of(&vad)?;
     // Fail on a model that cannot load before reading a long file.
     let model = transcriber(state, catalog, &choice, cancel, report).await?;
     let opts = options(&settings);
     check_language(&model, &opts)?;
-    let (segments, seconds) =
-        match crate::voice::file(voice, catalog, audio, vad, cancel, report).await? {
-            JobResult::Voice {
-                segments, seconds, ..
-            } => (segments, seconds),
-            _ => (Vec::new(), 0.0),
-        };
-    let total = segments.len() as u64;
+    let mut scan = FileScan::start(
+        voice,
+        catalog,
+        job,
+        audio,
+        vad,
+        Some(MAX_UTTERANCE_S),
+        emit.clone(),
+        cancel,
+        report,
+    )
+    .await?;
+    let mut out = ScanOutput::default();
     let mut all = Vec::new();
     let mut language = None;
-    for (i, segment) in segments.into_iter().enumerate() {
-        if cancel.get() {
-            return Err(cancelled());
+    loop {
+        let more = scan.step(&mut out).await?;
+        for speech in out.speech.drain(..) {
+            if cancel.get() {
+                return Err(cancelled());
+            }
+            let samples = speech.audio.as_deref().unwrap_or_default();
+            let (mut lines, lang) = utterance(&model, speech.seconds(), samples, &opts).await?;
+            // The last frame is zero-padded, so an utterance may end up to 32 ms past the audio.
+            let heard = if more { f64::INFINITY } else { scan.seconds() };
+            for line in &mut lines {
+                line.start_s = line.start_s.min(heard);
+                line.end_s = line.end_s.min(heard);
+            }
+            language = lang.clone().or(language);
+            emit(WorkerEvent::Transcript {
+                job,
+                lines: lines.clone(),
+                language: lang,
+            });
+            all.extend(lines);
         }
-        report(Progress::steps(Stage::Running, i as u64, total));
-        let (mut lines, lang) = utterance(&model, segment, &opts).await?;
-        // The last frame is zero-padded, so a segment may end up to 32 ms past the audio.
-        for line in &mut lines {
-            line.start_s = line.start_s.min(seconds);
-            line.end_s = line.end_s.min(seconds);
+        out.clear();
+        if !more {
+            break;
         }
-        language = lang.clone().or(language);
-        emit(WorkerEvent::Transcript {
-            job,
-            lines: lines.clone(),
-            language: lang,
-        });
-        all.extend(lines);
     }
+    let notice = scan.finish()?;
     Ok(JobResult::Transcript {
         lines: all,
         language,
-        seconds,
+        seconds: scan.seconds(),
+        notice,
     })
 }

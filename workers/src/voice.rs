@@ -1,19 +1,18 @@
-//! Voice activity in the worker: Silero VAD (CPU path) over live microphone chunks or a whole file,
-//! with vad-web-style segmentation. The weights ship with the app shell (`models/`), so they are fetched
+//! Voice activity in the worker: Silero VAD (CPU path) over live microphone chunks, with vad-web-style
+//! segmentation through the engine's streaming [`SpeechScanner`]; files stream through the same scanner in
+//! [`crate::voice_file`]. The weights ship with the app shell (`models/`), so they are fetched
 //! same-origin (the service worker serves them offline) and checked against the catalog's SHA-256.
 
 use crate::protocol::{
-    AudioInput, ErrorKind, JobId, JobResult, Progress, SpeechSegment, Stage, VadSettings,
-    VoiceUpdate, WorkerError, WorkerEvent,
+    ErrorKind, JobId, JobResult, Progress, SpeechSegment, Stage, VadSettings, VoiceUpdate,
+    WorkerError, WorkerEvent,
 };
-use crate::store::CancelFlag;
 use futures::channel::oneshot;
 use offgrid_catalog::Catalog;
 use offgrid_engine::audio::{
-    read_wav, write_wav_16bit, FrameSpan, Resampler, SegmentEvent, Segmenter, SegmenterSettings,
-    SPEECH_RATE,
+    write_wav_16bit, ProbTrace, ScanOutput, SegmenterSettings, Speech, SpeechScanner, SPEECH_RATE,
 };
-use offgrid_engine::models::silero_vad::{SileroVad, FRAME_SAMPLES};
+use offgrid_engine::models::silero_vad::SileroVad;
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -26,36 +25,39 @@ pub const VAD_VARIANT: &str = "silero-vad-16k";
 const VAD_URL: &str = "./models/silero_vad_16k.safetensors";
 /// Frames per second of the model (16 kHz / 512).
 const FRAME_MS: f32 = 32.0;
-/// Frames between two yields to the event loop when scanning a file, so Cancel gets a turn.
-const FILE_STEP_FRAMES: usize = 500;
 /// A live session longer than this is ended (its results are kept).
 const MAX_SESSION_SECONDS: f64 = 4.0 * 3600.0;
+/// Longest live segment whose audio is kept in one piece: unbroken "speech" (music, a noisy room) is
+/// cut here, so the audio held for the open segment stays bounded.
+const MAX_LIVE_SEGMENT_S: f64 = 300.0;
+/// Probability values kept for a result's plot (see [`ProbTrace`]).
+pub const PLOT_POINTS: usize = 4096;
 
 /// Sends an event to the page that started a job.
 pub type Emit = Rc<dyn Fn(WorkerEvent)>;
 
 struct Session {
-    vad: SileroVad,
-    segmenter: Segmenter,
-    resampler: Option<Resampler>,
-    /// 16 kHz samples not yet a whole frame.
-    pending: Vec<f32>,
-    /// Recent audio (for segment WAVs), starting at frame `kept_from`.
-    kept: Vec<f32>,
-    kept_from: u64,
-    probs: Vec<f32>,
+    /// The model until the first audio says at which rate the scanner runs.
+    vad: Option<SileroVad>,
+    settings: SegmenterSettings,
+    scanner: Option<SpeechScanner>,
+    out: ScanOutput,
+    trace: ProbTrace,
     segments: Vec<SpeechSegment>,
     emit: Emit,
     done: Option<oneshot::Sender<Result<JobResult, WorkerError>>>,
 }
 
-/// The worker's voice state: the loaded model and the live sessions.
+/// The worker's voice state: the loaded model, the live sessions, and the file jobs' inboxes.
 #[derive(Default)]
 pub struct VoiceState {
     model: Option<SileroVad>,
     sessions: HashMap<JobId, Session>,
     /// Sessions still loading the model: what came for them meanwhile, so no audio (or Stop) is lost.
     starting: HashMap<JobId, Early>,
+    /// File jobs waiting for pieces of their audio from the page.
+    pub(crate) inboxes:
+        HashMap<JobId, futures::channel::mpsc::UnboundedSender<crate::protocol::FileData>>,
 }
 
 /// Microphone audio and a Stop that arrived before the session's model was loaded.
@@ -68,11 +70,11 @@ struct Early {
 /// Shared handle (sessions are fed from `received`, outside any job future).
 pub type SharedVoice = Rc<RefCell<VoiceState>>;
 
-fn internal(msg: impl Into<String>) -> WorkerError {
+pub(crate) fn internal(msg: impl Into<String>) -> WorkerError {
     WorkerError::new(ErrorKind::Internal, msg)
 }
 
-fn settings_of(s: &VadSettings) -> Result<SegmenterSettings, WorkerError> {
+pub(crate) fn settings_of(s: &VadSettings) -> Result<SegmenterSettings, WorkerError> {
     let ok = |v: f32| v.is_finite() && (0.0..=1.0).contains(&v);
     if !ok(s.positive_threshold) || !ok(s.negative_threshold) {
         return Err(WorkerError::new(
@@ -136,7 +138,7 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, WorkerError> {
 }
 
 /// The Silero model (fetched, verified and loaded on first use).
-async fn model(
+pub(crate) async fn model(
     state: &SharedVoice,
     catalog: &Catalog,
     report: &dyn Fn(Progress),
@@ -173,18 +175,15 @@ async fn model(
     Ok(vad.fresh())
 }
 
-fn segment(
-    span: FrameSpan,
-    audio: &[f32],
-    audio_from_frame: u64,
-) -> Result<SpeechSegment, WorkerError> {
-    let [start_s, end_s] = span.seconds(FRAME_SAMPLES, SPEECH_RATE);
-    let from = (span.start_frame.saturating_sub(audio_from_frame) as usize * FRAME_SAMPLES)
-        .min(audio.len());
-    let to = (span.end_frame.saturating_sub(audio_from_frame) as usize * FRAME_SAMPLES)
-        .clamp(from, audio.len());
-    let wav =
-        write_wav_16bit(&audio[from..to], SPEECH_RATE).map_err(|e| internal(e.to_string()))?;
+/// A segment for the page: its times, and its audio as a WAV file when it was kept.
+pub(crate) fn segment_of(speech: &Speech) -> Result<SpeechSegment, WorkerError> {
+    let [start_s, end_s] = speech.seconds();
+    let wav = match &speech.audio {
+        Some(audio) => {
+            Some(write_wav_16bit(audio, SPEECH_RATE).map_err(|e| internal(e.to_string()))?)
+        }
+        None => None,
+    };
     Ok(SpeechSegment {
         start_s,
         end_s,
@@ -213,13 +212,11 @@ pub async fn live(
     state.borrow_mut().sessions.insert(
         job,
         Session {
-            vad,
-            segmenter: Segmenter::new(seg_settings),
-            resampler: None,
-            pending: Vec::new(),
-            kept: Vec::new(),
-            kept_from: 0,
-            probs: Vec::new(),
+            vad: Some(vad),
+            settings: seg_settings,
+            scanner: None,
+            out: ScanOutput::default(),
+            trace: ProbTrace::new(PLOT_POINTS),
             segments: Vec::new(),
             emit,
             done: Some(tx),
@@ -236,55 +233,63 @@ pub async fn live(
 }
 
 impl Session {
-    fn frames_done(&self) -> u64 {
-        self.segmenter.frames()
+    /// The scanner, started (or switched) at `rate`.
+    fn scanner_at(&mut self, rate: u32) -> Result<&mut SpeechScanner, WorkerError> {
+        let bad_rate = |e: offgrid_engine::Error| {
+            WorkerError::new(
+                ErrorKind::BadInput,
+                format!("The microphone's sample rate cannot be used: {e}"),
+            )
+        };
+        if self.scanner.is_none() {
+            let vad = self
+                .vad
+                .take()
+                .ok_or_else(|| internal("the session lost its model"))?;
+            let scanner = SpeechScanner::new(vad, self.settings, rate)
+                .map_err(bad_rate)?
+                .keeping_audio(MAX_LIVE_SEGMENT_S);
+            self.scanner = Some(scanner);
+        }
+        let scanner = self
+            .scanner
+            .as_mut()
+            .ok_or_else(|| internal("the session has no scanner"))?;
+        scanner.set_input_rate(rate).map_err(bad_rate)?;
+        Ok(scanner)
     }
 
-    /// Runs every whole frame in `pending`; returns the update to send.
-    fn run_frames(&mut self, flush: bool) -> Result<VoiceUpdate, WorkerError> {
-        let mut probs = Vec::new();
-        let mut segments = Vec::new();
-        if flush && !self.pending.is_empty() {
-            let pad = FRAME_SAMPLES - self.pending.len() % FRAME_SAMPLES;
-            if pad < FRAME_SAMPLES {
-                self.pending.resize(self.pending.len() + pad, 0.0);
-            }
+    /// Turns what the scanner produced into the update to send, keeping the results.
+    fn update(&mut self) -> Result<VoiceUpdate, WorkerError> {
+        let segments = self
+            .out
+            .speech
+            .iter()
+            .map(segment_of)
+            .collect::<Result<Vec<_>, _>>()?;
+        for &p in &self.out.probs {
+            self.trace.push(p);
         }
-        let whole = self.pending.len() / FRAME_SAMPLES * FRAME_SAMPLES;
-        for frame in self.pending[..whole].chunks_exact(FRAME_SAMPLES) {
-            let prob = self
-                .vad
-                .process(frame)
-                .map_err(|e| internal(e.to_string()))?;
-            self.kept.extend_from_slice(frame);
-            probs.push(prob);
-            if let SegmentEvent::SpeechEnd(span) = self.segmenter.push(prob) {
-                segments.push(segment(span, &self.kept, self.kept_from)?);
-            }
-        }
-        self.pending.drain(..whole);
-        if flush {
-            if let SegmentEvent::SpeechEnd(span) = self.segmenter.finish() {
-                segments.push(segment(span, &self.kept, self.kept_from)?);
-            }
-        }
-        // Outside speech only the padding can still become part of a segment: memory stays bounded.
-        if !self.segmenter.is_speaking() {
-            let keep = u64::from(self.segmenter.settings().pre_speech_pad_frames) + 1;
-            let first = self.frames_done().saturating_sub(keep).max(self.kept_from);
-            let drop = ((first - self.kept_from) as usize * FRAME_SAMPLES).min(self.kept.len());
-            self.kept.drain(..drop);
-            self.kept_from = first;
-        }
-        self.probs.extend_from_slice(&probs);
         self.segments.extend(segments.iter().cloned());
-        let seconds = self.frames_done() as f64 * FRAME_SAMPLES as f64 / f64::from(SPEECH_RATE);
+        let probs = std::mem::take(&mut self.out.probs);
+        self.out.clear();
+        let (speaking, seconds) = self
+            .scanner
+            .as_ref()
+            .map_or((false, 0.0), |s| (s.is_speaking(), s.seconds()));
         Ok(VoiceUpdate {
             probs,
-            speaking: self.segmenter.is_speaking(),
+            speaking,
             segments,
             seconds,
         })
+    }
+}
+
+/// Ends a session with `error`.
+fn fail(st: &mut VoiceState, job: JobId, error: WorkerError) {
+    if let Some(done) = st.sessions.remove(&job).and_then(|mut s| s.done.take()) {
+        let _ = done.send(Err(error));
     }
 }
 
@@ -298,36 +303,21 @@ pub fn feed(state: &SharedVoice, job: JobId, samples: &[f32], rate: u32) {
     let Some(session) = st.sessions.get_mut(&job) else {
         return;
     };
-    if session.resampler.as_ref().map(|r| r.from_rate()) != Some(rate) {
-        match Resampler::new(rate, SPEECH_RATE) {
-            Ok(r) => session.resampler = Some(r),
-            Err(e) => {
-                let error = WorkerError::new(
-                    ErrorKind::BadInput,
-                    format!("The microphone's sample rate cannot be used: {e}"),
-                );
-                if let Some(done) = st.sessions.remove(&job).and_then(|mut s| s.done.take()) {
-                    let _ = done.send(Err(error));
-                }
-                return;
-            }
+    let mut out = std::mem::take(&mut session.out);
+    let too_long = match session.scanner_at(rate) {
+        Ok(scanner) => {
+            scanner.push(samples, &mut out);
+            scanner.seconds() > MAX_SESSION_SECONDS
         }
-    }
-    if let Some(r) = session.resampler.as_mut() {
-        r.process(samples, &mut session.pending);
-    }
-    let too_long = session.frames_done() as f64 * 0.032 > MAX_SESSION_SECONDS;
-    match session.run_frames(false) {
-        Ok(update) if !update.probs.is_empty() => {
+        Err(e) => return fail(&mut st, job, e),
+    };
+    session.out = out;
+    match session.update() {
+        Ok(update) if !update.probs.is_empty() || !update.segments.is_empty() => {
             (session.emit)(WorkerEvent::Voice { job, update })
         }
         Ok(_) => {}
-        Err(e) => {
-            if let Some(done) = st.sessions.remove(&job).and_then(|mut s| s.done.take()) {
-                let _ = done.send(Err(e));
-            }
-            return;
-        }
+        Err(e) => return fail(&mut st, job, e),
     }
     if too_long {
         drop(st);
@@ -344,18 +334,22 @@ pub fn stop(state: &SharedVoice, job: JobId) {
     let Some(mut session) = state.borrow_mut().sessions.remove(&job) else {
         return;
     };
-    if let Some(r) = session.resampler.as_mut() {
-        r.flush(&mut session.pending);
+    if let Some(scanner) = session.scanner.as_mut() {
+        scanner.finish(&mut session.out);
     }
-    let result = session.run_frames(true).map(|update| {
+    let result = session.update().map(|update| {
         if !update.probs.is_empty() || !update.segments.is_empty() {
             (session.emit)(WorkerEvent::Voice { job, update });
         }
-        let seconds = session.probs.len() as f64 * FRAME_SAMPLES as f64 / f64::from(SPEECH_RATE);
+        let seconds = session.scanner.as_ref().map_or(0.0, SpeechScanner::seconds);
+        let (probs, prob_frames) =
+            std::mem::replace(&mut session.trace, ProbTrace::new(1)).finish();
         JobResult::Voice {
-            probs: std::mem::take(&mut session.probs),
+            probs,
+            prob_frames,
             segments: std::mem::take(&mut session.segments),
             seconds,
+            notice: None,
         }
     });
     if let Some(done) = session.done.take() {
@@ -363,89 +357,10 @@ pub fn stop(state: &SharedVoice, job: JobId) {
     }
 }
 
-/// Drops a live session (Cancel): its job ends as cancelled.
+/// Drops a live session or a file job's inbox (Cancel): its job ends as cancelled.
 pub fn cancel(state: &SharedVoice, job: JobId) {
     let mut st = state.borrow_mut();
     st.sessions.remove(&job);
     st.starting.remove(&job);
-}
-
-/// Decodes a file's audio to 16 kHz mono.
-pub fn decode(audio: AudioInput) -> Result<Vec<f32>, WorkerError> {
-    let (samples, rate) = match audio {
-        AudioInput::Wav(bytes) => {
-            let audio = read_wav(&bytes).map_err(|e| {
-                WorkerError::new(
-                    ErrorKind::BadInput,
-                    format!("This WAV file cannot be read: {e}."),
-                )
-            })?;
-            (audio.samples, audio.sample_rate)
-        }
-        AudioInput::Pcm { samples, rate } => (samples, rate),
-    };
-    if samples.is_empty() {
-        return Err(WorkerError::new(
-            ErrorKind::BadInput,
-            "The file has no audio in it.",
-        ));
-    }
-    offgrid_engine::audio::resample(&samples, rate, SPEECH_RATE).map_err(|e| {
-        WorkerError::new(
-            ErrorKind::BadInput,
-            format!("The audio cannot be resampled: {e}."),
-        )
-    })
-}
-
-/// Voice activity over a whole file, with progress; cancellable between steps.
-pub async fn file(
-    state: &SharedVoice,
-    catalog: &Catalog,
-    audio: AudioInput,
-    settings: VadSettings,
-    cancel: &CancelFlag,
-    report: &dyn Fn(Progress),
-) -> Result<JobResult, WorkerError> {
-    let seg_settings = settings_of(&settings)?;
-    let samples = decode(audio)?;
-    let mut vad = model(state, catalog, report).await?;
-    let mut segmenter = Segmenter::new(seg_settings);
-    let frames = samples.len().div_ceil(FRAME_SAMPLES);
-    let mut probs = Vec::with_capacity(frames);
-    let mut spans = Vec::new();
-    let mut frame = [0f32; FRAME_SAMPLES];
-    for (i, chunk) in samples.chunks(FRAME_SAMPLES).enumerate() {
-        frame.fill(0.0);
-        frame[..chunk.len()].copy_from_slice(chunk);
-        let prob = vad.process_frame(&frame);
-        probs.push(prob);
-        if let SegmentEvent::SpeechEnd(span) = segmenter.push(prob) {
-            spans.push(span);
-        }
-        if (i + 1) % FILE_STEP_FRAMES == 0 {
-            report(Progress::steps(
-                Stage::Running,
-                (i + 1) as u64,
-                frames as u64,
-            ));
-            gloo_timers::future::TimeoutFuture::new(0).await;
-            if cancel.get() {
-                return Err(internal("cancelled"));
-            }
-        }
-    }
-    if let SegmentEvent::SpeechEnd(span) = segmenter.finish() {
-        spans.push(span);
-    }
-    let segments = spans
-        .into_iter()
-        .map(|s| segment(s, &samples, 0))
-        .collect::<Result<Vec<_>, _>>()?;
-    let seconds = samples.len() as f64 / f64::from(SPEECH_RATE);
-    Ok(JobResult::Voice {
-        probs,
-        segments,
-        seconds,
-    })
+    st.inboxes.remove(&job);
 }

@@ -1,8 +1,7 @@
-//! Audio into the app: the microphone through an AudioWorklet (chunks go to the worker as they come,
-//! at the device's rate), and files (WAV bytes as they are, other formats through `decodeAudioData`).
+//! The microphone into the app, through an AudioWorklet: chunks go to the worker as they come, at the
+//! device's rate. (Files come in through [`crate::components::audio_file`].)
 
-use js_sys::{ArrayBuffer, Float32Array, Uint8Array};
-use offgrid_workers::protocol::AudioInput;
+use js_sys::Float32Array;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -14,8 +13,6 @@ use yew::Callback;
 
 /// The worklet script, copied into the build beside `index.html`.
 const WORKLET_URL: &str = "./audio-capture-worklet.js";
-/// Larger files are refused before reading (about 2 hours of 16-bit stereo at 44.1 kHz).
-pub const MAX_FILE_BYTES: f64 = 1.3e9;
 
 fn js_name(e: &JsValue) -> String {
     js_sys::Reflect::get(e, &JsValue::from_str("name"))
@@ -166,63 +163,4 @@ fn stop_tracks(stream: &MediaStream) {
             track.stop();
         }
     }
-}
-
-fn is_wav(name: &str, bytes: &[u8]) -> bool {
-    (bytes.len() >= 12
-        && (&bytes[..4] == b"RIFF" || &bytes[..4] == b"RF64")
-        && &bytes[8..12] == b"WAVE")
-        || name.to_ascii_lowercase().ends_with(".wav")
-}
-
-/// Reads an audio file: WAV bytes go to the worker as they are (hound decodes them there); other
-/// formats are decoded by the browser and averaged to mono (the worker resamples).
-pub async fn read_audio_file(file: &web_sys::File) -> Result<AudioInput, String> {
-    let name = file.name();
-    if file.size() > MAX_FILE_BYTES {
-        return Err(format!(
-            "{name} is {:.0} MB; Offgrid reads audio files up to {:.0} MB.",
-            file.size() / 1e6,
-            MAX_FILE_BYTES / 1e6
-        ));
-    }
-    let buffer: ArrayBuffer = JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|_| format!("{name} could not be read."))?
-        .dyn_into()
-        .map_err(|_| format!("{name} could not be read."))?;
-    let bytes = Uint8Array::new(&buffer).to_vec();
-    if bytes.is_empty() {
-        return Err(format!("{name} is empty."));
-    }
-    if is_wav(&name, &bytes) {
-        return Ok(AudioInput::Wav(bytes));
-    }
-    let unreadable =
-        || format!("{name} is not audio this browser can decode. Try a WAV, MP3, OGG or M4A file.");
-    let context =
-        web_sys::OfflineAudioContext::new_with_number_of_channels_and_length_and_sample_rate(
-            1, 1, 16_000.0,
-        )
-        .map_err(|_| unreadable())?;
-    let promise = context
-        .decode_audio_data(&buffer)
-        .map_err(|_| unreadable())?;
-    let decoded: web_sys::AudioBuffer = JsFuture::from(promise)
-        .await
-        .map_err(|_| unreadable())?
-        .dyn_into()
-        .map_err(|_| unreadable())?;
-    let channels = decoded.number_of_channels().max(1);
-    let mut mono = vec![0f32; decoded.length() as usize];
-    for c in 0..channels {
-        let data = decoded.get_channel_data(c).map_err(|_| unreadable())?;
-        for (m, s) in mono.iter_mut().zip(&data) {
-            *m += s / channels as f32;
-        }
-    }
-    Ok(AudioInput::Pcm {
-        samples: mono,
-        rate: decoded.sample_rate().round() as u32,
-    })
 }

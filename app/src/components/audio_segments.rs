@@ -1,7 +1,8 @@
 //! Speech segments as a list (play, download) and the speech-probability plot.
 
+use crate::components::audio_file::AudioFile;
 use offgrid_workers::protocol::SpeechSegment;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
 
 /// A `blob:` URL for WAV bytes (the caller revokes it).
@@ -25,14 +26,35 @@ pub fn clock(seconds: f64) -> String {
 pub struct SegmentRowProps {
     pub index: usize,
     pub segment: SpeechSegment,
+    /// The recording a file job's segments are cut from (they carry no audio of their own).
+    #[prop_or_default]
+    pub source: Option<AudioFile>,
 }
 
+/// Saves the file at `url` as `name` through a temporary link.
+fn save(url: &str, name: &str) {
+    let link = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("a").ok())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+    if let Some(link) = link {
+        link.set_href(url);
+        link.set_download(name);
+        link.click();
+    }
+}
+
+/// One segment: its times, a player and a WAV download. A live segment brings its audio; a file's
+/// segment is cut from the file on the first Play or Download, so no decoded audio is held before.
 #[function_component(SegmentRow)]
 pub fn segment_row(props: &SegmentRowProps) -> Html {
-    let url = use_memo(props.segment.wav.len(), {
+    let url = use_state({
         let wav = props.segment.wav.clone();
-        move |_| wav_url(&wav)
+        move || wav.as_deref().and_then(wav_url)
     });
+    let autoplay = use_state(|| false);
+    let error = use_state(|| None::<String>);
+    let cutting = use_state(|| false);
     {
         let url = (*url).clone();
         use_effect_with(url, |url| {
@@ -47,12 +69,58 @@ pub fn segment_row(props: &SegmentRowProps) -> Html {
     let s = &props.segment;
     let label = format!("{} – {}", clock(s.start_s), clock(s.end_s));
     let file = format!("speech-{:03}-{:.1}s.wav", props.index + 1, s.start_s);
+    let cut = |download: bool| {
+        let (url, autoplay, error, cutting) = (
+            url.clone(),
+            autoplay.clone(),
+            error.clone(),
+            cutting.clone(),
+        );
+        let source = props.source.clone();
+        let (start, end, file) = (s.start_s, s.end_s, file.clone());
+        Callback::from(move |_: MouseEvent| {
+            let Some(source) = source.clone() else {
+                return;
+            };
+            let (url, autoplay, error, cutting, file) = (
+                url.clone(),
+                autoplay.clone(),
+                error.clone(),
+                cutting.clone(),
+                file.clone(),
+            );
+            cutting.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                match source.span_wav(start, end).await {
+                    Ok(wav) => match wav_url(&wav) {
+                        Some(u) => {
+                            if download {
+                                save(&u, &file);
+                            }
+                            autoplay.set(!download);
+                            url.set(Some(u));
+                        }
+                        None => error.set(Some("The audio could not be prepared.".into())),
+                    },
+                    Err(e) => error.set(Some(e)),
+                }
+                cutting.set(false);
+            });
+        })
+    };
     html! {
         <li class="segment" data-start={format!("{:.3}", s.start_s)} data-end={format!("{:.3}", s.end_s)}>
             <span class="segment-time">{ label.clone() }</span>
             if let Some(u) = (*url).clone() {
-                <audio controls={true} preload="none" src={u.clone()} aria-label={format!("Play speech {label}")}></audio>
+                <audio controls={true} preload="none" autoplay={*autoplay} src={u.clone()} aria-label={format!("Play speech {label}")}></audio>
                 <a href={u} download={file} class="button secondary">{ "Download WAV" }</a>
+            } else if props.source.is_some() {
+                <button class="secondary segment-play" onclick={cut(false)} disabled={*cutting}
+                    aria-label={format!("Play speech {label}")}>{ "Play" }</button>
+                <button class="secondary segment-download" onclick={cut(true)} disabled={*cutting}>{ "Download WAV" }</button>
+            }
+            if let Some(e) = &*error {
+                <span class="job-status error" role="alert">{ e.clone() }</span>
             }
         </li>
     }

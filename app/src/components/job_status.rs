@@ -13,8 +13,37 @@ pub struct JobStatusProps {
     pub running: bool,
 }
 
+/// `h:mm:ss` or `m:ss` for a duration in milliseconds.
+fn clock_ms(ms: u64) -> String {
+    let s = ms / 1000;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// "about 3 min left" from the pace since `start` (wall ms, audio ms done then), once there is one.
+fn time_left(start: (f64, u64), now: f64, done: u64, total: u64) -> Option<String> {
+    let (elapsed, gained) = (now - start.0, done.saturating_sub(start.1));
+    // Under a few seconds the pace says little (the model may still have been warming up).
+    if elapsed < 3000.0 || gained == 0 || total <= done {
+        return None;
+    }
+    let left_s = (total - done) as f64 * elapsed / gained as f64 / 1000.0;
+    Some(if left_s < 60.0 {
+        format!("about {:.0} s left", left_s.max(1.0))
+    } else if left_s < 5400.0 {
+        format!("about {:.0} min left", left_s / 60.0)
+    } else {
+        format!("about {:.1} h left", left_s / 3600.0)
+    })
+}
+
 #[function_component(JobStatus)]
 pub fn job_status(props: &JobStatusProps) -> Html {
+    // When the audio stage began (wall clock, audio done then), for the time left.
+    let pace = use_mut_ref(|| None::<(u32, f64, u64)>);
     let cancel = props.on_cancel.clone().filter(|_| props.running).map(|cb| {
         html! { <button class="secondary" onclick={Callback::from(move |_| cb.emit(()))}>{ "Cancel" }</button> }
     });
@@ -28,6 +57,31 @@ pub fn job_status(props: &JobStatusProps) -> Html {
                     progress.done,
                     progress.total
                 ),
+                Stage::Listening => {
+                    let job = props.event.as_ref().map_or(0, WorkerEvent::job);
+                    let now = js_sys::Date::now();
+                    let mut pace = pace.borrow_mut();
+                    let start = match *pace {
+                        Some((j, t, d)) if j == job && d <= progress.done => (t, d),
+                        _ => {
+                            *pace = Some((job, now, progress.done));
+                            (now, progress.done)
+                        }
+                    };
+                    let left = time_left(start, now, progress.done, progress.total)
+                        .map(|l| format!(" · {l}"))
+                        .unwrap_or_default();
+                    if progress.total > 0 {
+                        format!(
+                            "{}: {} of {}{left}",
+                            progress.stage.label(),
+                            clock_ms(progress.done),
+                            clock_ms(progress.total)
+                        )
+                    } else {
+                        format!("{}: {}", progress.stage.label(), clock_ms(progress.done))
+                    }
+                }
                 _ => {
                     let file = progress
                         .file

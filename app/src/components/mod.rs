@@ -1,6 +1,7 @@
 //! Reusable pieces of UI.
 
 pub mod audio_capture;
+pub mod audio_file;
 pub mod audio_picker;
 pub mod audio_segments;
 pub mod job_status;

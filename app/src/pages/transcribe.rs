@@ -4,7 +4,7 @@
 //! The model is the plan's (or `?model=<catalog id>`), downloaded through the model store.
 
 use crate::app::Nav;
-use crate::components::audio_capture::read_audio_file;
+use crate::components::audio_file::{feeding, AudioFile};
 use crate::components::audio_picker::AudioPicker;
 use crate::components::job_status::JobStatus;
 use crate::components::transcript_view::{revoke, AudioSource, TranscriptView};
@@ -86,6 +86,8 @@ pub struct TranscribeView {
     /// The job ended with a transcript.
     pub finished: bool,
     pub stem: String,
+    /// What the result's notice says (a file that was cut short).
+    pub notice: Option<String>,
 }
 
 pub enum TranscribeAction {
@@ -127,7 +129,8 @@ impl Reducible for TranscribeView {
                     v.heard_s = update.seconds;
                     v.utterances += update.segments.len();
                     v.sources.extend(update.segments.iter().filter_map(|s| {
-                        crate::components::audio_segments::wav_url(&s.wav).map(|url| AudioSource {
+                        let wav = s.wav.as_deref()?;
+                        crate::components::audio_segments::wav_url(wav).map(|url| AudioSource {
                             start_s: s.start_s,
                             end_s: s.end_s,
                             url,
@@ -146,9 +149,11 @@ impl Reducible for TranscribeView {
                             lines,
                             language,
                             seconds,
+                            notice,
                         },
                     ..
                 } => {
+                    v.notice = notice;
                     v.lines = lines;
                     v.language = language;
                     v.heard_s = seconds;
@@ -196,6 +201,18 @@ pub fn transcribe_page() -> Html {
     {
         let latest = latest_sources.clone();
         use_effect_with((), move |_| move || revoke(&latest.borrow()));
+    }
+    // Leaving the page stops a file job (it would otherwise go on reading the file in the background).
+    {
+        let engine = engine.clone();
+        let file_job = file_job.clone();
+        use_effect_with((), move |_| {
+            move || {
+                if let (Some(engine), Some(job)) = (engine.as_ref(), file_job.borrow_mut().take()) {
+                    engine.cancel(job);
+                }
+            }
+        });
     }
 
     let start = {
@@ -257,11 +274,13 @@ pub fn transcribe_page() -> Html {
             let file_job = file_job.clone();
             let (settings, model) = (settings.clone(), choice.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let audio = match read_audio_file(&file).await {
+                let audio_file = match AudioFile::open(file.clone()).await {
                     Ok(audio) => audio,
                     Err(e) => return view.dispatch(TranscribeAction::Error(e)),
                 };
-                // The file itself plays the lines back (the browser decodes any format it read).
+                let audio = audio_file.input();
+                // The file itself plays the lines back (the browser seeks in it; nothing is decoded
+                // ahead and no audio is kept on the page).
                 let source = web_sys::Url::create_object_url_with_blob(&file)
                     .ok()
                     .map(|url| AudioSource {
@@ -287,7 +306,7 @@ pub fn transcribe_page() -> Html {
                         model,
                         settings,
                     },
-                    events_to(&view),
+                    feeding(engine.clone(), audio_file, events_to(&view)),
                 );
                 *file_job.borrow_mut() = Some(job);
             });
@@ -376,6 +395,9 @@ pub fn transcribe_page() -> Html {
             }
             if let Some(lang) = &view.language {
                 <p class="muted" id="language">{ format!("Language: {lang}") }</p>
+            }
+            if let Some(notice) = &view.notice {
+                <p class="status warn" role="status" id="file-notice">{ notice.clone() }</p>
             }
             if done && view.lines.is_empty() {
                 <p role="status" id="no-speech">{ "No speech was found in this audio." }</p>

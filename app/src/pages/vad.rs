@@ -3,14 +3,14 @@
 //! downloaded as WAV. The settings live in the URL so a shared link detects the same way.
 
 use crate::app::Nav;
-use crate::components::audio_capture::read_audio_file;
+use crate::components::audio_file::{feeding, AudioFile};
 use crate::components::audio_picker::AudioPicker;
 use crate::components::audio_segments::{ProbPlot, SegmentRow};
 use crate::components::job_status::JobStatus;
 use crate::engine::Engine;
 use crate::hooks::use_live_mic::use_live_mic;
 use offgrid_workers::protocol::{
-    AudioInput, JobId, JobResult, SpeechSegment, VadSettings, WorkerEvent, WorkerRequest,
+    JobId, JobResult, SpeechSegment, VadSettings, WorkerEvent, WorkerRequest,
 };
 use std::rc::Rc;
 use web_sys::HtmlInputElement;
@@ -45,11 +45,16 @@ pub struct VadView {
     pub live: Option<JobId>,
     pub busy: bool,
     pub error: Option<String>,
+    /// The recording of a file job (its segments' audio is cut from it).
+    pub source: Option<AudioFile>,
+    /// What the result's notice says (a file that was cut short).
+    pub notice: Option<String>,
 }
 
 /// Changes to the view.
 pub enum VadAction {
-    Started(Option<JobId>),
+    /// A job started: live (with its id) or on a file.
+    Started(Option<JobId>, Option<AudioFile>),
     Event(WorkerEvent),
     Error(String),
 }
@@ -59,9 +64,10 @@ impl Reducible for VadView {
     fn reduce(self: Rc<Self>, action: VadAction) -> Rc<Self> {
         let mut v = (*self).clone();
         match action {
-            VadAction::Started(live) => {
+            VadAction::Started(live, source) => {
                 v = VadView {
                     live,
+                    source,
                     busy: true,
                     ..VadView::default()
                 };
@@ -87,12 +93,15 @@ impl Reducible for VadView {
                                 probs,
                                 segments,
                                 seconds,
+                                notice,
+                                ..
                             },
                         ..
                     } => {
                         v.probs = probs.clone();
                         v.segments = segments.clone();
                         v.seconds = *seconds;
+                        v.notice = notice.clone();
                     }
                     _ => {}
                 }
@@ -118,23 +127,37 @@ pub fn vad_page() -> Html {
     // The file job in progress, for Cancel (a long recording takes a while).
     let file_job = use_mut_ref(|| None::<JobId>);
 
+    // Leaving the page stops a file job (it would otherwise go on reading the file in the background).
+    {
+        let engine = engine.clone();
+        let file_job = file_job.clone();
+        use_effect_with((), move |_| {
+            move || {
+                if let (Some(engine), Some(job)) = (engine.as_ref(), file_job.borrow_mut().take()) {
+                    engine.cancel(job);
+                }
+            }
+        });
+    }
     let run_file = {
         let engine = engine.clone();
         let view = view.clone();
         let file_job = file_job.clone();
-        Callback::from(move |audio: AudioInput| {
-            let Some(engine) = engine.as_ref() else {
+        Callback::from(move |file: AudioFile| {
+            let Some(engine) = engine.clone() else {
                 return;
             };
-            view.dispatch(VadAction::Started(None));
+            view.dispatch(VadAction::Started(None, Some(file.clone())));
             let v = view.clone();
+            let audio = file.input();
+            let events = Callback::from(move |e| v.dispatch(VadAction::Event(e)));
             *file_job.borrow_mut() = Some(engine.run(
                 move |job| WorkerRequest::VoiceFile {
                     job,
                     audio,
                     settings,
                 },
-                Callback::from(move |e| v.dispatch(VadAction::Event(e))),
+                feeding(engine.clone(), file, events),
             ));
         })
     };
@@ -153,7 +176,7 @@ pub fn vad_page() -> Html {
             let view = view.clone();
             let run_file = run_file.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                match read_audio_file(&file).await {
+                match AudioFile::open(file).await {
                     Ok(audio) => run_file.emit(audio),
                     Err(e) => view.dispatch(VadAction::Error(e)),
                 }
@@ -176,7 +199,7 @@ pub fn vad_page() -> Html {
                 move |job| WorkerRequest::VoiceStart { job, settings },
                 Callback::from(move |e| v.dispatch(VadAction::Event(e))),
             );
-            view.dispatch(VadAction::Started(Some(job)));
+            view.dispatch(VadAction::Started(Some(job), None));
             let view = view.clone();
             mic.start(
                 job,
@@ -230,11 +253,16 @@ pub fn vad_page() -> Html {
                     width={if live { 300 } else { view.probs.len().max(2) }} />
                 <p class="muted" id="vad-summary">{ format!("{:.1} s of audio, {} segment(s)", view.seconds, view.segments.len()) }</p>
             }
+            if let Some(notice) = &view.notice {
+                <p class="status warn" role="status" id="file-notice">{ notice.clone() }</p>
+            }
             if done_empty {
                 <p role="status" id="no-speech">{ "No speech was found in this audio." }</p>
             }
             <ol class="segments" aria-label="Speech segments">
-                { for view.segments.iter().enumerate().map(|(i, s)| html! { <SegmentRow index={i} segment={s.clone()} /> }) }
+                { for view.segments.iter().enumerate().map(|(i, s)| html! {
+                    <SegmentRow key={format!("{:.3}-{:.3}", s.start_s, s.end_s)} index={i} segment={s.clone()} source={view.source.clone()} />
+                }) }
             </ol>
             <details class="settings">
                 <summary>{ "Settings" }</summary>

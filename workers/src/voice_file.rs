@@ -1,0 +1,404 @@
+//! Recordings of any length through voice activity (and on to Whisper, in [`crate::transcribe`]), streamed:
+//! the worker asks the page for one piece of the file at a time ([`WorkerEvent::AudioWanted`]), decodes it
+//! (WAV through the engine's incremental [`WavStream`]; other formats arrive as samples the page decoded),
+//! and scans it with the same [`SpeechScanner`] as live sessions. The next piece is asked for as soon as
+//! one arrives, so the page reads it while this one is scanned; there is never more than one in flight.
+//! Memory does not grow with the length of the recording: a piece or two, the scanner's bounded state,
+//! and the results (segment times, a bounded probability trace, transcript lines).
+
+use crate::protocol::{
+    AudioInput, ErrorKind, FileData, JobId, JobResult, Progress, Stage, VadSettings, VoiceUpdate,
+    WorkerError, WorkerEvent,
+};
+use crate::store::CancelFlag;
+use crate::voice::{internal, model, segment_of, settings_of, Emit, SharedVoice, PLOT_POINTS};
+use futures::channel::mpsc;
+use futures::StreamExt;
+use offgrid_catalog::Catalog;
+use offgrid_engine::audio::{ProbTrace, ScanOutput, SegmenterSettings, SpeechScanner, WavStream};
+use offgrid_engine::models::silero_vad::FRAME_SAMPLES;
+
+/// Bytes of a WAV file asked for at a time (about 65 s of 16-bit mono at 16 kHz, 11 s of 48 kHz stereo).
+const WAV_PIECE: u64 = 2 << 20;
+/// Bytes asked for while the header is read (it is usually a few dozen bytes; metadata is skipped).
+const HEADER_PIECE: u64 = 64 << 10;
+/// Frames of page-decoded audio asked for at a time (4 MB of f32).
+const DECODED_PIECE: u64 = 1 << 20;
+/// VAD frames scanned between two yields to the event loop, so Cancel and the next piece get a turn.
+const STEP_FRAMES: usize = 500;
+
+fn cancelled() -> WorkerError {
+    internal("cancelled")
+}
+
+fn unreadable_wav(e: offgrid_engine::Error) -> WorkerError {
+    WorkerError::new(
+        ErrorKind::BadInput,
+        format!("This WAV file cannot be read: {e}."),
+    )
+}
+
+/// `h:mm:ss` or `m:ss` for a notice.
+fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// Hands a piece the page sent to its job (dropped when the job is gone, e.g. cancelled).
+pub fn deliver(state: &SharedVoice, job: JobId, data: FileData) {
+    if let Some(inbox) = state.borrow().inboxes.get(&job) {
+        let _ = inbox.unbounded_send(data);
+    }
+}
+
+/// A file's audio pulled from the page piece by piece, decoded to mono at the file's own rate.
+struct FileSource {
+    job: JobId,
+    input: AudioInput,
+    state: SharedVoice,
+    emit: Emit,
+    inbox: mpsc::UnboundedReceiver<FileData>,
+    wav: WavStream,
+    /// Next frame to ask for (page-decoded audio).
+    next_frame: u64,
+    /// The piece asked for and not yet received.
+    asked: bool,
+    /// Nothing more to ask for.
+    ended: bool,
+}
+
+impl Drop for FileSource {
+    fn drop(&mut self) {
+        self.state.borrow_mut().inboxes.remove(&self.job);
+    }
+}
+
+impl FileSource {
+    fn open(state: &SharedVoice, job: JobId, input: AudioInput, emit: Emit) -> FileSource {
+        let (tx, inbox) = mpsc::unbounded();
+        state.borrow_mut().inboxes.insert(job, tx);
+        FileSource {
+            job,
+            input,
+            state: state.clone(),
+            emit,
+            inbox,
+            wav: WavStream::new(),
+            next_frame: 0,
+            asked: false,
+            ended: false,
+        }
+    }
+
+    /// Asks the page for the next piece, unless the audio is complete.
+    fn ask(&mut self) {
+        let (from, len) = match self.input {
+            AudioInput::Wav { bytes } => {
+                let at = self.wav.position();
+                let piece = if self.wav.info().is_some() {
+                    WAV_PIECE
+                } else {
+                    HEADER_PIECE
+                };
+                (at, piece.min(bytes.saturating_sub(at)))
+            }
+            AudioInput::Decoded { frames, .. } => (
+                self.next_frame,
+                DECODED_PIECE.min(frames.saturating_sub(self.next_frame)),
+            ),
+        };
+        if len == 0 || self.wav.is_done() {
+            self.ended = true;
+            return;
+        }
+        self.asked = true;
+        (self.emit)(WorkerEvent::AudioWanted {
+            job: self.job,
+            from,
+            len,
+        });
+    }
+
+    /// Waits for the piece asked for and appends its samples to `out`; false at the end of the file.
+    async fn next(&mut self, out: &mut Vec<f32>) -> Result<bool, WorkerError> {
+        if !self.asked && !self.ended {
+            self.ask();
+        }
+        if self.ended {
+            return Ok(false);
+        }
+        // `None`: the inbox was dropped, i.e. the job was cancelled.
+        let data = self.inbox.next().await.ok_or_else(cancelled)?;
+        self.asked = false;
+        match (data, self.input) {
+            (FileData::Unreadable(message), _) => {
+                return Err(WorkerError::new(ErrorKind::BadInput, message))
+            }
+            (FileData::Bytes(bytes), AudioInput::Wav { .. }) => {
+                if bytes.is_empty() {
+                    // The file is shorter than it was when opened.
+                    self.ended = true;
+                    return Ok(false);
+                }
+                self.wav.push(&bytes, out).map_err(unreadable_wav)?;
+            }
+            (FileData::Samples(samples), AudioInput::Decoded { .. }) => {
+                if samples.is_empty() {
+                    self.ended = true;
+                    return Ok(false);
+                }
+                self.next_frame += samples.len() as u64;
+                out.extend_from_slice(&samples);
+            }
+            _ => return Err(internal("the page sent the wrong kind of audio piece")),
+        }
+        // The next piece is read by the page while this one is scanned.
+        self.ask();
+        Ok(true)
+    }
+
+    /// Reads up to the start of the audio: its rate and announced length. Samples that came with the
+    /// header's last piece go to `out`.
+    async fn header(&mut self, out: &mut Vec<f32>) -> Result<(u32, Option<f64>), WorkerError> {
+        match self.input {
+            AudioInput::Decoded { frames, rate } => {
+                if rate == 0 {
+                    return Err(internal("decoded audio with a sample rate of 0"));
+                }
+                Ok((rate, Some(frames as f64 / f64::from(rate))))
+            }
+            AudioInput::Wav { bytes } => {
+                while self.wav.info().is_none() {
+                    if !self.next(out).await? {
+                        // `finish` says what is wrong with a header that never completes.
+                        self.wav.finish().map_err(unreadable_wav)?;
+                        return Err(unreadable_wav(offgrid_engine::Error::Audio(
+                            "it has no audio data".into(),
+                        )));
+                    }
+                }
+                let info = *self
+                    .wav
+                    .info()
+                    .ok_or_else(|| internal("the WAV header vanished"))?;
+                // A streamed WAV does not say its length: the file's size does, nearly.
+                let frames = info.frames().unwrap_or_else(|| {
+                    bytes.saturating_sub(info.data_offset) / u64::from(info.block_align)
+                });
+                Ok((
+                    info.sample_rate,
+                    Some(frames as f64 / f64::from(info.sample_rate)),
+                ))
+            }
+        }
+    }
+
+    /// After the last piece: a notice when the file was cut short, an error when it is unreadable.
+    fn finish(&self) -> Result<Option<String>, WorkerError> {
+        let AudioInput::Wav { .. } = self.input else {
+            return Ok(None);
+        };
+        let end = self.wav.finish().map_err(unreadable_wav)?;
+        if !end.truncated {
+            return Ok(None);
+        }
+        let rate = f64::from(self.wav.info().map_or(1, |i| i.sample_rate));
+        let there = clock(end.frames as f64 / rate);
+        Ok(Some(match end.expected_frames {
+            Some(want) => format!(
+                "The file ends early: its header announces {} of audio but only {there} is there (the recording or the copy was probably interrupted). The results cover what is there.",
+                clock(want as f64 / rate)
+            ),
+            None => format!(
+                "The file ends in the middle of a sample, after {there}; it is probably incomplete. The results cover what is there."
+            ),
+        }))
+    }
+}
+
+/// A file being scanned piece by piece, with progress and Cancel between steps.
+pub(crate) struct FileScan<'a> {
+    source: FileSource,
+    scanner: SpeechScanner,
+    rate: u32,
+    /// Frames of the file decoded so far (at its own rate).
+    frames: u64,
+    total_s: Option<f64>,
+    /// Decoded samples not yet scanned.
+    samples: Vec<f32>,
+    ended: bool,
+    cancel: &'a CancelFlag,
+    report: &'a dyn Fn(Progress),
+}
+
+impl<'a> FileScan<'a> {
+    /// Loads the VAD model and reads the file's header. `keep_audio`: keep each segment's audio, cut
+    /// into pieces of at most that many seconds (for Whisper).
+    #[allow(clippy::too_many_arguments)] // the job's context, passed through
+    pub(crate) async fn start(
+        state: &SharedVoice,
+        catalog: &Catalog,
+        job: JobId,
+        input: AudioInput,
+        settings: SegmenterSettings,
+        keep_audio: Option<f64>,
+        emit: Emit,
+        cancel: &'a CancelFlag,
+        report: &'a dyn Fn(Progress),
+    ) -> Result<FileScan<'a>, WorkerError> {
+        let vad = model(state, catalog, report).await?;
+        let mut source = FileSource::open(state, job, input, emit);
+        let mut samples = Vec::new();
+        let (rate, total_s) = source.header(&mut samples).await?;
+        let mut scanner = SpeechScanner::new(vad, settings, rate).map_err(|e| {
+            WorkerError::new(
+                ErrorKind::BadInput,
+                format!("The audio cannot be resampled: {e}."),
+            )
+        })?;
+        if let Some(max_s) = keep_audio {
+            scanner = scanner.keeping_audio(max_s);
+        }
+        let scan = FileScan {
+            source,
+            scanner,
+            rate,
+            frames: samples.len() as u64,
+            total_s,
+            samples,
+            ended: false,
+            cancel,
+            report,
+        };
+        scan.progress();
+        Ok(scan)
+    }
+
+    /// Seconds of the file decoded so far (all of it, once [`FileScan::step`] has returned false).
+    pub(crate) fn seconds(&self) -> f64 {
+        self.frames as f64 / f64::from(self.rate)
+    }
+
+    fn progress(&self) {
+        let done = self.scanner.seconds().min(self.seconds());
+        let total = self.total_s.unwrap_or(0.0).max(done);
+        (self.report)(Progress::steps(
+            Stage::Listening,
+            (done * 1000.0) as u64,
+            (total * 1000.0) as u64,
+        ));
+    }
+
+    /// Scans the next piece of the file: the new frames' probabilities and the speech that ended go to
+    /// `out`. Returns false once the file is done (its end has then been scanned too).
+    pub(crate) async fn step(&mut self, out: &mut ScanOutput) -> Result<bool, WorkerError> {
+        if self.ended {
+            return Ok(false);
+        }
+        if self.samples.is_empty() {
+            let before = self.samples.len();
+            if !self.source.next(&mut self.samples).await? {
+                self.scanner.finish(out);
+                self.ended = true;
+                self.progress();
+                return Ok(false);
+            }
+            self.frames += (self.samples.len() - before) as u64;
+        }
+        // Native samples per step: STEP_FRAMES VAD frames at the file's rate.
+        let step = (STEP_FRAMES * FRAME_SAMPLES * self.rate as usize / 16_000).max(1);
+        for block in self.samples.chunks(step) {
+            self.scanner.push(block, out);
+            self.progress();
+            gloo_timers::future::TimeoutFuture::new(0).await;
+            if self.cancel.get() {
+                return Err(cancelled());
+            }
+        }
+        self.samples.clear();
+        Ok(true)
+    }
+
+    /// After the end: a notice for a file that was cut short; an error for one with no audio at all.
+    pub(crate) fn finish(&self) -> Result<Option<String>, WorkerError> {
+        let notice = self.source.finish()?;
+        if self.frames == 0 {
+            return Err(WorkerError::new(
+                ErrorKind::BadInput,
+                "The file has no audio in it.",
+            ));
+        }
+        Ok(notice)
+    }
+}
+
+/// Voice activity over a file: segments stream to the page as they are found (times only; the page
+/// cuts their audio from the file when asked), and the job ends with all of them and the plot.
+#[allow(clippy::too_many_arguments)] // the request's fields, passed through
+pub async fn vad(
+    state: &SharedVoice,
+    catalog: &Catalog,
+    job: JobId,
+    input: AudioInput,
+    settings: VadSettings,
+    emit: Emit,
+    cancel: &CancelFlag,
+    report: &dyn Fn(Progress),
+) -> Result<JobResult, WorkerError> {
+    let settings = settings_of(&settings)?;
+    let mut scan = FileScan::start(
+        state,
+        catalog,
+        job,
+        input,
+        settings,
+        None,
+        emit.clone(),
+        cancel,
+        report,
+    )
+    .await?;
+    let mut trace = ProbTrace::new(PLOT_POINTS);
+    let mut segments = Vec::new();
+    let mut out = ScanOutput::default();
+    loop {
+        let more = scan.step(&mut out).await?;
+        for &p in &out.probs {
+            trace.push(p);
+        }
+        let found = out
+            .speech
+            .iter()
+            .map(segment_of)
+            .collect::<Result<Vec<_>, _>>()?;
+        out.clear();
+        if !found.is_empty() {
+            emit(WorkerEvent::Voice {
+                job,
+                update: VoiceUpdate {
+                    probs: Vec::new(),
+                    speaking: false,
+                    segments: found.clone(),
+                    seconds: scan.seconds(),
+                },
+            });
+            segments.extend(found);
+        }
+        if !more {
+            break;
+        }
+    }
+    let notice = scan.finish()?;
+    let (probs, prob_frames) = trace.finish();
+    Ok(JobResult::Voice {
+        probs,
+        prob_frames,
+        segments,
+        seconds: scan.seconds(),
+        notice,
+    })
+}
