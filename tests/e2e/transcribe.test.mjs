@@ -10,7 +10,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { startAppServer, startMirror } from "./lib/servers.mjs";
 import { DIST, appUrl, cachedKeys } from "./lib/app.mjs";
-import { VAD_WAV, WHISPER_TINY, makeSpeech, launchVoice, scratch, sh, spansOf, KEEP_STREAMS } from "./lib/voice.mjs";
+import {
+  VAD_WAV, WHISPER_TINY, makeSpeech, launchVoice, scratch, sh, spansOf, KEEP_STREAMS, RECORD_FILE_READS,
+} from "./lib/voice.mjs";
 
 const REPO = "offgrid-test/whisper-tiny-random";
 const WORK = scratch();
@@ -162,6 +164,56 @@ for (const webgpu of [true, false]) {
     }
   });
 }
+
+test("a 48 kHz stereo WAV streams to Whisper piece by piece: progress in audio time, lines to the end, playback from the file", async () => {
+  // Four copies of the two phrases at 48 kHz stereo: 9 MB, five 2 MiB pieces.
+  const unit = Number(sh("soxi", ["-D", SPEECH.wav]));
+  const wav = path.join(WORK, "speech-48k-stereo.wav");
+  sh("sox", ["-v", "0.8", SPEECH.wav, "-r", "48000", "-c", "2", "-b", "16", wav, "repeat", "3"]);
+  const size = fs.statSync(wav).size;
+  const total = 4 * unit;
+  // Every progress label the page shows, as it shows it.
+  const LABELS = () => {
+    window.__labels = [];
+    new MutationObserver(() => {
+      const l = document.querySelector(".job-label")?.textContent;
+      if (l && window.__labels.at(-1) !== l) window.__labels.push(l);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  };
+  const b = await launchVoice({ webgpu: false, init: `(${RECORD_FILE_READS})(); (${LABELS})();` });
+  try {
+    await openTranscribe(b);
+    await b.page.setInputFiles("input[type=file]", wav);
+    await b.page.waitForSelector("#transcribe-done, [role=alert]", { timeout: 180_000 });
+    assert.equal(await b.page.$("[role=alert]"), null, await b.page.textContent("main"));
+    const heard = Number((await b.page.textContent("#transcribe-done")).match(/from ([\d.]+) s/)[1]);
+    assert.ok(Math.abs(heard - total) < 0.06, `${heard} s heard of ${total}`);
+    const lines = await spansOf(b.page, LINES);
+    assertTimed(lines, total);
+    // Utterances from the last piece of the file were transcribed too.
+    assert.ok(lines.at(-1)[1] > 3 * unit + SPEECH.spans[0][0], `last line ends at ${lines.at(-1)[1]} s of ${total}`);
+    // The file was read in slices of at most 2 MiB, each byte about once, never whole.
+    const reads = await b.page.evaluate(() => window.__reads);
+    assert.deepEqual(reads.whole, []);
+    const slices = reads.slices.filter(([, , t]) => t === size);
+    assert.ok(slices.length >= 5, `${slices.length} slices`);
+    assert.ok(Math.max(...slices.map(([a, z]) => z - a)) <= 2 * 1024 * 1024);
+    assert.ok(slices.reduce((n, [a, z]) => n + (z - a), 0) < size + 128 * 1024);
+    // Progress was counted in audio time while it ran.
+    const labels = await b.page.evaluate(() => window.__labels);
+    assert.ok(labels.some((l) => /^Processing audio: 0:\d\d of 0:\d\d/.test(l)), labels.join(" | "));
+    // A line from the end plays from the file itself, seeked to its start.
+    const [start] = lines.at(-1);
+    await b.page.click(`${LINES}:last-child button`);
+    await b.page.waitForFunction((t) => {
+      const p = document.querySelector("#player");
+      return p.src.startsWith("blob:") && p.currentTime >= t - 0.05 && !p.paused;
+    }, start, { timeout: 10_000 });
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
 
 test("GPU chosen on the Device page: Whisper runs on WebGPU (SwiftShader) and writes what the CPU wrote", async () => {
   const b = await launch(true, { gpuChosen: true });

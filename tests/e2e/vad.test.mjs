@@ -10,6 +10,7 @@ import path from "node:path";
 import { startServers, appUrl } from "./lib/app.mjs";
 import {
   VAD_WAV, VAD_EXPECTED, makeSpeech, launchVoice, scratch, sh, dropFile, spansOf, KEEP_STREAMS, NO_MIC,
+  RECORD_FILE_READS, rendererMemory,
 } from "./lib/voice.mjs";
 
 const WORK = scratch();
@@ -64,22 +65,34 @@ for (const webgpu of [true, false]) {
       });
       assert.ok(await b.page.isVisible("svg.prob-plot polyline"), "probability plot");
       assert.match(await b.page.textContent("#vad-summary"), /5\.9 s of audio, 2 segment/);
-      // Playback: the row's audio element holds the segment.
-      const duration = await b.page.$eval(`${ROWS} audio`, (a) => new Promise((resolve) => {
-        if (a.readyState >= 1) resolve(a.duration);
-        a.addEventListener("loadedmetadata", () => resolve(a.duration), { once: true });
+      // Nothing decoded is kept for playback: a segment's audio is cut from the file when it is asked for.
+      assert.equal(await b.page.$(`${ROWS} audio`), null, "no audio prepared before Play");
+      await b.page.click(`${ROWS}:first-child button.segment-play`);
+      await b.page.waitForSelector(`${ROWS}:first-child audio`, { timeout: 10_000 });
+      const played = await b.page.$eval(`${ROWS}:first-child audio`, (a) => new Promise((resolve) => {
+        const done = () => resolve({ duration: a.duration, src: a.src });
+        if (a.readyState >= 1) done();
+        a.addEventListener("loadedmetadata", done, { once: true });
         a.load();
       }));
       const [s0, e0] = got[0];
-      assert.ok(Math.abs(duration - (e0 - s0)) < 0.05, `audio ${duration} s for segment ${e0 - s0} s`);
-      // Download: a 16 kHz mono 16-bit WAV of the segment.
-      const [download] = await Promise.all([b.page.waitForEvent("download"), b.page.click(`${ROWS} a[download]`)]);
+      assert.ok(played.src.startsWith("blob:"), played.src);
+      assert.ok(Math.abs(played.duration - (e0 - s0)) < 0.05, `audio ${played.duration} s for segment ${e0 - s0} s`);
+      // Download before any Play: a 16 kHz mono 16-bit WAV holding exactly that span of the file.
+      const [download] = await Promise.all([b.page.waitForEvent("download"), b.page.click(`${ROWS}:nth-child(2) button.segment-download`)]);
       const wav = fs.readFileSync(await download.path());
       assert.equal(wav.subarray(0, 4).toString(), "RIFF");
       assert.equal(wav.readUInt32LE(24), 16000);
-      const seconds = (wav.length - 44) / 2 / 16000;
-      assert.ok(Math.abs(seconds - (e0 - s0)) < 0.05, `downloaded ${seconds} s`);
-      assert.match(download.suggestedFilename(), /^speech-001-.*\.wav$/);
+      const [s1, e1] = got[1];
+      const source = fs.readFileSync(VAD_WAV).subarray(44);
+      const from = Math.round(s1 * 16000) * 2;
+      const to = Math.min(Math.round(e1 * 16000) * 2, source.length);
+      assert.equal(wav.length - 44, to - from, `downloaded ${(wav.length - 44) / 32000} s for ${e1 - s1} s`);
+      assert.ok(wav.subarray(44).equals(source.subarray(from, to)), "the download is that span of the file, sample for sample");
+      assert.match(download.suggestedFilename(), /^speech-002-.*\.wav$/);
+      // Once cut, the row keeps a player and a link for it.
+      await b.page.waitForSelector(`${ROWS}:nth-child(2) audio`);
+      assert.equal(await b.page.getAttribute(`${ROWS}:nth-child(2) a[download]`, "download"), download.suggestedFilename());
       await b.shot(`vad-file-${webgpu ? "webgpu" : "cpu"}`);
       assert.deepEqual(b.errors, []);
     } finally {
@@ -122,7 +135,7 @@ test("8 kHz, 96 kHz stereo, FLAC (browser-decoded) and drag and drop all find bo
     const high = path.join(WORK, "speech-96k-stereo.wav");
     const flac = path.join(WORK, "speech.flac");
     sh("sox", [SPEECH.wav, "-r", "8000", low]);
-    sh("sox", [SPEECH.wav, "-r", "96000", "-c", "2", "-b", "24", high]);
+    sh("sox", ["-v", "0.8", SPEECH.wav, "-r", "96000", "-c", "2", "-b", "24", high]);
     sh("sox", [SPEECH.wav, "-r", "44100", flac]);
     for (const file of [low, high]) {
       await openVad(b); // a fresh page, so the previous file's result cannot be mistaken for this one's
@@ -236,6 +249,145 @@ test("no microphone, and a microphone that goes away mid-session (segments so fa
     await b.page.waitForSelector("#mic-start", { timeout: 30_000 });
     assert.ok((await spansOf(b.page, ROWS)).length >= before, "segments kept");
     assert.equal(await b.page.evaluate(() => window.__micStreams[0].getAudioTracks()[0].readyState), "ended", "mic released");
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+/** The segments of `copies` back-to-back copies of SPEECH (`seconds` long each). */
+function repeatedSpans(copies, seconds) {
+  const out = [];
+  for (let k = 0; k < copies; k++) for (const [a, z] of SPEECH.spans) out.push([a + k * seconds, z + k * seconds]);
+  return out;
+}
+
+/** Keeps the app's wasm exports (for its memory) and every progress label shown, before the app starts. */
+const MEASURE = () => {
+  addEventListener("TrunkApplicationStarted", (e) => { window.__appWasm = e.detail.wasm; });
+  window.__labels = [];
+  new MutationObserver(() => {
+    const l = document.querySelector(".job-label")?.textContent;
+    if (l && window.__labels.at(-1) !== l) window.__labels.push(l);
+  }).observe(document, { subtree: true, childList: true, characterData: true });
+};
+
+/**
+ * Runs a VAD file job in a fresh browser and measures memory: the high-water marks of the page's and the
+ * worker's wasm memories (wasm memory never shrinks, so its size is the most the Rust side ever held), the
+ * renderer process's peak and (after a forced garbage collection) retained resident memory, and the page's
+ * JS heap. Page and worker share that renderer process.
+ */
+async function measuredRun(file) {
+  const b = await launchVoice({
+    webgpu: false,
+    init: `(${MEASURE})(); (${RECORD_FILE_READS})();`,
+    extraArgs: ["--enable-precise-memory-info", "--js-flags=--expose-gc"],
+  });
+  try {
+    await openVad(b);
+    const started = Date.now();
+    await b.page.setInputFiles("input[type=file]", file);
+    await b.page.waitForSelector("#vad-summary, [role=alert]", { timeout: 180_000 });
+    const seconds = (Date.now() - started) / 1000;
+    assert.equal(await b.page.$("[role=alert]"), null, await b.page.textContent("main"));
+    const worker = b.page.workers()[0];
+    const workerWasm = await worker.evaluate(async () => (await wasm_bindgen()).memory.buffer.byteLength);
+    const pageWasm = await b.page.evaluate(() => window.__appWasm.memory.buffer.byteLength);
+    const peak = Math.max(...rendererMemory(b.userDataDir).map((r) => r.peak));
+    await b.page.evaluate(() => gc());
+    await worker.evaluate(() => gc());
+    const pageHeap = await b.page.evaluate(() => performance.memory.usedJSHeapSize);
+    const retained = Math.max(...rendererMemory(b.userDataDir).map((r) => r.rss));
+    const reads = await b.page.evaluate(() => window.__reads);
+    const labels = await b.page.evaluate(() => window.__labels);
+    const segments = await spansOf(b.page, ROWS);
+    const summary = await b.page.textContent("#vad-summary");
+    const plotPoints = await b.page.$eval("svg.prob-plot polyline", (p) => p.getAttribute("points").trim().split(" ").length);
+    assert.deepEqual(b.errors, []);
+    return { seconds, workerWasm, pageWasm, peak, retained, pageHeap, reads, labels, segments, summary, plotPoints };
+  } finally {
+    await b.close();
+  }
+}
+
+test("a 30-minute WAV streams through in pieces: the right segments, and memory does not grow with its length", async () => {
+  const unit = Number(sh("soxi", ["-D", SPEECH.wav]));
+  const runs = {};
+  const mb = (n) => (n / 1048576).toFixed(1);
+  for (const minutes of [2, 30]) {
+    const copies = Math.ceil((minutes * 60) / unit);
+    const file = path.join(WORK, `speech-${minutes}min.wav`);
+    sh("sox", [SPEECH.wav, file, "repeat", String(copies - 1)]);
+    const size = fs.statSync(file).size;
+    const run = await measuredRun(file);
+    fs.rmSync(file);
+    assertAround(run.segments, repeatedSpans(copies, unit));
+    const [, heard, count] = /^([\d.]+) s of audio, (\d+) segment/.exec(run.summary);
+    assert.ok(Math.abs(Number(heard) - copies * unit) < 0.06, `${heard} s heard of ${copies * unit}`);
+    assert.equal(Number(count), copies * 2);
+    // Read in slices of at most 2 MiB, never whole, and each byte about once.
+    assert.deepEqual(run.reads.whole, [], "the file is never read whole");
+    const sliced = run.reads.slices.filter(([, , total]) => total === size);
+    const largest = Math.max(...sliced.map(([a, z]) => z - a));
+    const total = sliced.reduce((n, [a, z]) => n + (z - a), 0);
+    assert.ok(largest <= 2 * 1024 * 1024, `largest slice ${largest} bytes`);
+    assert.ok(total >= size - 64 && total < size + 128 * 1024, `${total} bytes read of ${size}`);
+    // The plot stays a few thousand points long however long the recording.
+    assert.ok(run.plotPoints <= 8192, `${run.plotPoints} plot points`);
+    runs[minutes] = run;
+    console.log(`# ${minutes} min (${mb(size)} MB WAV, ${copies * 2} segments) in ${run.seconds.toFixed(1)} s: wasm high-water page ${mb(run.pageWasm)} MB, worker ${mb(run.workerWasm)} MB; renderer retained ${mb(run.retained)} MB after GC, peak ${mb(run.peak)} MB; page JS heap after GC ${mb(run.pageHeap)} MB; ${sliced.length} slices`);
+  }
+  const [short, long] = [runs[2], runs[30]];
+  // 15 times the audio, 51 MB more file. Reading it whole would have put it (and its decoded samples)
+  // into wasm memory on both sides; streamed, only the results (342 segment times) are more.
+  assert.ok(long.workerWasm - short.workerWasm <= 4 * 1048576, `worker wasm ${mb(short.workerWasm)} -> ${mb(long.workerWasm)} MB`);
+  assert.ok(long.pageWasm - short.pageWasm <= 8 * 1048576, `page wasm ${mb(short.pageWasm)} -> ${mb(long.pageWasm)} MB`);
+  assert.ok(long.retained - short.retained < 32 * 1048576, `renderer retained ${mb(short.retained)} -> ${mb(long.retained)} MB`);
+  assert.ok(long.pageHeap - short.pageHeap < 8 * 1048576, `page JS heap ${mb(short.pageHeap)} -> ${mb(long.pageHeap)} MB`);
+  // The peak also holds message buffers the garbage collector has not reached yet (V8 collects them
+  // every few dozen MB): bounded, but more pieces reach that bound. Far below a whole-file read's copies.
+  assert.ok(long.peak - short.peak < 160 * 1048576, `renderer peak ${mb(short.peak)} -> ${mb(long.peak)} MB`);
+  assert.ok(long.seconds < 90, `30 minutes of audio took ${long.seconds} s`);
+  // While it ran, progress was in audio time with the time left.
+  assert.ok(long.labels.some((l) => /^Processing audio: \d+:\d\d of 30:\d\d · about \d+ (s|min) left$/.test(l)), long.labels.join(" | "));
+});
+
+test("a WAV cut short mid-recording: what is there is processed, and the page says the file ended early", async () => {
+  const b = await launchVoice({ webgpu: false });
+  try {
+    await openVad(b);
+    // Cut in the silence after phrase A: the header still announces the whole recording.
+    const whole = fs.readFileSync(SPEECH.wav);
+    const cut = path.join(WORK, "cut.wav");
+    const at = 44 + Math.round((SPEECH.spans[0][1] + 1.6) * 16000) * 2 + 1;
+    fs.writeFileSync(cut, whole.subarray(0, at));
+    await b.page.setInputFiles("input[type=file]", cut);
+    await fileResult(b.page);
+    assert.match(await b.page.textContent("#file-notice"), /The file ends early: its header announces 0:\d\d of audio but only 0:\d\d is there/);
+    assertAround(await spansOf(b.page, ROWS), [SPEECH.spans[0]]);
+    assert.equal(await b.page.$("[role=alert]"), null);
+    // Its segment still plays (cut from the file that is there).
+    await b.page.click(`${ROWS} button.segment-play`);
+    await b.page.waitForSelector(`${ROWS} audio`, { timeout: 10_000 });
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test("compressed audio over an hour is refused before decoding, with the way to process it", async () => {
+  const b = await launchVoice({ webgpu: false });
+  try {
+    await openVad(b);
+    const long = path.join(WORK, "long-silence.flac");
+    sh("sox", ["-n", "-r", "16000", "-c", "1", long, "trim", "0", "3700"]);
+    await b.page.setInputFiles("input[type=file]", long);
+    const alert = await b.page.waitForSelector("[role=alert]", { timeout: 30_000 });
+    assert.match(await alert.textContent(), /long-silence\.flac is 1:01:40 long\. .*up to an hour\. Convert it to WAV .*WAV files of any length are read as a stream/);
+    // Nothing is lost: the page takes the next file.
+    await b.page.setInputFiles("input[type=file]", VAD_WAV);
+    await b.page.waitForSelector(ROWS, { timeout: 90_000 });
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();

@@ -58,7 +58,7 @@ export function makeSpeech(dir, { lead = 1.5, gap = 3.0 } = {}) {
  * flag that accepts the permission prompt, so headless Chromium refuses the microphone.
  * `init` is a script run before the app (for getUserMedia hooks).
  */
-export async function launchVoice({ webgpu, micWav, grantMic = true, init }) {
+export async function launchVoice({ webgpu, micWav, grantMic = true, init, extraArgs = [] }) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "offgrid-chromium-"));
   const args = [
     "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -67,6 +67,7 @@ export async function launchVoice({ webgpu, micWav, grantMic = true, init }) {
     ...(grantMic ? ["--use-fake-ui-for-media-stream"] : []),
     ...(micWav ? [`--use-file-for-fake-audio-capture=${micWav}`] : []),
     ...(webgpu ? ["--enable-unsafe-webgpu"] : ["--disable-features=WebGPU,WebGPUService", "--disable-webgpu"]),
+    ...extraArgs,
   ];
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM, headless: true, args, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
@@ -79,7 +80,7 @@ export async function launchVoice({ webgpu, micWav, grantMic = true, init }) {
     if (m.type() === "error" && process.env.E2E_VERBOSE) console.log("[page]", m.text());
   });
   return {
-    context, page, errors,
+    context, page, errors, userDataDir,
     async shot(name) { await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true }); },
     async close() { await context.close(); fs.rmSync(userDataDir, { recursive: true, force: true }); },
   };
@@ -119,4 +120,65 @@ export async function dropFile(page, selector, file, type) {
 /** [start, end] of each row matching `selector` (rows carry data-start / data-end in seconds). */
 export async function spansOf(page, selector) {
   return page.$$eval(selector, (rows) => rows.map((r) => [Number(r.dataset.start), Number(r.dataset.end)]));
+}
+
+/**
+ * Records every slice the page reads of a file (`Blob.prototype.slice`) and every whole-file read
+ * (`arrayBuffer()` on a File), in `window.__reads`, to show that a file is streamed rather than read whole.
+ */
+export const RECORD_FILE_READS = () => {
+  window.__reads = { slices: [], whole: [] };
+  const slice = Blob.prototype.slice;
+  Blob.prototype.slice = function (start, end, type) {
+    if (this instanceof File) window.__reads.slices.push([start ?? 0, end ?? this.size, this.size]);
+    return slice.call(this, start, end, type);
+  };
+  const arrayBuffer = Blob.prototype.arrayBuffer;
+  Blob.prototype.arrayBuffer = function () {
+    if (this instanceof File) window.__reads.whole.push(this.size);
+    return arrayBuffer.call(this);
+  };
+};
+
+/**
+ * Memory of the browser launched with `userDataDir`: for each of its renderer processes (the page and its
+ * dedicated workers live in one), the resident set now and its peak (VmHWM), in bytes, from /proc.
+ */
+export function rendererMemory(userDataDir) {
+  const procs = [];
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0").join(" ");
+      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      procs.push({ pid: Number(d), ppid, cmd });
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  const root = procs.find((p) => p.cmd.includes(`--user-data-dir=${userDataDir}`) && !p.cmd.includes("--type="));
+  if (!root) return [];
+  const family = new Set([root.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs) {
+      if (!family.has(p.pid) && family.has(p.ppid)) {
+        family.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return procs
+    .filter((p) => family.has(p.pid) && p.cmd.includes("--type=renderer"))
+    .map((p) => {
+      let status = "";
+      try {
+        status = fs.readFileSync(`/proc/${p.pid}/status`, "utf8");
+      } catch {
+        // Gone.
+      }
+      const kb = (key) => Number((status.match(new RegExp(`${key}:\\s+(\\d+)`)) || [])[1] || 0) * 1024;
+      return { pid: p.pid, rss: kb("VmRSS"), peak: kb("VmHWM") };
+    });
 }
