@@ -17,9 +17,12 @@ pub fn attention(
     let (b, hq, tq, d) = (q.dims()[0], q.dims()[1], q.dims()[2], q.dims()[3]);
     let (hkv, tk) = (k.dims()[1], k.dims()[2]);
     let group = hq / hkv;
-    let (qv, kv, vv) = (values(q)?, values(k)?, values(v)?);
-    let mv = match mask {
-        Some(m) => Some(values(&m.broadcast_as([b, hq, tq, tk])?)?.into_owned()),
+    // The scale goes into Q (tq × d values) rather than into the scores (tq × tk).
+    let qv: Vec<f32> = values(q)?.iter().map(|x| x * scale).collect();
+    let (kv, vv) = (values(k)?, values(v)?);
+    // The mask is read through broadcast strides instead of being expanded to [b, hq, tq, tk].
+    let mask = match mask {
+        Some(m) => Some(MaskRows::new(m, [b, hq, tq, tk])?),
         None => None,
     };
     let mut out = vec![0.0f32; b * hq * tq * d];
@@ -35,17 +38,12 @@ pub fn attention(
             let kh = &kv[kvh * tk * d..][..tk * d];
             gemm_nt(qh, RowSource::F32(kh), tq, tk, d, &mut scores)?;
             for (i, row) in scores.chunks_exact_mut(tk.max(1)).enumerate() {
-                let mrow = mv
-                    .as_ref()
-                    .map(|m| &m[((bi * hq + h) * tq + i) * tk..][..tk]);
-                for (j, s) in row.iter_mut().enumerate() {
-                    *s *= scale;
-                    if let Some(m) = mrow {
-                        *s += m[j];
-                    }
-                    if causal && j > tk - tq + i {
-                        *s = f32::NEG_INFINITY;
-                    }
+                if let Some(m) = &mask {
+                    m.add_row(bi, h, i, row);
+                }
+                if causal {
+                    // Query i sees keys up to tk - tq + i (its own position, with any cached keys before).
+                    row[(tk - tq + i + 1).min(tk)..].fill(f32::NEG_INFINITY);
                 }
             }
             softmax_rows(&mut scores, tk);
@@ -54,6 +52,46 @@ pub fn attention(
         }
     }
     output(out, q.shape().clone(), float_out(q.dtype()))
+}
+
+/// An additive mask of any shape that broadcasts to `[b, h, tq, tk]`, read row by row in place.
+struct MaskRows {
+    values: Vec<f32>,
+    /// Strides of the four axes after broadcasting (0 on broadcast axes).
+    strides: [usize; 4],
+}
+
+impl MaskRows {
+    fn new(mask: &Tensor, to: [usize; 4]) -> Result<Self> {
+        // Check that it broadcasts (the error names the shapes), then derive the strides of its contiguous values.
+        mask.broadcast_as(to)?;
+        let dims = mask.dims();
+        let lead = 4 - dims.len();
+        let mut strides = [0usize; 4];
+        let mut step = 1;
+        for axis in (0..dims.len()).rev() {
+            if dims[axis] != 1 {
+                strides[axis + lead] = step;
+            }
+            step *= dims[axis];
+        }
+        Ok(MaskRows {
+            values: values(mask)?.into_owned(),
+            strides,
+        })
+    }
+
+    /// Adds the mask's row for (batch, head, query) to `row`.
+    fn add_row(&self, b: usize, h: usize, i: usize, row: &mut [f32]) {
+        let start = b * self.strides[0] + h * self.strides[1] + i * self.strides[2];
+        if self.strides[3] == 1 {
+            let m = &self.values[start..start + row.len()];
+            row.iter_mut().zip(m).for_each(|(s, &m)| *s += m);
+        } else {
+            let m = self.values[start];
+            row.iter_mut().for_each(|s| *s += m);
+        }
+    }
 }
 
 /// Rotary embedding.

@@ -95,7 +95,7 @@ fn f16_to_f32(h: u16) -> f32 {
     f32::from_bits(sign | bits)
 }
 
-/// `out = a · bᵀ` (overwrites `out`); `a` is `m×k` row-major, B has `n` rows of `k`.
+/// `out = a · bᵀ` (overwrites `out`, whatever it held); `a` is `m×k` row-major, B has `n` rows of `k`.
 pub fn gemm_nt(
     a: &[f32],
     b: RowSource<'_>,
@@ -104,8 +104,8 @@ pub fn gemm_nt(
     k: usize,
     out: &mut [f32],
 ) -> Result<()> {
-    out[..m * n].fill(0.0);
     if m == 0 || n == 0 || k == 0 {
+        out[..m * n].fill(0.0);
         return Ok(());
     }
     #[cfg(not(target_arch = "wasm32"))]
@@ -162,7 +162,7 @@ fn gemm_parallel(
     Ok(())
 }
 
-/// Accumulates rows `rows` × columns `cols` of the product into `out` (row stride `ld`, origin at
+/// Writes rows `rows` × columns `cols` of the product into `out` (row stride `ld`, origin at
 /// `(rows.start, cols.start)`).
 fn gemm_block(
     a: &[f32],
@@ -175,6 +175,11 @@ fn gemm_block(
 ) -> Result<()> {
     if rows.len() >= PACKED_FROM_ROWS {
         return super::packed::gemm_block(a, b, rows, cols, k, out, ld);
+    }
+    // The dot-product kernel below adds into the output: start it at zero (the packed one stores its first
+    // panel, so the large outputs are not cleared in a separate pass).
+    for r in 0..rows.len() {
+        out[r * ld..r * ld + cols.len()].fill(0.0);
     }
     let mut panel = vec![0.0f32; NB * KC.min(k)];
     for k0 in (0..k).step_by(KC) {

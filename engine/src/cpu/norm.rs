@@ -1,5 +1,6 @@
 //! Normalisation kernels.
 
+use crate::cpu::fastmath::{sum, sum_of_squares};
 use crate::cpu::{float_out, for_chunks, output, values};
 use crate::{Result, Tensor};
 
@@ -18,22 +19,26 @@ pub fn layer_norm(
     let mut out = vec![0.0f32; xv.len()];
     for_chunks(&mut out, d, |r, o| {
         let row = &xv[r * d..(r + 1) * d];
-        let mean = if center {
-            row.iter().sum::<f32>() / d as f32
-        } else {
-            0.0
-        };
-        let var = row.iter().map(|&v| (v - mean) * (v - mean)).sum::<f32>() / d as f32;
+        let mean = if center { sum(row) / d as f32 } else { 0.0 };
+        // Deviations first (into the output row), then their squares summed in lanes: both loops vectorise.
+        o.iter_mut().zip(row).for_each(|(o, &v)| *o = v - mean);
+        let var = sum_of_squares(o) / d as f32;
         let inv = 1.0 / (var + eps).sqrt();
-        for (i, (o, &v)) in o.iter_mut().zip(row).enumerate() {
-            let mut y = (v - mean) * inv;
-            if let Some(w) = &wv {
-                y *= w[i];
+        match (&wv, &bv) {
+            (Some(w), Some(b)) => {
+                for ((o, &w), &b) in o.iter_mut().zip(w.iter()).zip(b.iter()) {
+                    *o = *o * inv * w + b;
+                }
             }
-            if let Some(b) = &bv {
-                y += b[i];
-            }
-            *o = y;
+            (Some(w), None) => o
+                .iter_mut()
+                .zip(w.iter())
+                .for_each(|(o, &w)| *o = *o * inv * w),
+            (None, Some(b)) => o
+                .iter_mut()
+                .zip(b.iter())
+                .for_each(|(o, &b)| *o = *o * inv + b),
+            (None, None) => o.iter_mut().for_each(|o| *o *= inv),
         }
     });
     output(out, x.shape().clone(), float_out(x.dtype()))

@@ -133,15 +133,7 @@ pub(crate) fn softmax_rows(data: &mut [f32], n: usize) {
         // exp first, then the sum in 8 lanes: a running scalar sum would keep the loop from vectorising.
         row.iter_mut()
             .for_each(|v| *v = crate::cpu::fastmath::exp(*v - max));
-        let (lanes, rest) = row.as_chunks::<8>();
-        let mut acc = [0.0f32; 8];
-        for chunk in lanes {
-            for (a, v) in acc.iter_mut().zip(chunk) {
-                *a += v;
-            }
-        }
-        let sum = acc.iter().sum::<f32>() + rest.iter().sum::<f32>();
-        let inv = 1.0 / sum;
+        let inv = 1.0 / crate::cpu::fastmath::sum(row);
         row.iter_mut().for_each(|v| *v *= inv);
     }
 }

@@ -1,6 +1,6 @@
 //! Elementwise functions of one tensor.
 
-use crate::cpu::fastmath::{erf, exp};
+use crate::cpu::fastmath::{exp, gelu};
 use crate::{Device, Result, Tensor};
 
 /// An elementwise function of one value.
@@ -34,7 +34,7 @@ impl UnaryOp {
     #[inline(always)]
     pub fn apply(self, x: f32) -> f32 {
         match self {
-            UnaryOp::Gelu => 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2)),
+            UnaryOp::Gelu => gelu(x),
             UnaryOp::GeluTanh => {
                 // 0.5·(1 + tanh(u)) = sigmoid(2u): one exp, and no cancellation where tanh(u) is near −1.
                 let inner = 0.797_884_6 * (x + 0.044_715 * x * x * x);
