@@ -134,6 +134,7 @@ impl Reducible for TranscribeView {
                             start_s: s.start_s,
                             end_s: s.end_s,
                             url,
+                            file: None,
                         })
                     }));
                 }
@@ -280,13 +281,15 @@ pub fn transcribe_page() -> Html {
                 };
                 let audio = audio_file.input();
                 // The file itself plays the lines back (the browser seeks in it; nothing is decoded
-                // ahead and no audio is kept on the page).
+                // ahead and no audio is kept on the page). A file the browser cannot play has the
+                // line's span cut from it instead.
                 let source = web_sys::Url::create_object_url_with_blob(&file)
                     .ok()
                     .map(|url| AudioSource {
                         start_s: 0.0,
                         end_s: f64::INFINITY,
                         url,
+                        file: Some(audio_file.clone()),
                     });
                 let name = file.name();
                 let stem = name
