@@ -104,27 +104,64 @@ pub fn gemm_nt(
     k: usize,
     out: &mut [f32],
 ) -> Result<()> {
+    gemm_nt_bias(a, b, m, n, k, None, out)
+}
+
+/// `out = a · bᵀ + bias` (a row of `n` added to every row of the product): a linear layer. The bias is added
+/// where the kernels first write the output, not in a pass of its own.
+pub fn gemm_nt_bias(
+    a: &[f32],
+    b: RowSource<'_>,
+    m: usize,
+    n: usize,
+    k: usize,
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+) -> Result<()> {
+    if bias.is_some_and(|v| v.len() < n) {
+        return Err(crate::Error::invalid(
+            "linear",
+            "the bias is shorter than the output rows",
+        ));
+    }
     if m == 0 || n == 0 || k == 0 {
-        out[..m * n].fill(0.0);
+        for row in out[..m * n].chunks_exact_mut(n.max(1)) {
+            start_row(row, bias, 0);
+        }
         return Ok(());
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
         let threads = rayon::current_num_threads();
         if threads > 1 && m * n * k >= 1 << 18 {
-            return gemm_parallel(a, b, m, n, k, out, threads);
+            return gemm_parallel(Operands { a, b, k, bias }, m, n, out, threads);
         }
     }
-    gemm_block(a, b, 0..m, 0..n, k, out, n)
+    gemm_block(Operands { a, b, k, bias }, 0..m, 0..n, out, n)
+}
+
+/// The inputs of one product: A (`m×k` row-major), the rows of B, and an optional bias row.
+#[derive(Clone, Copy)]
+pub(super) struct Operands<'a> {
+    pub a: &'a [f32],
+    pub b: RowSource<'a>,
+    pub k: usize,
+    pub bias: Option<&'a [f32]>,
+}
+
+/// Sets an output row segment starting at column `col` to the bias (or zero), the value accumulation starts from.
+fn start_row(row: &mut [f32], bias: Option<&[f32]>, col: usize) {
+    match bias {
+        Some(v) => row.copy_from_slice(&v[col..col + row.len()]),
+        None => row.fill(0.0),
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 fn gemm_parallel(
-    a: &[f32],
-    b: RowSource<'_>,
+    ops: Operands<'_>,
     m: usize,
     n: usize,
-    k: usize,
     out: &mut [f32],
     threads: usize,
 ) -> Result<()> {
@@ -139,7 +176,7 @@ fn gemm_parallel(
             .enumerate()
             .try_for_each(|(i, chunk)| {
                 let rows = i * per..(i * per + per).min(m);
-                gemm_block(a, b, rows, 0..n, k, chunk, n)
+                gemm_block(ops, rows, 0..n, chunk, n)
             });
     }
     // Few rows (decode): split the rows of B; each task fills a column strip, copied into place after.
@@ -150,7 +187,7 @@ fn gemm_parallel(
             let cols = s * per..((s + 1) * per).min(n);
             let mut strip = vec![0.0; m * cols.len()];
             let width = cols.len();
-            gemm_block(a, b, 0..m, cols.clone(), k, &mut strip, width).map(|()| (cols.start, strip))
+            gemm_block(ops, 0..m, cols.clone(), &mut strip, width).map(|()| (cols.start, strip))
         })
         .collect::<Result<_>>()?;
     for (c0, strip) in strips {
@@ -165,21 +202,20 @@ fn gemm_parallel(
 /// Writes rows `rows` × columns `cols` of the product into `out` (row stride `ld`, origin at
 /// `(rows.start, cols.start)`).
 fn gemm_block(
-    a: &[f32],
-    b: RowSource<'_>,
+    ops: Operands<'_>,
     rows: std::ops::Range<usize>,
     cols: std::ops::Range<usize>,
-    k: usize,
     out: &mut [f32],
     ld: usize,
 ) -> Result<()> {
     if rows.len() >= PACKED_FROM_ROWS {
-        return super::packed::gemm_block(a, b, rows, cols, k, out, ld);
+        return super::packed::gemm_block(ops, rows, cols, out, ld);
     }
-    // The dot-product kernel below adds into the output: start it at zero (the packed one stores its first
-    // panel, so the large outputs are not cleared in a separate pass).
+    let Operands { a, b, k, bias } = ops;
+    // The dot-product kernel below adds into the output: start it at the bias or zero (the packed one stores
+    // its first panel with the bias, so the large outputs are not cleared in a separate pass).
     for r in 0..rows.len() {
-        out[r * ld..r * ld + cols.len()].fill(0.0);
+        start_row(&mut out[r * ld..r * ld + cols.len()], bias, cols.start);
     }
     let mut panel = vec![0.0f32; NB * KC.min(k)];
     for k0 in (0..k).step_by(KC) {

@@ -1,6 +1,6 @@
 //! Batched matmul and linear layers on top of the blocked GEMM in [`crate::cpu::gemm`].
 
-use crate::cpu::gemm::{gemm_nt, RowSource};
+use crate::cpu::gemm::{gemm_nt, gemm_nt_bias, RowSource};
 use crate::cpu::{float_out, output, values};
 use crate::storage::{CpuStorage, Storage};
 use crate::{DType, Error, Result, Shape, Tensor};
@@ -115,19 +115,19 @@ pub fn linear(x: &Tensor, w: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
         None => source,
     };
     let mut out = vec![0.0f32; m * n];
+    let bv = bias.map(values).transpose()?;
     match source {
         // Decode-sized inputs against quantized weights: integer block dot products (activations quantized to
         // 8 bits per block of 32, as llama.cpp does) read the weights once, at their packed size.
         RowSource::Quantized { dtype, bytes } if m <= QUANT_DOT_MAX_ROWS => {
-            crate::quant::matmul_t(dtype, bytes, n, k, &xv, &mut out)?
+            crate::quant::matmul_t(dtype, bytes, n, k, &xv, &mut out)?;
+            if let Some(bv) = &bv {
+                for row in out.chunks_exact_mut(n.max(1)) {
+                    row.iter_mut().zip(bv.iter()).for_each(|(o, &b)| *o += b);
+                }
+            }
         }
-        _ => gemm_nt(&xv, source, m, n, k, &mut out)?,
-    }
-    if let Some(b) = bias {
-        let bv = values(b)?;
-        for row in out.chunks_exact_mut(n.max(1)) {
-            row.iter_mut().zip(bv.iter()).for_each(|(o, &b)| *o += b);
-        }
+        _ => gemm_nt_bias(&xv, source, m, n, k, bv.as_deref(), &mut out)?,
     }
     let mut dims = x.dims().to_vec();
     if let Some(last) = dims.last_mut() {

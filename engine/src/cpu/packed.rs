@@ -7,35 +7,36 @@
 //! Packed B: slivers of NR rows of B, each laid out `[p][c]` (k-step `p`, column `c`), padded with zeros.
 //! Packed A: strips of MR rows, each laid out `[p][r]`, padded with zeros.
 
-use super::gemm::RowSource;
+use super::gemm::{Operands, RowSource};
 use crate::Result;
 
 /// Depth of one panel (a multiple of every quantized block length, so quantized rows unpack on block boundaries).
 /// Deep enough that the k of most layers (384–512) fits in one: every panel past the first reads the output back
 /// and adds to it, a pass over memory that costs as much as the arithmetic for these shapes.
 const KC: usize = 512;
-/// Rows of B packed at once: 256 × 512 f32 = 512 KB, read sliver by sliver for every block of A.
-const NC: usize = 256;
+/// Rows of B packed at once. Every block of A is packed once per panel of B, so the panel is wide: the k of most
+/// layers times up to 2048 rows (4 MB at most). Each block of A then reads the whole panel once, sliver by sliver,
+/// from L2/L3 — a few GB/s against the arithmetic, where re-packing A for narrow panels cost 5–10% of a forward.
+const NC: usize = 2048;
 /// Rows of A packed at once (a multiple of every MR below: 4, 6, 8): 48 × 512 f32 = 96 KB, which stays in L2 while every
 /// sliver of B passes over it.
 const MC: usize = 48;
 
-/// Writes `out[rows × cols] = a[rows] · b[cols]ᵀ` (row stride `ld`, origin `(rows.start, cols.start)`).
+/// Writes `out[rows × cols] = a[rows] · b[cols]ᵀ (+ bias[cols])` (row stride `ld`, origin `(rows.start, cols.start)`).
 pub fn gemm_block(
-    a: &[f32],
-    b: RowSource<'_>,
+    ops: Operands<'_>,
     rows: std::ops::Range<usize>,
     cols: std::ops::Range<usize>,
-    k: usize,
     out: &mut [f32],
     ld: usize,
 ) -> Result<()> {
     let job = Job {
-        a,
-        b,
+        a: ops.a,
+        b: ops.b,
         rows,
         cols,
-        k,
+        k: ops.k,
+        bias: ops.bias,
     };
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
@@ -73,6 +74,8 @@ struct Job<'a> {
     rows: std::ops::Range<usize>,
     cols: std::ops::Range<usize>,
     k: usize,
+    /// Added to every row (indexed by the absolute column), with the first panel's store.
+    bias: Option<&'a [f32]>,
 }
 
 impl Job<'_> {
@@ -84,9 +87,14 @@ impl Job<'_> {
     ) -> Result<()> {
         let k = self.k;
         let depth = KC.min(k);
-        let mut unpacked = vec![0.0f32; NC * depth];
-        let mut b_pack = vec![0.0f32; NC.next_multiple_of(NR) * depth];
-        let mut a_pack = vec![0.0f32; MC.next_multiple_of(MR) * depth];
+        // Buffers sized to this product, not to the block constants: small products stay cheap.
+        let panel_rows = NC.min(self.cols.len());
+        let mut unpacked = match self.b {
+            RowSource::F32(_) => Vec::new(),
+            _ => vec![0.0f32; panel_rows * depth],
+        };
+        let mut b_pack = vec![0.0f32; panel_rows.next_multiple_of(NR) * depth];
+        let mut a_pack = vec![0.0f32; MC.min(self.rows.len()).next_multiple_of(MR) * depth];
         for k0 in (0..k).step_by(KC) {
             let kc = KC.min(k - k0);
             for j0 in self.cols.clone().step_by(NC) {
@@ -115,7 +123,17 @@ impl Job<'_> {
                             for (r, acc_row) in acc.iter().enumerate().take(mr) {
                                 let dst = &mut out[(row0 + r) * ld + col..][..nr];
                                 if k0 == 0 {
-                                    dst.copy_from_slice(&acc_row[..nr]);
+                                    let first = col + self.cols.start;
+                                    match self.bias {
+                                        Some(v) => {
+                                            let bias = &v[first..first + nr];
+                                            for ((d, a), b) in dst.iter_mut().zip(acc_row).zip(bias)
+                                            {
+                                                *d = a + b;
+                                            }
+                                        }
+                                        None => dst.copy_from_slice(&acc_row[..nr]),
+                                    }
                                 } else {
                                     for (d, v) in dst.iter_mut().zip(acc_row) {
                                         *d += v;
@@ -137,16 +155,15 @@ fn pack<const W: usize>(src: &[f32], stride: usize, rows: usize, kc: usize, dst:
     for g in 0..rows.div_ceil(W) {
         let group = &mut dst[g * W * kc..][..W * kc];
         let live = W.min(rows - g * W);
-        let lines: [&[f32]; W] = std::array::from_fn(|w| {
+        for w in 0..W {
+            // `w < W` and whole chunks of W: the writes below need no bounds checks.
             if w < live {
-                &src[(g * W + w) * stride..][..kc]
+                let line = &src[(g * W + w) * stride..][..kc];
+                for (step, &v) in group.chunks_exact_mut(W).zip(line) {
+                    step[w] = v;
+                }
             } else {
-                &[]
-            }
-        });
-        for (p, step) in group.chunks_exact_mut(W).enumerate() {
-            for (w, d) in step.iter_mut().enumerate() {
-                *d = lines[w].get(p).copied().unwrap_or(0.0);
+                group.chunks_exact_mut(W).for_each(|step| step[w] = 0.0);
             }
         }
     }
@@ -197,13 +214,12 @@ mod wasm {
                 c[2 * r + 1] = f32x4_add(c[2 * r + 1], f32x4_mul(s, b1));
             }
         }
-        for r in 0..MR {
-            for h in 0..2 {
-                let v = c[2 * r + h];
-                acc[r][4 * h] = f32x4_extract_lane::<0>(v);
-                acc[r][4 * h + 1] = f32x4_extract_lane::<1>(v);
-                acc[r][4 * h + 2] = f32x4_extract_lane::<2>(v);
-                acc[r][4 * h + 3] = f32x4_extract_lane::<3>(v);
+        for (r, row) in acc.iter_mut().enumerate() {
+            // SAFETY: each row of `acc` holds 8 f32, two v128; wasm stores need no alignment.
+            #[allow(unsafe_code)]
+            unsafe {
+                v128_store(row.as_mut_ptr() as *mut v128, c[2 * r]);
+                v128_store(row.as_mut_ptr().add(4) as *mut v128, c[2 * r + 1]);
             }
         }
     }
@@ -303,7 +319,8 @@ mod tests {
 
     #[test]
     fn packed_matches_reference_on_ragged_shapes() {
-        // Odd sizes on every axis: partial tiles in rows and columns, and k past one panel with a remainder.
+        // Odd sizes on every axis: partial tiles in rows and columns, k past one panel with a remainder, and more
+        // rows of B than one packed panel holds.
         for &(m, n, k) in &[
             (1, 1, 1),
             (7, 17, 3),
@@ -311,6 +328,7 @@ mod tests {
             (33, 9, 513),
             (6, 16, 256),
             (50, 300, 1100),
+            (20, 2100, 40),
         ] {
             let a: Vec<f32> = (0..m * k)
                 .map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0)
@@ -320,7 +338,13 @@ mod tests {
                 .collect();
             let want = reference(&a, &b, m, n, k);
             let mut got = vec![0.0; m * n];
-            gemm_block(&a, RowSource::F32(&b), 0..m, 0..n, k, &mut got, n).unwrap();
+            let ops = |bias| Operands {
+                a: &a,
+                b: RowSource::F32(&b),
+                k,
+                bias,
+            };
+            gemm_block(ops(None), 0..m, 0..n, &mut got, n).unwrap();
             for (g, w) in got.iter().zip(&want) {
                 assert!(
                     (g - w).abs() <= 1e-4 * (1.0 + w.abs()),
@@ -334,6 +358,7 @@ mod tests {
                 rows: 0..m,
                 cols: 0..n,
                 k,
+                bias: None,
             };
             let mut results = vec![("portable", vec![0.0; m * n])];
             job.run::<4, 8>(&mut results[0].1, n, portable_tile::<4, 8>)
@@ -362,8 +387,20 @@ mod tests {
                     results.push(("avx512", got));
                 }
             }
+            // With a bias, added by the first panel's store.
+            let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.5 - 3.0).collect();
+            let mut with_bias = vec![0.0; m * n];
+            gemm_block(ops(Some(&bias)), 0..m, 0..n, &mut with_bias, n).unwrap();
+            let want_bias: Vec<f32> = want
+                .iter()
+                .enumerate()
+                .map(|(i, w)| w + bias[i % n])
+                .collect();
+            results.push(("bias", with_bias));
+            let wants = |name: &str| if name == "bias" { &want_bias } else { &want };
             for (name, got) in results {
-                for (g, w) in got.iter().zip(&want) {
+                let want = wants(name);
+                for (g, w) in got.iter().zip(want) {
                     assert!(
                         (g - w).abs() <= 1e-4 * (1.0 + w.abs()),
                         "{name} {m}x{n}x{k}: {g} vs {w}"
