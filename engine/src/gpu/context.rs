@@ -39,8 +39,51 @@ pub(crate) struct GpuInner {
 #[derive(Default)]
 struct Recorder {
     encoder: Option<wgpu::CommandEncoder>,
+    /// The open compute pass: consecutive dispatches share one (wgpu still puts barriers between dispatches that
+    /// depend on each other); a copy ends it.
+    pass: Option<wgpu::ComputePass<'static>>,
+    /// Parameters of the recorded dispatches, written to the GPU at submit.
+    params: ParamArena,
     dispatches: u64,
     submits: u64,
+}
+
+/// Bytes of one parameter buffer shared by many dispatches.
+const PARAM_CHUNK_BYTES: u64 = 64 * 1024;
+
+/// The parameters of every dispatch recorded since the last submit, packed at aligned offsets into a few shared
+/// buffers and written with one `queue.write_buffer` per buffer at submit, instead of a pooled buffer and a
+/// write per dispatch (those were a large part of a small dispatch's cost).
+#[derive(Default)]
+struct ParamArena {
+    /// Each buffer with the bytes it will receive.
+    chunks: Vec<(wgpu::Buffer, Vec<u8>)>,
+}
+
+impl ParamArena {
+    /// Places `bytes` (a multiple of 4, at most a chunk) at an offset that is a multiple of `align`; returns the
+    /// buffer and the offset.
+    fn place(
+        &mut self,
+        bytes: &[u8],
+        align: u64,
+        new_chunk: impl FnOnce() -> Result<wgpu::Buffer>,
+    ) -> Result<(wgpu::Buffer, u64)> {
+        let fits = |shadow: &Vec<u8>| {
+            (shadow.len() as u64).next_multiple_of(align) + bytes.len() as u64 <= PARAM_CHUNK_BYTES
+        };
+        if !self.chunks.last().is_some_and(|(_, shadow)| fits(shadow)) {
+            self.chunks
+                .push((new_chunk()?, Vec::with_capacity(PARAM_CHUNK_BYTES as usize)));
+        }
+        let Some((buffer, shadow)) = self.chunks.last_mut() else {
+            return Err(Error::Gpu("no parameter buffer".into()));
+        };
+        let offset = (shadow.len() as u64).next_multiple_of(align);
+        shadow.resize(offset as usize, 0);
+        shadow.extend_from_slice(bytes);
+        Ok((buffer.clone(), offset))
+    }
 }
 
 /// Counts of recorded work, for tests that check a forward pass is one encoder.
@@ -184,12 +227,23 @@ impl GpuDevice {
             return Ok(());
         }
         let pipeline = lock(&self.inner.pipelines).get(&self.inner.device, kernel);
-        let param_bytes: &[u8] = bytemuck::cast_slice(params);
-        let param_buf = self.alloc(param_bytes.len().max(4) as u64, true)?;
-        self.inner.queue.write_buffer(&param_buf, 0, param_bytes);
+        // Storage bindings must be at least 4 bytes and a multiple of 4.
+        let mut param_bytes: Vec<u8> = bytemuck::cast_slice(params).to_vec();
+        if param_bytes.is_empty() {
+            param_bytes.extend_from_slice(&[0; 4]);
+        }
+        let align = u64::from(self.inner.limits.min_storage_buffer_offset_alignment).max(4);
+        let mut rec = lock(&self.inner.encoder);
+        let (param_buf, offset) = rec
+            .params
+            .place(&param_bytes, align, || self.alloc(PARAM_CHUNK_BYTES, true))?;
         let mut entries = vec![wgpu::BindGroupEntry {
             binding: 0,
-            resource: param_buf.as_entire_binding(),
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: &param_buf,
+                offset,
+                size: std::num::NonZeroU64::new(param_bytes.len() as u64),
+            }),
         }];
         for (i, b) in buffers.iter().enumerate() {
             entries.push(wgpu::BindGroupEntry {
@@ -206,8 +260,8 @@ impl GpuDevice {
                 entries: &entries,
             });
         let (x, y) = split_groups(groups);
-        {
-            let mut rec = lock(&self.inner.encoder);
+        let rec = &mut *rec;
+        if rec.pass.is_none() {
             let encoder = rec.encoder.get_or_insert_with(|| {
                 self.inner
                     .device
@@ -215,20 +269,22 @@ impl GpuDevice {
                         label: Some("offgrid forward"),
                     })
             });
-            {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: None,
-                    timestamp_writes: None,
-                });
-                pass.set_pipeline(&pipeline);
-                pass.set_bind_group(0, &bind_group, &[]);
-                pass.dispatch_workgroups(x, y, 1);
-            }
-            rec.dispatches += 1;
+            rec.pass = Some(
+                encoder
+                    .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: None,
+                        timestamp_writes: None,
+                    })
+                    .forget_lifetime(),
+            );
         }
-        let mut pool = lock(&self.inner.pool);
-        pool.pending_work = true;
-        pool.give_back(param_buf);
+        if let Some(pass) = rec.pass.as_mut() {
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.dispatch_workgroups(x, y, 1);
+        }
+        rec.dispatches += 1;
+        lock(&self.inner.pool).pending_work = true;
         Ok(())
     }
 
@@ -241,6 +297,8 @@ impl GpuDevice {
     ) -> Result<()> {
         self.check()?;
         let mut rec = lock(&self.inner.encoder);
+        // The encoder is locked while a pass is open.
+        rec.pass = None;
         let encoder = rec.encoder.get_or_insert_with(|| {
             self.inner
                 .device
@@ -255,19 +313,28 @@ impl GpuDevice {
 
     /// Submits the pending encoder (if any work was recorded).
     pub fn flush(&self) {
-        let encoder = {
+        let (encoder, params) = {
             let mut rec = lock(&self.inner.encoder);
             rec.dispatches = 0;
+            rec.pass = None;
             let e = rec.encoder.take();
             if e.is_some() {
                 rec.submits += 1;
             }
-            e
+            (e, std::mem::take(&mut rec.params.chunks))
         };
+        // Queue writes land before the command buffer submitted after them.
+        for (buffer, shadow) in &params {
+            self.inner.queue.write_buffer(buffer, 0, shadow);
+        }
         if let Some(encoder) = encoder {
             self.inner.queue.submit([encoder.finish()]);
         }
-        lock(&self.inner.pool).after_submit();
+        let mut pool = lock(&self.inner.pool);
+        for (buffer, _) in params {
+            pool.give_back(buffer);
+        }
+        pool.after_submit();
     }
 
     /// Waits (without blocking on the web) until all submitted work has finished.
