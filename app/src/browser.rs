@@ -77,9 +77,9 @@ pub fn merge_gpu(profile: &mut DeviceProfile, gpu: &GpuProbe) {
     profile.limits.max_compute_workgroup_storage_size = gpu.max_compute_workgroup_storage_size;
     profile.bench = Some(offgrid_catalog::MicroBench {
         gpu_gflops: gpu.gpu_gflops,
-        gpu_gbps: None,
+        gpu_gbps: gpu.gpu_gbps,
         cpu_gflops: gpu.cpu_gflops,
-        cpu_gbps: None,
+        cpu_gbps: gpu.cpu_gbps,
     });
 }
 

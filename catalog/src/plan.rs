@@ -83,6 +83,10 @@ fn adapter_name(p: &DeviceProfile) -> String {
     }
 }
 
+/// Copy bandwidth (read + write) a GPU must measure, besides 1 TFLOP/s, for the high class: about what an
+/// entry discrete GPU or a recent laptop's integrated one reaches.
+const HIGH_CLASS_GBPS: f64 = 100.0;
+
 /// Whether the GPU is worth using, and why.
 fn gpu_verdict(p: &DeviceProfile) -> (bool, String) {
     if !p.webgpu {
@@ -137,15 +141,23 @@ fn device_class(p: &DeviceProfile, gpu_usable: bool) -> (DeviceClass, String) {
         );
     }
     if let Some(gflops) = p.bench.and_then(|b| b.gpu_gflops) {
-        let class = if !p.is_mobile && gflops >= 1000.0 {
+        // Decoding a token reads every weight once, so memory bandwidth bounds the larger models as much as
+        // GEMM throughput does: a GPU needs both to get them.
+        let gbps = p.bench.and_then(|b| b.gpu_gbps);
+        let class = if !p.is_mobile && gflops >= 1000.0 && gbps.is_none_or(|g| g >= HIGH_CLASS_GBPS)
+        {
             DeviceClass::High
         } else {
             DeviceClass::Mid
         };
+        let measured = match gbps {
+            Some(g) => format!("{gflops:.0} GFLOP/s and {g:.0} GB/s"),
+            None => format!("{gflops:.0} GFLOP/s"),
+        };
         return (
             class,
             format!(
-                "The GPU measured {gflops:.0} GFLOP/s here: {} models.",
+                "The GPU measured {measured} here: {} models.",
                 class.label()
             ),
         );

@@ -126,6 +126,36 @@ fn slow_gpu_desktop() -> DeviceProfile {
     }
 }
 
+/// Fast GEMM, slow memory (the micro-benchmark's copy): not the high class.
+fn starved_gpu_desktop() -> DeviceProfile {
+    DeviceProfile {
+        device_memory_gb: Some(8.0),
+        bench: Some(MicroBench {
+            gpu_gflops: Some(2000.0),
+            gpu_gbps: Some(30.0),
+            cpu_gflops: Some(80.0),
+            cpu_gbps: Some(10.0),
+        }),
+        ..gpu("intel", "xe", 2 * GIB, true)
+    }
+}
+
+#[test]
+fn measured_bandwidth_caps_the_class_and_is_explained() {
+    let catalog = Catalog::builtin();
+    let starved = plan(&starved_gpu_desktop(), &catalog);
+    assert_eq!(starved.class, DeviceClass::Mid, "{:?}", starved.notes);
+    let fast = plan(&desktop_discrete(), &catalog);
+    assert_eq!(fast.class, DeviceClass::High, "{:?}", fast.notes);
+    for (p, figure) in [(&starved, "30 GB/s"), (&fast, "400 GB/s")] {
+        assert!(
+            p.notes.iter().any(|n| n.contains(figure)),
+            "the plan's explanation names the measured bandwidth {figure}: {:?}",
+            p.notes
+        );
+    }
+}
+
 type Expect = (Task, Backend, Option<&'static str>, Option<WeightDType>);
 
 fn check(name: &str, profile: DeviceProfile, class: DeviceClass, expected: &[Expect]) -> Plan {

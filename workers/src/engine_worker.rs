@@ -165,10 +165,7 @@ async fn run_job(
     match request {
         WorkerRequest::Probe { .. } => {
             let mut probe = crate::probe::probe_gpu().await;
-            probe.cpu_gflops = Some(crate::selftest::cpu_gflops().await);
-            if probe.webgpu {
-                probe.gpu_gflops = crate::selftest::gpu_gflops().await.ok();
-            }
+            crate::selftest::measure(&mut probe).await;
             Ok(JobResult::Probe(probe))
         }
         WorkerRequest::Download {

@@ -104,5 +104,7 @@ async fn read_adapter() -> Result<GpuProbe, String> {
             as u32,
         gpu_gflops: None,
         cpu_gflops: None,
+        gpu_gbps: None,
+        cpu_gbps: None,
     })
 }

@@ -446,6 +446,12 @@ pub struct GpuProbe {
     pub gpu_gflops: Option<f64>,
     /// Measured by the micro-benchmark: GEMM throughput on the CPU (wasm).
     pub cpu_gflops: Option<f64>,
+    /// Measured by the micro-benchmark: copy bandwidth (read + write) on the GPU, GB/s.
+    #[serde(default)]
+    pub gpu_gbps: Option<f64>,
+    /// Measured by the micro-benchmark: copy bandwidth (read + write) on the CPU, GB/s.
+    #[serde(default)]
+    pub cpu_gbps: Option<f64>,
 }
 
 /// Cached models and the browser's storage estimate.

@@ -1,7 +1,7 @@
 //! A small engine workload run in the worker: the probe's throughput estimate, and a cancellable
 //! self-test that exercises a backend end to end (upload, matmuls, one readback).
 
-use crate::protocol::{Backend, ErrorKind, JobResult, Progress, Stage, WorkerError};
+use crate::protocol::{Backend, ErrorKind, GpuProbe, JobResult, Progress, Stage, WorkerError};
 use crate::store::CancelFlag;
 use offgrid_engine::{gpu::GpuDevice, Device, Tensor};
 
@@ -33,36 +33,25 @@ fn seeded(n: usize, seed: u32) -> Vec<f32> {
         .collect()
 }
 
-async fn timed_matmuls(
-    device: &Device,
-    size: usize,
-    reps: u32,
-) -> Result<f64, offgrid_engine::Error> {
-    let a = Tensor::from_f32(seeded(size * size, 1), [size, size], device)?;
-    let b = Tensor::from_f32(seeded(size * size, 2), [size, size], device)?;
-    // Warm-up compiles pipelines and fills pools.
-    a.matmul(&b)?.to_vec_f32_async().await?;
-    let start = crate::js::now_millis();
-    let mut acc = a.clone();
-    for _ in 0..reps {
-        acc = acc.matmul(&b)?;
+/// Fills the probe's measured figures with the engine's micro-benchmark (`offgrid_engine::microbench`: GEMM
+/// GFLOP/s and copy GB/s, on the wasm CPU and on WebGPU when there is an adapter; well under 300 ms on a working
+/// device). A GPU that fails to start or to run leaves its figures empty and the CPU's are still measured.
+pub async fn measure(probe: &mut GpuProbe) {
+    let gpu = if probe.webgpu {
+        GpuDevice::new().await.ok().map(Device::Gpu)
+    } else {
+        None
+    };
+    let bench = match offgrid_engine::microbench::run(gpu.as_ref()).await {
+        Ok(bench) => Some(bench),
+        Err(_) => offgrid_engine::microbench::run(None).await.ok(),
+    };
+    if let Some(bench) = bench {
+        probe.cpu_gflops = Some(bench.cpu.gemm_gflops);
+        probe.cpu_gbps = Some(bench.cpu.mem_gbps);
+        probe.gpu_gflops = bench.gpu.map(|g| g.gemm_gflops);
+        probe.gpu_gbps = bench.gpu.map(|g| g.mem_gbps);
     }
-    acc.to_vec_f32_async().await?;
-    let secs = ((crate::js::now_millis() - start) / 1000.0).max(1e-6);
-    Ok(2.0 * (size * size * size) as f64 * reps as f64 / secs / 1e9)
-}
-
-/// Estimated f32 GEMM throughput of the wasm CPU path, in GFLOP/s (about 50 ms).
-pub async fn cpu_gflops() -> f64 {
-    timed_matmuls(&Device::Cpu, 128, 8).await.unwrap_or(0.0)
-}
-
-/// Estimated f32 GEMM throughput of WebGPU in this worker, in GFLOP/s.
-pub async fn gpu_gflops() -> Result<f64, WorkerError> {
-    let gpu = GpuDevice::new().await.map_err(engine_error)?;
-    timed_matmuls(&Device::Gpu(gpu), 256, 8)
-        .await
-        .map_err(engine_error)
 }
 
 /// Runs `iterations` chained 96×96 matmuls on `backend`, yielding between steps so `Cancel` is seen.

@@ -63,6 +63,7 @@ pub fn device_page() -> Html {
                         { row("maxComputeInvocationsPerWorkgroup", gpu.max_compute_invocations_per_workgroup.to_string()) }
                         { row("maxComputeWorkgroupStorageSize", human_bytes(gpu.max_compute_workgroup_storage_size as u64)) }
                         { row("GEMM on GPU (measured)", gpu.gpu_gflops.map(|g| format!("{g:.1} GFLOP/s")).unwrap_or_else(|| "not measured".into())) }
+                        { row("Memory bandwidth on GPU (measured)", gpu.gpu_gbps.map(|g| format!("{g:.1} GB/s")).unwrap_or_else(|| "not measured".into())) }
                     </table>
                 }
             } else {
@@ -85,6 +86,7 @@ pub fn device_page() -> Html {
                     { row("Mobile", yes_no(profile.is_mobile)) }
                     { row("Save-Data", yes_no(profile.save_data)) }
                     { row("GEMM on CPU (measured)", gpu.cpu_gflops.map(|g| format!("{g:.2} GFLOP/s")).unwrap_or_else(|| "not measured".into())) }
+                    { row("Memory bandwidth on CPU (measured)", gpu.cpu_gbps.map(|g| format!("{g:.2} GB/s")).unwrap_or_else(|| "not measured".into())) }
                 </table>
                 { gpu_section }
                 <PlanTable plan={plan.clone()} auto={auto.clone()} overrides={plan_ctx.overrides.clone()} set_overrides={plan_ctx.set_overrides.clone()} />
