@@ -6,7 +6,7 @@
 // sentence-transformers' (engine/tests/fixtures/bert_minilm.json), and the benchmark batch against ours.
 //
 // node bench/web/run.mjs --weights DIR --onnx DIR --native FILE [--iters N] [--gpu-batch N] [--gpu-iters N]
-//                        [--kernel-budget S] [--skip-gpu] [--json FILE]
+//                        [--kernel-budget S] [--skip-gpu] [--json FILE] [--profile]
 // scripts/bench/browser.sh builds everything and calls this.
 import { chromium } from "playwright-core";
 import fs from "node:fs";
@@ -122,6 +122,29 @@ try {
   for (const [name, c] of Object.entries(results.checks.fixture_min_cosine)) {
     if (!(c >= 0.999) && !name.includes("report only")) {
       throw new Error(`${name}: min cosine ${c} < 0.999 against sentence-transformers`);
+    }
+  }
+
+  if (flag("--profile")) {
+    // Where our wasm forward spends its time: the V8 sampling profiler over one MiniLM batch, self time by function.
+    log(`profiling one MiniLM ${batch}x${seq} batch on our wasm CPU path`);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Profiler.enable");
+    await cdp.send("Profiler.setSamplingInterval", { interval: 500 });
+    await cdp.send("Profiler.start");
+    await bench("benchMiniLm", batch, seq, 1, ["cpu"]);
+    const { profile } = await cdp.send("Profiler.stop");
+    const self = new Map();
+    const dt = new Map(profile.samples.map((id, i) => [i, profile.timeDeltas[i] ?? 0]));
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    profile.samples.forEach((id, i) => {
+      const name = byId.get(id)?.callFrame.functionName || "(anonymous)";
+      self.set(name, (self.get(name) ?? 0) + dt.get(i) / 1000);
+    });
+    const total = [...self.values()].reduce((a, b) => a + b, 0);
+    results.profile = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30);
+    for (const [name, ms] of results.profile) {
+      console.log(`  ${((100 * ms) / total).toFixed(1).padStart(5)}%  ${ms.toFixed(0).padStart(7)} ms  ${name.slice(0, 110)}`);
     }
   }
 
