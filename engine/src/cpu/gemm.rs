@@ -167,17 +167,9 @@ fn gemm_parallel(
 ) -> Result<()> {
     use rayon::prelude::*;
     if m >= MB * threads {
-        // Enough rows: each task owns whole rows of the output. Tasks are as large as load balance allows
-        // (about four per thread), since every task unpacks each panel of B once for itself.
-        // Multiples of 24 rows, whole tiles for both micro-kernels (4 and 6 rows).
-        let per = m.div_ceil(threads * 4).next_multiple_of(24).max(MB);
-        return out[..m * n]
-            .par_chunks_mut(per * n)
-            .enumerate()
-            .try_for_each(|(i, chunk)| {
-                let rows = i * per..(i * per + per).min(m);
-                gemm_block(ops, rows, 0..n, chunk, n)
-            });
+        // Enough rows: the packed kernel packs each panel of B once, across the threads, and splits the rows of
+        // A between them (a task per block of rows packing B for itself cost up to half the time).
+        return super::packed::gemm_block(ops, 0..m, 0..n, &mut out[..m * n], n, threads);
     }
     // Few rows (decode): split the rows of B; each task fills a column strip, copied into place after.
     let per = n.div_ceil(threads * 4).next_multiple_of(NR).max(NB);
@@ -209,7 +201,7 @@ fn gemm_block(
     ld: usize,
 ) -> Result<()> {
     if rows.len() >= PACKED_FROM_ROWS {
-        return super::packed::gemm_block(ops, rows, cols, out, ld);
+        return super::packed::gemm_block(ops, rows, cols, out, ld, 1);
     }
     let Operands { a, b, k, bias } = ops;
     // The dot-product kernel below adds into the output: start it at the bias or zero (the packed one stores

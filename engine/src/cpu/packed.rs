@@ -29,6 +29,7 @@ pub fn gemm_block(
     cols: std::ops::Range<usize>,
     out: &mut [f32],
     ld: usize,
+    threads: usize,
 ) -> Result<()> {
     let job = Job {
         a: ops.a,
@@ -40,7 +41,7 @@ pub fn gemm_block(
     };
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
-        return job.run::<{ x86::MR512 }, { x86::NR512 }>(out, ld, |kc, a, b, acc| {
+        return job.run::<{ x86::MR512 }, { x86::NR512 }>(out, ld, threads, |kc, a, b, acc| {
             // SAFETY: the CPU was just checked for AVX-512F, the only requirement of `tile512`.
             #[allow(unsafe_code)]
             unsafe {
@@ -50,7 +51,7 @@ pub fn gemm_block(
     }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        return job.run::<{ x86::MR }, { x86::NR }>(out, ld, |kc, a, b, acc| {
+        return job.run::<{ x86::MR }, { x86::NR }>(out, ld, threads, |kc, a, b, acc| {
             // SAFETY: the CPU was just checked for AVX2 and FMA, the only requirement of `tile`.
             #[allow(unsafe_code)]
             unsafe {
@@ -60,11 +61,11 @@ pub fn gemm_block(
     }
     #[cfg(target_arch = "wasm32")]
     {
-        job.run::<{ wasm::MR }, { wasm::NR }>(out, ld, wasm::tile)
+        job.run::<{ wasm::MR }, { wasm::NR }>(out, ld, threads, wasm::tile)
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        job.run::<4, 8>(out, ld, portable_tile::<4, 8>)
+        job.run::<4, 8>(out, ld, threads, portable_tile::<4, 8>)
     }
 }
 
@@ -79,74 +80,125 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
+    /// The product on `threads` threads (natively; 1 on wasm32): each panel of B is packed once, sliver by
+    /// sliver across the threads, then blocks of rows of A run against it in parallel.
     fn run<const MR: usize, const NR: usize>(
         &self,
         out: &mut [f32],
         ld: usize,
-        tile: impl Fn(usize, &[f32], &[f32], &mut [[f32; NR]; MR]),
+        threads: usize,
+        tile: impl Fn(usize, &[f32], &[f32], &mut [[f32; NR]; MR]) + Sync,
     ) -> Result<()> {
         let k = self.k;
         let depth = KC.min(k);
         // Buffers sized to this product, not to the block constants: small products stay cheap.
         let panel_rows = NC.min(self.cols.len());
-        let mut unpacked = match self.b {
-            RowSource::F32(_) => Vec::new(),
-            _ => vec![0.0f32; panel_rows * depth],
-        };
         let mut b_pack = vec![0.0f32; panel_rows.next_multiple_of(NR) * depth];
-        let mut a_pack = vec![0.0f32; MC.min(self.rows.len()).next_multiple_of(MR) * depth];
+        let m = self.rows.len();
+        // Row blocks per task: whole MC blocks, about two tasks per thread.
+        let per = m.div_ceil(threads.max(1) * 2).next_multiple_of(MC).max(MC);
         for k0 in (0..k).step_by(KC) {
             let kc = KC.min(k - k0);
             for j0 in self.cols.clone().step_by(NC) {
                 let nb = NC.min(self.cols.end - j0);
-                let (src, ldb) = match self.b {
-                    RowSource::F32(v) => (&v[j0 * k + k0..], k),
-                    b => {
-                        b.unpack(k, j0..j0 + nb, k0, kc, &mut unpacked[..nb * kc])?;
-                        (&unpacked[..nb * kc], kc)
-                    }
+                let panel = Panel { k0, kc, j0, nb };
+                #[cfg(not(target_arch = "wasm32"))]
+                if threads > 1 {
+                    use rayon::prelude::*;
+                    b_pack[..nb.next_multiple_of(NR) * kc]
+                        .par_chunks_mut(NR * kc)
+                        .enumerate()
+                        .try_for_each(|(s, dst)| self.pack_sliver::<NR>(&panel, s, dst))?;
+                    let b_pack = &b_pack;
+                    out.par_chunks_mut(per * ld)
+                        .enumerate()
+                        .for_each(|(i, out)| {
+                            let first = self.rows.start + i * per;
+                            let rows = first..(first + per).min(self.rows.end);
+                            self.rows_against_panel(rows, &panel, b_pack, out, ld, &tile);
+                        });
+                    continue;
+                }
+                for (s, dst) in b_pack[..nb.next_multiple_of(NR) * kc]
+                    .chunks_mut(NR * kc)
+                    .enumerate()
+                {
+                    self.pack_sliver::<NR>(&panel, s, dst)?;
+                }
+                self.rows_against_panel(self.rows.clone(), &panel, &b_pack, out, ld, &tile);
+            }
+        }
+        Ok(())
+    }
+
+    /// Packs sliver `s` of the panel (rows `j0 + s·NR ..` of B, `kc` deep from `k0`).
+    fn pack_sliver<const NR: usize>(&self, p: &Panel, s: usize, dst: &mut [f32]) -> Result<()> {
+        let first = p.j0 + s * NR;
+        let live = NR.min(p.j0 + p.nb - first);
+        match self.b {
+            RowSource::F32(v) => pack::<NR>(&v[first * self.k + p.k0..], self.k, live, p.kc, dst),
+            b => {
+                let mut rows = vec![0.0f32; live * p.kc];
+                b.unpack(self.k, first..first + live, p.k0, p.kc, &mut rows)?;
+                pack::<NR>(&rows, p.kc, live, p.kc, dst);
+            }
+        }
+        Ok(())
+    }
+
+    /// Rows `rows` of A against a packed panel of B; `out` starts at row `rows.start`.
+    fn rows_against_panel<const MR: usize, const NR: usize>(
+        &self,
+        rows: std::ops::Range<usize>,
+        p: &Panel,
+        b_pack: &[f32],
+        out: &mut [f32],
+        ld: usize,
+        tile: &impl Fn(usize, &[f32], &[f32], &mut [[f32; NR]; MR]),
+    ) {
+        let (k, kc) = (self.k, p.kc);
+        let mut a_pack = vec![0.0f32; MC.min(rows.len()).next_multiple_of(MR) * kc];
+        for i0 in rows.clone().step_by(MC) {
+            let mb = MC.min(rows.end - i0);
+            pack::<MR>(&self.a[i0 * k + p.k0..], k, mb, kc, &mut a_pack);
+            // Each sliver of B (NR × kc, L1-sized) meets every strip of the packed A block.
+            for s in 0..p.nb.div_ceil(NR) {
+                let nr = NR.min(p.nb - s * NR);
+                let sliver = &b_pack[s * NR * kc..][..NR * kc];
+                let col = p.j0 - self.cols.start + s * NR;
+                let bias = match self.bias {
+                    Some(v) if p.k0 == 0 => Some(&v[p.j0 + s * NR..][..nr]),
+                    _ => None,
                 };
-                pack::<NR>(src, ldb, nb, kc, &mut b_pack);
-                for i0 in self.rows.clone().step_by(MC) {
-                    let mb = MC.min(self.rows.end - i0);
-                    pack::<MR>(&self.a[i0 * k + k0..], k, mb, kc, &mut a_pack);
-                    // Each sliver of B (NR × kc, L1-sized) meets every strip of the packed A block.
-                    for s in 0..nb.div_ceil(NR) {
-                        let nr = NR.min(nb - s * NR);
-                        let sliver = &b_pack[s * NR * kc..][..NR * kc];
-                        let col = j0 - self.cols.start + s * NR;
-                        for t in 0..mb.div_ceil(MR) {
-                            let mr = MR.min(mb - t * MR);
-                            let mut acc = [[0.0f32; NR]; MR];
-                            tile(kc, &a_pack[t * MR * kc..][..MR * kc], sliver, &mut acc);
-                            let row0 = i0 - self.rows.start + t * MR;
-                            for (r, acc_row) in acc.iter().enumerate().take(mr) {
-                                let dst = &mut out[(row0 + r) * ld + col..][..nr];
-                                if k0 == 0 {
-                                    let first = col + self.cols.start;
-                                    match self.bias {
-                                        Some(v) => {
-                                            let bias = &v[first..first + nr];
-                                            for ((d, a), b) in dst.iter_mut().zip(acc_row).zip(bias)
-                                            {
-                                                *d = a + b;
-                                            }
-                                        }
-                                        None => dst.copy_from_slice(&acc_row[..nr]),
-                                    }
-                                } else {
-                                    for (d, v) in dst.iter_mut().zip(acc_row) {
-                                        *d += v;
-                                    }
+                for t in 0..mb.div_ceil(MR) {
+                    let mr = MR.min(mb - t * MR);
+                    let mut acc = [[0.0f32; NR]; MR];
+                    tile(kc, &a_pack[t * MR * kc..][..MR * kc], sliver, &mut acc);
+                    let row0 = i0 - rows.start + t * MR;
+                    for (r, acc_row) in acc.iter().enumerate().take(mr) {
+                        let dst = &mut out[(row0 + r) * ld + col..][..nr];
+                        match (p.k0 == 0, bias) {
+                            (true, Some(bias)) => {
+                                for ((d, a), b) in dst.iter_mut().zip(acc_row).zip(bias) {
+                                    *d = a + b;
                                 }
                             }
+                            (true, None) => dst.copy_from_slice(&acc_row[..nr]),
+                            _ => dst.iter_mut().zip(acc_row).for_each(|(d, v)| *d += v),
                         }
                     }
                 }
             }
         }
-        Ok(())
     }
+}
+
+/// One panel of B: `nb` rows from `j0`, `kc` deep from `k0`.
+struct Panel {
+    k0: usize,
+    kc: usize,
+    j0: usize,
+    nb: usize,
 }
 
 /// Packs `rows` rows (`kc` values each, `stride` apart) into groups of W rows, each laid out `[p][w]`; the rows
@@ -344,7 +396,7 @@ mod tests {
                 k,
                 bias,
             };
-            gemm_block(ops(None), 0..m, 0..n, &mut got, n).unwrap();
+            gemm_block(ops(None), 0..m, 0..n, &mut got, n, 1).unwrap();
             for (g, w) in got.iter().zip(&want) {
                 assert!(
                     (g - w).abs() <= 1e-4 * (1.0 + w.abs()),
@@ -361,7 +413,7 @@ mod tests {
                 bias: None,
             };
             let mut results = vec![("portable", vec![0.0; m * n])];
-            job.run::<4, 8>(&mut results[0].1, n, portable_tile::<4, 8>)
+            job.run::<4, 8>(&mut results[0].1, n, 1, portable_tile::<4, 8>)
                 .unwrap();
             #[cfg(target_arch = "x86_64")]
             #[allow(unsafe_code)]
@@ -370,7 +422,7 @@ mod tests {
                     && std::arch::is_x86_feature_detected!("fma")
                 {
                     let mut got = vec![0.0; m * n];
-                    job.run::<{ x86::MR }, { x86::NR }>(&mut got, n, |kc, a, b, acc| unsafe {
+                    job.run::<{ x86::MR }, { x86::NR }>(&mut got, n, 1, |kc, a, b, acc| unsafe {
                         x86::tile(kc, a, b, acc)
                     })
                     .unwrap();
@@ -381,6 +433,7 @@ mod tests {
                     job.run::<{ x86::MR512 }, { x86::NR512 }>(
                         &mut got,
                         n,
+                        1,
                         |kc, a, b, acc| unsafe { x86::tile512(kc, a, b, acc) },
                     )
                     .unwrap();
@@ -390,14 +443,24 @@ mod tests {
             // With a bias, added by the first panel's store.
             let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.5 - 3.0).collect();
             let mut with_bias = vec![0.0; m * n];
-            gemm_block(ops(Some(&bias)), 0..m, 0..n, &mut with_bias, n).unwrap();
+            gemm_block(ops(Some(&bias)), 0..m, 0..n, &mut with_bias, n, 1).unwrap();
+            // Split over threads (natively): the same values.
+            let mut threaded = vec![0.0; m * n];
+            gemm_block(ops(Some(&bias)), 0..m, 0..n, &mut threaded, n, 3).unwrap();
+            results.push(("bias, 3 threads", threaded));
             let want_bias: Vec<f32> = want
                 .iter()
                 .enumerate()
                 .map(|(i, w)| w + bias[i % n])
                 .collect();
             results.push(("bias", with_bias));
-            let wants = |name: &str| if name == "bias" { &want_bias } else { &want };
+            let wants = |name: &str| {
+                if name.starts_with("bias") {
+                    &want_bias
+                } else {
+                    &want
+                }
+            };
             for (name, got) in results {
                 let want = wants(name);
                 for (g, w) in got.iter().zip(want) {
