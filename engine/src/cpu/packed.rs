@@ -82,6 +82,7 @@ struct Job<'a> {
 impl Job<'_> {
     /// The product on `threads` threads (natively; 1 on wasm32): each panel of B is packed once, sliver by
     /// sliver across the threads, then blocks of rows of A run against it in parallel.
+    #[cfg_attr(target_arch = "wasm32", allow(unused_variables))]
     fn run<const MR: usize, const NR: usize>(
         &self,
         out: &mut [f32],
@@ -94,9 +95,14 @@ impl Job<'_> {
         // Buffers sized to this product, not to the block constants: small products stay cheap.
         let panel_rows = NC.min(self.cols.len());
         let mut b_pack = vec![0.0f32; panel_rows.next_multiple_of(NR) * depth];
-        let m = self.rows.len();
         // Row blocks per task: whole MC blocks, about two tasks per thread.
-        let per = m.div_ceil(threads.max(1) * 2).next_multiple_of(MC).max(MC);
+        #[cfg(not(target_arch = "wasm32"))]
+        let per = self
+            .rows
+            .len()
+            .div_ceil(threads.max(1) * 2)
+            .next_multiple_of(MC)
+            .max(MC);
         for k0 in (0..k).step_by(KC) {
             let kc = KC.min(k - k0);
             for j0 in self.cols.clone().step_by(NC) {
