@@ -24,6 +24,23 @@ fn model_dir() -> PathBuf {
     dir
 }
 
+/// Runs `offgrid vad` on `wav`, expects success, and returns its JSON and the process output (for stderr).
+fn vad_json(wav: &std::path::Path) -> (serde_json::Value, std::process::Output) {
+    let out = Command::new(env!("CARGO_BIN_EXE_offgrid"))
+        .args(["vad", "--model"])
+        .arg(model_dir())
+        .arg(wav)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = serde_json::from_slice(&out.stdout).unwrap();
+    (json, out)
+}
+
 fn settings() -> SegmenterSettings {
     SegmenterSettings::from_ms(0.5, 0.35, 256.0, 96.0, 128.0, 32.0)
 }
@@ -80,18 +97,7 @@ fn the_binary_prints_json_reports_a_cut_file_and_fails_cleanly_on_a_bad_one() {
     std::fs::create_dir_all(&dir).unwrap();
     let wav = dir.join("speech.wav");
     std::fs::write(&wav, WAV).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_offgrid"))
-        .args(["vad", "--model"])
-        .arg(model_dir())
-        .arg(&wav)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (json, _) = vad_json(&wav);
     let probs = json["probs"].as_array().unwrap();
     assert_eq!(
         probs.len(),
@@ -102,18 +108,7 @@ fn the_binary_prints_json_reports_a_cut_file_and_fails_cleanly_on_a_bad_one() {
     // Cut short: what is there is scanned, and both the JSON and a warning say so.
     let cut = dir.join("cut.wav");
     std::fs::write(&cut, &WAV[..WAV.len() / 3 + 1]).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_offgrid"))
-        .args(["vad", "--model"])
-        .arg(model_dir())
-        .arg(&cut)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (json, out) = vad_json(&cut);
     assert_eq!(json["truncated"], true);
     assert_eq!(
         json["probs"].as_array().unwrap().len(),

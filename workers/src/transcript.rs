@@ -78,6 +78,16 @@ fn cue_text(text: &str) -> String {
     }
 }
 
+/// A duration for people: `h:mm:ss`, or `m:ss` under an hour (notices and progress, not subtitle cues).
+pub fn short_clock(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
 /// Each line as `[m:ss.s – m:ss.s] text`, one per line.
 pub fn to_txt(lines: &[TranscriptLine]) -> String {
     let short = |s: f64| {
@@ -150,6 +160,14 @@ mod tests {
             srt,
             "1\n00:00:01,500 --> 00:00:03,000\nHello there.\n\n2\n01:01:01,042 --> 01:01:03,000\nBye\n\n"
         );
+    }
+
+    #[test]
+    fn short_clock_drops_hours_below_one() {
+        assert_eq!(short_clock(59.6), "1:00");
+        assert_eq!(short_clock(3599.4), "59:59");
+        assert_eq!(short_clock(3661.0), "1:01:01");
+        assert_eq!(short_clock(-3.0), "0:00");
     }
 
     #[test]

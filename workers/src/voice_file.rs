@@ -11,6 +11,7 @@ use crate::protocol::{
     WorkerError, WorkerEvent,
 };
 use crate::store::CancelFlag;
+use crate::transcript::short_clock;
 use crate::voice::{internal, model, segment_of, settings_of, Emit, SharedVoice, PLOT_POINTS};
 use futures::channel::mpsc;
 use futures::StreamExt;
@@ -36,16 +37,6 @@ fn unreadable_wav(e: offgrid_engine::Error) -> WorkerError {
         ErrorKind::BadInput,
         format!("This WAV file cannot be read: {e}."),
     )
-}
-
-/// `h:mm:ss` or `m:ss` for a notice.
-fn clock(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
-    }
 }
 
 /// Hands a piece the page sent to its job (dropped when the job is gone, e.g. cancelled).
@@ -207,11 +198,11 @@ impl FileSource {
             return Ok(None);
         }
         let rate = f64::from(self.wav.info().map_or(1, |i| i.sample_rate));
-        let there = clock(end.frames as f64 / rate);
+        let there = short_clock(end.frames as f64 / rate);
         Ok(Some(match end.expected_frames {
             Some(want) => format!(
                 "The file ends early: its header announces {} of audio but only {there} is there (the recording or the copy was probably interrupted). The results cover what is there.",
-                clock(want as f64 / rate)
+                short_clock(want as f64 / rate)
             ),
             None => format!(
                 "The file ends in the middle of a sample, after {there}; it is probably incomplete. The results cover what is there."

@@ -9,6 +9,7 @@ use crate::engine::Engine;
 use js_sys::{ArrayBuffer, Float32Array, Promise, Uint8Array};
 use offgrid_engine::audio::{write_wav_16bit, Resampler, WavInfo, WavStream, SPEECH_RATE};
 use offgrid_workers::protocol::{AudioInput, FileData, WorkerEvent, WorkerRequest};
+use offgrid_workers::transcript::short_clock;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
@@ -77,16 +78,6 @@ fn release(buffer: &ArrayBuffer) {
         if let Some(transfer) = transfer.dyn_ref::<js_sys::Function>() {
             let _ = transfer.call1(buffer, &JsValue::from(0));
         }
-    }
-}
-
-/// `h:mm:ss` or `m:ss`.
-fn clock(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
     }
 }
 
@@ -161,7 +152,7 @@ impl AudioFile {
         let too_long = |seconds: f64| {
             format!(
                 "{name} is {} long. Formats other than WAV are decoded whole in the browser, so Offgrid takes them up to an hour. {}",
-                clock(seconds),
+                short_clock(seconds),
                 convert_hint(&name)
             )
         };
@@ -298,7 +289,7 @@ impl AudioFile {
         if end_s - start_s > MAX_SPAN_SECONDS {
             return Err(format!(
                 "This segment is {} long; segments up to an hour can be played or saved here.",
-                clock(end_s - start_s)
+                short_clock(end_s - start_s)
             ));
         }
         let samples = match &self.inner.audio {
