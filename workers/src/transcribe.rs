@@ -153,6 +153,31 @@ async fn utterance(
     Ok((lines, transcript.language))
 }
 
+/// The lines of a job so far and the language last detected; each utterance's lines also go to the page at once.
+#[derive(Default)]
+struct Collected {
+    lines: Vec<TranscriptLine>,
+    language: Option<String>,
+}
+
+impl Collected {
+    fn publish(
+        &mut self,
+        job: JobId,
+        emit: &Emit,
+        lines: Vec<TranscriptLine>,
+        language: Option<String>,
+    ) {
+        self.language = language.clone().or(self.language.take());
+        emit(WorkerEvent::Transcript {
+            job,
+            lines: lines.clone(),
+            language,
+        });
+        self.lines.extend(lines);
+    }
+}
+
 /// Transcribes utterances as they arrive on `queue` until it closes (the voice session ended).
 #[allow(clippy::too_many_arguments)] // the live job's context, passed through
 async fn consume(
@@ -170,8 +195,7 @@ async fn consume(
     report(Progress::steps(Stage::Running, 0, 0));
     let opts = options(settings);
     check_language(&model, &opts)?;
-    let mut all = Vec::new();
-    let mut language = None;
+    let mut heard = Collected::default();
     while let Some(segment) = queue.next().await {
         if cancel.get() {
             return Err(cancelled());
@@ -187,15 +211,9 @@ async fn consume(
         };
         let span = [segment.start_s, segment.end_s];
         let (lines, lang) = utterance(&model, span, &samples, &opts).await?;
-        language = lang.clone().or(language);
-        emit(WorkerEvent::Transcript {
-            job,
-            lines: lines.clone(),
-            language: lang,
-        });
-        all.extend(lines);
+        heard.publish(job, emit, lines, lang);
     }
-    Ok((all, language))
+    Ok((heard.lines, heard.language))
 }
 
 /// Live transcription: a voice session fed by the microphone (`VoiceAudio`/`VoiceStop` for this job),
@@ -288,8 +306,7 @@ pub async fn file(
     )
     .await?;
     let mut out = ScanOutput::default();
-    let mut all = Vec::new();
-    let mut language = None;
+    let mut transcript = Collected::default();
     loop {
         let more = scan.step(&mut out).await?;
         for speech in out.speech.drain(..) {
@@ -304,13 +321,7 @@ pub async fn file(
                 line.start_s = line.start_s.min(heard);
                 line.end_s = line.end_s.min(heard);
             }
-            language = lang.clone().or(language);
-            emit(WorkerEvent::Transcript {
-                job,
-                lines: lines.clone(),
-                language: lang,
-            });
-            all.extend(lines);
+            transcript.publish(job, &emit, lines, lang);
         }
         out.clear();
         if !more {
@@ -319,8 +330,8 @@ pub async fn file(
     }
     let notice = scan.finish()?;
     Ok(JobResult::Transcript {
-        lines: all,
-        language,
+        lines: transcript.lines,
+        language: transcript.language,
         seconds: scan.seconds(),
         notice,
     })

@@ -10,6 +10,7 @@ use crate::components::job_status::JobStatus;
 use crate::components::transcript_view::{revoke, AudioSource, TranscriptView};
 use crate::engine::Engine;
 use crate::hooks::use_device_plan::{DevicePlan, ProbeState};
+use crate::hooks::use_file_job::use_file_job;
 use crate::hooks::use_live_mic::use_live_mic;
 use crate::pages::models::effective_mirror;
 use offgrid_catalog::{Catalog, Task};
@@ -195,25 +196,13 @@ pub fn transcribe_page() -> Html {
     let view = use_reducer(TranscribeView::default);
     let mic = use_live_mic();
     // The file job in progress, for Cancel (a long recording takes a while).
-    let file_job = use_mut_ref(|| None::<JobId>);
+    let file_job = use_file_job(engine.clone());
     // Leaving the page releases the blob URLs of the audio (the latest list, read at unmount).
     let latest_sources = use_mut_ref(Vec::<AudioSource>::new);
     *latest_sources.borrow_mut() = view.sources.clone();
     {
         let latest = latest_sources.clone();
         use_effect_with((), move |_| move || revoke(&latest.borrow()));
-    }
-    // Leaving the page stops a file job (it would otherwise go on reading the file in the background).
-    {
-        let engine = engine.clone();
-        let file_job = file_job.clone();
-        use_effect_with((), move |_| {
-            move || {
-                if let (Some(engine), Some(job)) = (engine.as_ref(), file_job.borrow_mut().take()) {
-                    engine.cancel(job);
-                }
-            }
-        });
     }
 
     let start = {

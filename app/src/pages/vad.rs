@@ -8,6 +8,7 @@ use crate::components::audio_picker::AudioPicker;
 use crate::components::audio_segments::{ProbPlot, SegmentRow};
 use crate::components::job_status::JobStatus;
 use crate::engine::Engine;
+use crate::hooks::use_file_job::use_file_job;
 use crate::hooks::use_live_mic::use_live_mic;
 use offgrid_workers::protocol::{
     JobId, JobResult, SpeechSegment, VadSettings, WorkerEvent, WorkerRequest,
@@ -125,20 +126,8 @@ pub fn vad_page() -> Html {
     let view = use_reducer(VadView::default);
     let mic = use_live_mic();
     // The file job in progress, for Cancel (a long recording takes a while).
-    let file_job = use_mut_ref(|| None::<JobId>);
+    let file_job = use_file_job(engine.clone());
 
-    // Leaving the page stops a file job (it would otherwise go on reading the file in the background).
-    {
-        let engine = engine.clone();
-        let file_job = file_job.clone();
-        use_effect_with((), move |_| {
-            move || {
-                if let (Some(engine), Some(job)) = (engine.as_ref(), file_job.borrow_mut().take()) {
-                    engine.cancel(job);
-                }
-            }
-        });
-    }
     let run_file = {
         let engine = engine.clone();
         let view = view.clone();
