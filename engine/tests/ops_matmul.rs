@@ -98,3 +98,71 @@ device_test!(linear_quantized_q8_0_q4_0, |device: Device| async move {
     }
     Ok(())
 });
+
+// Decode-shaped products with quantized weights, checked against f64 sums over the dequantized weights. The
+// few-row path quantizes the activations to 8-bit blocks (as llama.cpp does), so each output may differ from
+// the exact product by at most Σ_blocks amax(x_block) / 254 · Σ |w| over the block (half a code step per
+// value), which the assertion allows and nothing more. Shapes cover the GPU kernel's threads-per-row choices
+// (K = 896, 4864, 8960), rows left over in a workgroup, several activation rows and a weight view that
+// starts at a later row (a block offset).
+device_test!(
+    linear_quantized_decode_shapes_within_the_activation_rounding,
+    |device: Device| async move {
+        for dtype in [DType::Q8_0, DType::Q4_0] {
+            for (m, n, k, skip, half) in [
+                (1, 37, 4864, 0, false),
+                (3, 70, 896, 0, false),
+                (1, 9, 8960, 0, false),
+                (2, 20, 1536, 5, false),
+                (1, 33, 2048, 0, true),
+            ] {
+                let rows = n + skip;
+                let bytes = offgrid_engine::quant::quantize(dtype, &pattern(rows * k, 2))?;
+                let dequant = offgrid_engine::quant::dequantize(dtype, &bytes)?;
+                let w = Tensor::from_quantized(dtype, bytes, [rows, k], &device)?;
+                let w = w.narrow(0, skip, n)?;
+                let mut xs = pattern(m * k, 1);
+                let mut x = Tensor::from_f32(xs.clone(), [m, k], &device)?;
+                if half {
+                    // f16 activations: the exact product is over the f16 values, and the f16 result adds its
+                    // own rounding (allowed below as a relative 1e-3).
+                    xs = xs
+                        .iter()
+                        .map(|v| half::f16::from_f32(*v).to_f32())
+                        .collect();
+                    x = x.cast(DType::F16)?;
+                }
+                let got = x.linear(&w, None)?.to_vec_f32_async().await?;
+                for i in 0..m {
+                    for j in 0..n {
+                        let wrow = &dequant[(skip + j) * k..(skip + j + 1) * k];
+                        let xrow = &xs[i * k..(i + 1) * k];
+                        let exact: f64 = wrow
+                            .iter()
+                            .zip(xrow)
+                            .map(|(a, b)| *a as f64 * *b as f64)
+                            .sum();
+                        let bound: f64 = wrow
+                            .chunks(32)
+                            .zip(xrow.chunks(32))
+                            .map(|(wb, xb)| {
+                                let amax = xb.iter().fold(0f32, |a, v| a.max(v.abs())) as f64;
+                                let wsum: f64 = wb.iter().map(|v| v.abs() as f64).sum();
+                                amax / 254.0 * wsum
+                            })
+                            .sum();
+                        let err = (got[i * n + j] as f64 - exact).abs();
+                        assert!(
+                            err <= bound * 1.01
+                                + 1e-3
+                                + if half { exact.abs() * 1e-3 } else { 0.0 },
+                            "{dtype:?} {m}x{n}x{k} [{i},{j}]: {} vs {exact} (bound {bound})",
+                            got[i * n + j]
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+);

@@ -31,7 +31,7 @@ for n in (512, 1024, 2048, 4096):
     secs = timed(lambda: a @ b, 20 if n < 4096 else 10)
     out["gemm_f32"][str(n)] = {"ms": secs * 1e3, "gflops": 2 * n**3 / secs / 1e9}
 
-for rows, cols in ((896, 4864), (4864, 896), (1536, 8960), (8960, 1536)):
+for rows, cols in ((896, 4864), (4864, 896), (1536, 8960), (8960, 1536), (14336, 4096)):
     for name, dtype in (("f32", torch.float32), ("f16", torch.float16)):
         w = torch.randn(rows, cols, device=dev, dtype=dtype)
         x = torch.randn(cols, device=dev, dtype=dtype)

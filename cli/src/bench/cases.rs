@@ -194,7 +194,11 @@ pub fn copy(floats: usize, device: &Device) -> Result<Case> {
     Ok(Case {
         kind: Kind::Copy,
         dtype: "f32",
-        shape: format!("{} MiB", (floats * 4) >> 20),
+        shape: if floats * 4 >= 1 << 20 {
+            format!("{} MiB", (floats * 4) >> 20)
+        } else {
+            format!("{} KiB", (floats * 4) >> 10)
+        },
         flops: 0.0,
         bytes: 8.0 * floats as f64,
         output_bytes: 4.0 * floats as f64,
@@ -205,7 +209,8 @@ pub fn copy(floats: usize, device: &Device) -> Result<Case> {
 /// Sizes of the suite: `full` adds the 4096 GEMM on the CPU (seconds per run on a laptop).
 pub struct Suite {
     pub gemm_sizes: Vec<usize>,
-    /// `(rows, cols)` of decode-time weight matrices: Qwen2-0.5B (896 ↔ 4864) and Qwen2-1.5B (1536 ↔ 8960).
+    /// `(rows, cols)` of decode-time weight matrices: Qwen2-0.5B (896 ↔ 4864) and Qwen2-1.5B (1536 ↔ 8960),
+    /// plus one 8B-sized matrix on the GPU.
     pub gemv_shapes: Vec<(usize, usize)>,
     pub copy_floats: usize,
     /// Bytes of distinct GEMV weights cycled through (well past the GPU's L2 or the CPU's last-level cache).
@@ -219,11 +224,16 @@ impl Suite {
             (true, _, _) | (false, _, true) => vec![512, 1024, 2048, 4096],
             (false, false, false) => vec![512, 1024, 2048],
         };
-        let gemv_shapes = if quick {
+        let mut gemv_shapes = if quick {
             vec![(896, 4864)]
         } else {
             vec![(896, 4864), (4864, 896), (1536, 8960), (8960, 1536)]
         };
+        if gpu && !quick {
+            // A 7-8B model's MLP (Qwen2-7B: 3584 ↔ 18944 is larger still): big enough that launch and tail
+            // costs fade and the kernel's own streaming rate shows.
+            gemv_shapes.push((14336, 4096));
+        }
         let copy_floats = match (gpu, quick) {
             (_, true) => 1 << 22,
             (true, false) => 1 << 26,
@@ -245,6 +255,8 @@ impl Suite {
         let copy_floats = self.copy_floats;
         let stream = self.stream_bytes;
         out.push(("copy".into(), Box::new(move |d| copy(copy_floats, d))));
+        // 4 KiB: nothing but the fixed cost of one dispatch (launch, barrier, drain).
+        out.push(("copy small".into(), Box::new(|d| copy(1024, d))));
         for &n in &self.gemm_sizes {
             for dt in WEIGHT_DTYPES {
                 out.push((

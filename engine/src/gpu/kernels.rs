@@ -64,6 +64,13 @@ pub(crate) enum Kernel {
         a: Storage,
         w: Storage,
     },
+    /// Matrix-vector product of Q8_0/Q4_0 weights and activations quantized to 8 bits in the kernel;
+    /// `threads_per_row` share an output row.
+    GemvQ {
+        a: Storage,
+        w: Storage,
+        threads_per_row: u32,
+    },
     Softmax,
     /// Layer norm (`rms: false`) or RMS norm.
     Norm {
@@ -100,6 +107,7 @@ impl Kernel {
             Kernel::Cast { .. } => (include_str!("kernels/cast.wgsl"), false),
             Kernel::Gemm { .. } => (include_str!("kernels/matmul.wgsl"), true),
             Kernel::Gemv { .. } => (include_str!("kernels/gemv.wgsl"), true),
+            Kernel::GemvQ { .. } => (include_str!("kernels/gemv_q.wgsl"), false),
             Kernel::Softmax => (include_str!("kernels/softmax.wgsl"), false),
             Kernel::Norm { .. } => (include_str!("kernels/norm.wgsl"), false),
             Kernel::Reduce(_) => (include_str!("kernels/reduce.wgsl"), false),
@@ -115,6 +123,13 @@ impl Kernel {
         }
     }
 
+    /// Whether the kernel may read workgroup memory it did not write (then it must start zeroed, as WGSL
+    /// promises). The integer-dot GEMV writes everything it reads and its 15 KB of activations would
+    /// otherwise be zeroed by every workgroup first; browsers zero it regardless.
+    fn reads_unwritten_workgroup_memory(self) -> bool {
+        !matches!(self, Kernel::GemvQ { .. })
+    }
+
     /// Pipeline-overridable constants that select the variant inside one WGSL file.
     fn constants(self) -> Vec<(&'static str, f64)> {
         match self {
@@ -123,6 +138,15 @@ impl Kernel {
             Kernel::Gemm { a, w } | Kernel::Gemv { a, w } => {
                 vec![("ATYPE", a as u32 as f64), ("WTYPE", w as u32 as f64)]
             }
+            Kernel::GemvQ {
+                a,
+                w,
+                threads_per_row,
+            } => vec![
+                ("ATYPE", a as u32 as f64),
+                ("WTYPE", w as u32 as f64),
+                ("TPR", f64::from(threads_per_row)),
+            ],
             Kernel::Norm { rms } => vec![("MODE", rms as u32 as f64)],
             Kernel::Rope { interleaved } => vec![("MODE", interleaved as u32 as f64)],
             Kernel::IndexSelect(w) => vec![("WTYPE", w as u32 as f64)],
@@ -176,7 +200,7 @@ impl PipelineCache {
             entry_point: Some("main"),
             compilation_options: wgpu::PipelineCompilationOptions {
                 constants: &constants,
-                zero_initialize_workgroup_memory: true,
+                zero_initialize_workgroup_memory: kernel.reads_unwritten_workgroup_memory(),
             },
             cache: None,
         });

@@ -197,7 +197,59 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tens
     }
 }
 
+/// Longest row (in blocks of 32) whose quantized activations fit the integer-dot GEMV's shared memory
+/// (`gemv_q.wgsl`'s MAX_BLOCKS); longer rows take the f32 GEMV.
+const GEMV_Q_MAX_BLOCKS: usize = 352;
+
+/// Threads that share one output row of the integer-dot GEMV. Enough in all that every SM of a large GPU
+/// gets a few workgroups (~64k threads) even when there are few rows, at least two blocks per thread so that
+/// loads overlap, and otherwise many rows per workgroup, since each workgroup quantizes the activations anew.
+fn gemv_threads_per_row(rows: usize, blocks: usize) -> u32 {
+    let for_occupancy = (65_536 / rows.max(1)).next_power_of_two();
+    let half_row = (blocks / 2).max(1);
+    let at_most = 1usize << (usize::BITS - 1 - half_row.leading_zeros());
+    for_occupancy.min(at_most).clamp(8, 256) as u32
+}
+
+/// GEMV for Q8_0/Q4_0 weights: each workgroup quantizes the activation row to 8-bit blocks (as the CPU path
+/// does), then every block product is integer dot products of packed bytes.
+fn gemv_quantized(x: &Tensor, w: &Tensor, m: usize, n: usize, k: usize) -> Result<Tensor> {
+    let (dev, x_st) = parts(x)?;
+    let (_, w_st) = parts(w)?;
+    let wk = Kind::of(w.dtype()).ok_or(Error::UnsupportedDType {
+        op: "linear",
+        dtype: w.dtype(),
+    })?;
+    let threads_per_row = gemv_threads_per_row(n, k / 32);
+    let row_groups = n.div_ceil(256 / threads_per_row as usize);
+    let p = [
+        u32_of("linear", m)?,
+        u32_of("linear", n)?,
+        u32_of("linear", k)?,
+        u32_of("linear", w.layout().offset())?,
+        u32_of("linear", row_groups)?,
+    ];
+    let out = GpuStorage::alloc(dev, DType::F32, m * n)?;
+    dev.dispatch(
+        Kernel::GemvQ {
+            a: act_kind(x)?,
+            w: wk,
+            threads_per_row,
+        },
+        &p,
+        &[x_st.buffer(), w_st.buffer(), out.buffer()],
+        u32_of("linear", m * row_groups)?,
+    )?;
+    Ok(wrap(dev, out, Shape::from(vec![m, n])))
+}
+
 fn gemv(x: &Tensor, w: &Tensor, m: usize, n: usize, k: usize) -> Result<Tensor> {
+    let whole_blocks = k.is_multiple_of(32)
+        && k / 32 <= GEMV_Q_MAX_BLOCKS
+        && w.layout().offset().is_multiple_of(32);
+    if matches!(w.dtype(), DType::Q8_0 | DType::Q4_0) && whole_blocks {
+        return gemv_quantized(x, w, m, n, k);
+    }
     let (dev, x_st) = parts(x)?;
     let (_, w_st) = parts(w)?;
     let wk = Kind::of(w.dtype()).ok_or(Error::UnsupportedDType {
