@@ -95,6 +95,26 @@ pub struct EncoderStats {
     pub submits: u64,
 }
 
+/// A kernel argument: `size` bytes of `buffer` from `offset` (a multiple of the device's
+/// `min_storage_buffer_offset_alignment`).
+#[derive(Clone, Copy)]
+pub(crate) struct Binding<'a> {
+    pub(crate) buffer: &'a wgpu::Buffer,
+    pub(crate) offset: u64,
+    pub(crate) size: u64,
+}
+
+impl<'a> Binding<'a> {
+    /// The whole buffer.
+    pub(crate) fn whole(buffer: &'a wgpu::Buffer) -> Binding<'a> {
+        Binding {
+            buffer,
+            offset: 0,
+            size: buffer.size(),
+        }
+    }
+}
+
 /// Locks a mutex; a poisoned lock only means another thread panicked mid-op, the data is still usable.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -103,6 +123,13 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl GpuDevice {
     /// Requests the default adapter and a device with the adapter's own limits (and `shader-f16` if offered).
     pub async fn new() -> Result<GpuDevice> {
+        Self::with_max_binding(None).await
+    }
+
+    /// Like [`GpuDevice::new`], but binding at most `max_binding` bytes of a buffer per kernel argument when
+    /// that is below the adapter's own limit: what a browser's smaller `maxStorageBufferBindingSize` (often
+    /// 128 MiB) imposes, reproducible natively, so the paths that split large weights can be exercised.
+    pub async fn with_max_binding(max_binding: Option<u64>) -> Result<GpuDevice> {
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions::default())
@@ -119,6 +146,11 @@ impl GpuDevice {
             })
             .await
             .map_err(|e| Error::GpuUnavailable(format!("the adapter refused a device ({e})")))?;
+        let mut limits = limits;
+        if let Some(cap) = max_binding {
+            limits.max_storage_buffer_binding_size =
+                limits.max_storage_buffer_binding_size.min(cap);
+        }
         let error = Arc::new(Mutex::new(None::<String>));
         let sink = error.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
@@ -215,12 +247,24 @@ impl GpuDevice {
         buffers: &[&wgpu::Buffer],
         groups: u32,
     ) -> Result<()> {
+        let whole: Vec<Binding> = buffers.iter().map(|b| Binding::whole(b)).collect();
+        self.dispatch_bound(kernel, params, &whole, groups)
+    }
+
+    /// [`GpuDevice::dispatch`] with byte ranges of buffers as arguments (a large weight bound piece by piece).
+    pub(crate) fn dispatch_bound(
+        &self,
+        kernel: Kernel,
+        params: &[u32],
+        buffers: &[Binding],
+        groups: u32,
+    ) -> Result<()> {
         self.check()?;
         let max_binding = self.inner.limits.max_storage_buffer_binding_size;
-        if let Some(b) = buffers.iter().find(|b| b.size() > max_binding) {
+        if let Some(b) = buffers.iter().find(|b| b.size > max_binding) {
             return Err(Error::Gpu(format!(
                 "{kernel:?}: a {}-byte binding exceeds this GPU's limit of {max_binding} bytes",
-                b.size()
+                b.size
             )));
         }
         if groups == 0 {
@@ -248,7 +292,11 @@ impl GpuDevice {
         for (i, b) in buffers.iter().enumerate() {
             entries.push(wgpu::BindGroupEntry {
                 binding: i as u32 + 1,
-                resource: b.as_entire_binding(),
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: b.buffer,
+                    offset: b.offset,
+                    size: std::num::NonZeroU64::new(b.size),
+                }),
             });
         }
         let bind_group = self

@@ -2,8 +2,10 @@
 //! batches of rank ≤ 2) and `linear` with F32/F16/Q8_0/Q4_0/Q4_K/Q6_K weights: a tiled GEMM, or a GEMV for
 //! the few-row case of token-by-token decoding.
 
+use super::context::Binding;
 use super::elementwise::{as_f32, binary, cast, contiguous, parts, u32_of, wrap, Binary};
 use super::kernels::{Kernel, Storage as Kind};
+use super::row_chunks::row_chunks;
 use super::GpuStorage;
 use crate::{DType, Error, Result, Shape, Tensor};
 
@@ -23,6 +25,34 @@ fn act_kind(t: &Tensor) -> Result<Kind> {
             op: "matmul",
             dtype,
         }),
+    }
+}
+
+/// A weight as the kernels read it: a bound byte range of its buffer, its storage type, and the element
+/// offset of its first value inside that range.
+#[derive(Clone, Copy)]
+struct WeightArg<'a> {
+    binding: Binding<'a>,
+    dtype: DType,
+    offset: usize,
+}
+
+impl<'a> WeightArg<'a> {
+    /// A tensor's whole buffer.
+    fn whole(w: &'a Tensor) -> Result<WeightArg<'a>> {
+        let (_, st) = parts(w)?;
+        Ok(WeightArg {
+            binding: Binding::whole(st.buffer()),
+            dtype: w.dtype(),
+            offset: w.layout().offset(),
+        })
+    }
+
+    fn kind(&self, op: &'static str) -> Result<Kind> {
+        Kind::of(self.dtype).ok_or(Error::UnsupportedDType {
+            op,
+            dtype: self.dtype,
+        })
     }
 }
 
@@ -83,7 +113,7 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let (r2, r1) = (ab.rank() - 2, ab.rank() - 1);
     let out = gemm(
         &ab,
-        &bb,
+        WeightArg::whole(&bb)?,
         GemmShape { m, n, k, b0, b1 },
         [ab.layout().offset(), sa[0], sa[1], al[r2], al[r1]],
         [bb.layout().offset(), sb[0], sb[1], bl[r2], bl[r1]],
@@ -107,13 +137,9 @@ struct GemmShape {
 }
 
 /// Records the tiled GEMM; `a`/`b` strides are [offset, batch0, batch1, row, col] in elements.
-fn gemm(a: &Tensor, w: &Tensor, s: GemmShape, sa: [usize; 5], sb: [usize; 5]) -> Result<Tensor> {
+fn gemm(a: &Tensor, w: WeightArg, s: GemmShape, sa: [usize; 5], sb: [usize; 5]) -> Result<Tensor> {
     let (dev, a_st) = parts(a)?;
-    let (_, w_st) = parts(w)?;
-    let wk = Kind::of(w.dtype()).ok_or(Error::UnsupportedDType {
-        op: "matmul",
-        dtype: w.dtype(),
-    })?;
+    let wk = w.kind("matmul")?;
     let (tiles_m, tiles_n) = (s.m.div_ceil(GEMM_TILE_M), s.n.div_ceil(GEMM_TILE_N));
     let mut p = vec![
         u32_of("matmul", s.m)?,
@@ -129,13 +155,17 @@ fn gemm(a: &Tensor, w: &Tensor, s: GemmShape, sa: [usize; 5], sb: [usize; 5]) ->
     let elems = s.b0 * s.b1 * s.m * s.n;
     let out = GpuStorage::alloc(dev, DType::F32, elems)?;
     let groups = u32_of("matmul", tiles_m * tiles_n * s.b0 * s.b1)?;
-    dev.dispatch(
+    dev.dispatch_bound(
         Kernel::Gemm {
             a: act_kind(a)?,
             w: wk,
         },
         &p,
-        &[a_st.buffer(), w_st.buffer(), out.buffer()],
+        &[
+            Binding::whole(a_st.buffer()),
+            w.binding,
+            Binding::whole(out.buffer()),
+        ],
         groups,
     )?;
     Ok(wrap(dev, out, Shape::from(vec![s.b0 * s.b1, s.m, s.n])))
@@ -163,28 +193,39 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tens
     let m = x.elem_count() / k.max(1);
     let mut out_dims = x.dims().to_vec();
     *out_dims.last_mut().unwrap_or(&mut 0) = n;
-    let y = if m <= GEMV_MAX_ROWS && k.is_multiple_of(8) {
-        let w = if rows_contiguous {
-            weight.clone()
-        } else {
-            contiguous(weight)?
-        };
-        gemv(&xc, &w, m, n, k)?
+    let gemv_path = m <= GEMV_MAX_ROWS && k.is_multiple_of(8);
+    // The GEMV reads rows of the weight: a transposed view is copied first.
+    let copied = if gemv_path && !rows_contiguous {
+        Some(contiguous(weight)?)
     } else {
-        let ws = weight.layout().strides();
-        gemm(
+        None
+    };
+    let weight = copied.as_ref().unwrap_or(weight);
+    let (dev, w_st) = parts(weight)?;
+    let y = match row_chunks(dev, weight, w_st.buffer().size())? {
+        None => linear_rows(
             &xc,
-            weight,
-            GemmShape {
-                m,
-                n,
-                k,
-                b0: 1,
-                b1: 1,
-            },
-            [xc.layout().offset(), 0, 0, k, 1],
-            [weight.layout().offset(), 0, 0, ws[1], ws[0]],
-        )?
+            WeightArg::whole(weight)?,
+            weight.layout().strides(),
+            m,
+            n,
+            k,
+        )?,
+        Some(chunks) => {
+            // Too large to bind whole: one product per run of rows, joined along the output features.
+            let pieces = chunks
+                .iter()
+                .map(|c| {
+                    let w = WeightArg {
+                        binding: c.binding(w_st.buffer()),
+                        dtype: weight.dtype(),
+                        offset: 0,
+                    };
+                    linear_rows(&xc, w, &[k, 1], m, c.rows, k)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Tensor::concat(&pieces.iter().collect::<Vec<_>>(), 1)?
+        }
     };
     let mut y = y.reshape(out_dims)?;
     if let Some(b) = bias {
@@ -195,6 +236,34 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tens
     } else {
         Ok(y)
     }
+}
+
+/// `x[m, k] · wᵀ` for a weight `[n, k]` with element strides `ws`: the GEMV for a few rows, else the GEMM.
+fn linear_rows(
+    x: &Tensor,
+    w: WeightArg,
+    ws: &[usize],
+    m: usize,
+    n: usize,
+    k: usize,
+) -> Result<Tensor> {
+    if m <= GEMV_MAX_ROWS && k.is_multiple_of(8) {
+        return gemv(x, w, m, n, k);
+    }
+    gemm(
+        x,
+        w,
+        GemmShape {
+            m,
+            n,
+            k,
+            b0: 1,
+            b1: 1,
+        },
+        [x.layout().offset(), 0, 0, k, 1],
+        [w.offset, 0, 0, ws[1], ws[0]],
+    )?
+    .reshape([m, n])
 }
 
 /// Longest row (in blocks of 32) whose quantized activations fit the integer-dot GEMV's shared memory
@@ -213,65 +282,64 @@ fn gemv_threads_per_row(rows: usize, blocks: usize) -> u32 {
 
 /// GEMV for Q8_0/Q4_0 weights: each workgroup quantizes the activation row to 8-bit blocks (as the CPU path
 /// does), then every block product is integer dot products of packed bytes.
-fn gemv_quantized(x: &Tensor, w: &Tensor, m: usize, n: usize, k: usize) -> Result<Tensor> {
+fn gemv_quantized(x: &Tensor, w: WeightArg, m: usize, n: usize, k: usize) -> Result<Tensor> {
     let (dev, x_st) = parts(x)?;
-    let (_, w_st) = parts(w)?;
-    let wk = Kind::of(w.dtype()).ok_or(Error::UnsupportedDType {
-        op: "linear",
-        dtype: w.dtype(),
-    })?;
+    let wk = w.kind("linear")?;
     let threads_per_row = gemv_threads_per_row(n, k / 32);
     let row_groups = n.div_ceil(256 / threads_per_row as usize);
     let p = [
         u32_of("linear", m)?,
         u32_of("linear", n)?,
         u32_of("linear", k)?,
-        u32_of("linear", w.layout().offset())?,
+        u32_of("linear", w.offset)?,
         u32_of("linear", row_groups)?,
     ];
     let out = GpuStorage::alloc(dev, DType::F32, m * n)?;
-    dev.dispatch(
+    dev.dispatch_bound(
         Kernel::GemvQ {
             a: act_kind(x)?,
             w: wk,
             threads_per_row,
         },
         &p,
-        &[x_st.buffer(), w_st.buffer(), out.buffer()],
+        &[
+            Binding::whole(x_st.buffer()),
+            w.binding,
+            Binding::whole(out.buffer()),
+        ],
         u32_of("linear", m * row_groups)?,
     )?;
     Ok(wrap(dev, out, Shape::from(vec![m, n])))
 }
 
-fn gemv(x: &Tensor, w: &Tensor, m: usize, n: usize, k: usize) -> Result<Tensor> {
-    let whole_blocks = k.is_multiple_of(32)
-        && k / 32 <= GEMV_Q_MAX_BLOCKS
-        && w.layout().offset().is_multiple_of(32);
-    if matches!(w.dtype(), DType::Q8_0 | DType::Q4_0) && whole_blocks {
+fn gemv(x: &Tensor, w: WeightArg, m: usize, n: usize, k: usize) -> Result<Tensor> {
+    let whole_blocks =
+        k.is_multiple_of(32) && k / 32 <= GEMV_Q_MAX_BLOCKS && w.offset.is_multiple_of(32);
+    if matches!(w.dtype, DType::Q8_0 | DType::Q4_0) && whole_blocks {
         return gemv_quantized(x, w, m, n, k);
     }
     let (dev, x_st) = parts(x)?;
-    let (_, w_st) = parts(w)?;
-    let wk = Kind::of(w.dtype()).ok_or(Error::UnsupportedDType {
-        op: "linear",
-        dtype: w.dtype(),
-    })?;
+    let wk = w.kind("linear")?;
     let per_row = n.div_ceil(4);
     let p = [
         u32_of("linear", m)?,
         u32_of("linear", n)?,
         u32_of("linear", k)?,
-        u32_of("linear", w.layout().offset())?,
+        u32_of("linear", w.offset)?,
         u32_of("linear", per_row)?,
     ];
     let out = GpuStorage::alloc(dev, DType::F32, m * n)?;
-    dev.dispatch(
+    dev.dispatch_bound(
         Kernel::Gemv {
             a: act_kind(x)?,
             w: wk,
         },
         &p,
-        &[x_st.buffer(), w_st.buffer(), out.buffer()],
+        &[
+            Binding::whole(x_st.buffer()),
+            w.binding,
+            Binding::whole(out.buffer()),
+        ],
         u32_of("linear", m * per_row)?,
     )?;
     Ok(wrap(dev, out, Shape::from(vec![m, n])))

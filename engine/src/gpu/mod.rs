@@ -13,6 +13,7 @@ pub mod matmul;
 pub mod nn;
 mod pool;
 mod repack;
+mod row_chunks;
 pub mod spatial;
 
 pub use context::{EncoderStats, GpuDevice};

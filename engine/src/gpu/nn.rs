@@ -1,8 +1,10 @@
 //! Row-wise and neural-network kernels: softmax, layer/RMS/group norm, reductions, fused attention, RoPE
 //! and embedding lookups. Inputs are made contiguous f32 first; f16 inputs give f16 outputs.
 
+use super::context::Binding;
 use super::elementwise::{as_f32, cast, contiguous, parts, u32_of, wrap};
 use super::kernels::{Kernel, Storage as Kind};
+use super::row_chunks::row_chunks;
 use super::GpuStorage;
 use crate::{DType, Error, Result, Shape, Tensor};
 
@@ -349,18 +351,34 @@ pub fn index_select(table: &Tensor, ids: &Tensor) -> Result<Tensor> {
     })?;
     let n = ids.elem_count();
     let out = GpuStorage::alloc(dev, DType::F32, n * d)?;
-    let p = [
-        u32_of("index_select", n)?,
-        u32_of("index_select", d)?,
-        u32_of("index_select", v)?,
-        u32_of("index_select", table.layout().offset())?,
-    ];
-    dev.dispatch(
-        Kernel::IndexSelect(wk),
-        &p,
-        &[is.buffer(), ts.buffer(), out.buffer()],
-        u32_of("index_select", (n * d).div_ceil(256))?,
-    )?;
+    // (first row, rows, element offset inside the binding, binding) per dispatch.
+    let runs = match row_chunks(dev, &table, ts.buffer().size())? {
+        None => vec![(0, v, table.layout().offset(), Binding::whole(ts.buffer()))],
+        Some(chunks) => chunks
+            .iter()
+            .map(|c| (c.first, c.rows, 0, c.binding(ts.buffer())))
+            .collect(),
+    };
+    for (i, (first, rows, offset, binding)) in runs.into_iter().enumerate() {
+        let p = [
+            u32_of("index_select", n)?,
+            u32_of("index_select", d)?,
+            u32_of("index_select", rows)?,
+            u32_of("index_select", offset)?,
+            u32_of("index_select", first)?,
+            u32::from(i == 0),
+        ];
+        dev.dispatch_bound(
+            Kernel::IndexSelect(wk),
+            &p,
+            &[
+                Binding::whole(is.buffer()),
+                binding,
+                Binding::whole(out.buffer()),
+            ],
+            u32_of("index_select", (n * d).div_ceil(256))?,
+        )?;
+    }
     let mut dims = ids.dims().to_vec();
     dims.push(d);
     Ok(wrap(dev, out, Shape::from(dims)))

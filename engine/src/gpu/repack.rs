@@ -8,7 +8,7 @@
 use crate::{DType, Error, Result};
 
 /// Bytes of one repacked block.
-fn repacked_bytes(dtype: DType) -> Result<usize> {
+pub(crate) fn repacked_bytes(dtype: DType) -> Result<usize> {
     match dtype {
         DType::Q8_0 => Ok(36),
         DType::Q4_0 => Ok(20),

@@ -1,6 +1,9 @@
 // Rows of a [V, D] table in any weight type (embeddings, quantized too) gathered by u32 ids into f32 [n, D].
 // Out-of-range ids give zeros (the caller validates ids it can see).
-// Params: n, D, V, w_off
+// A table too large to bind whole is bound as runs of rows, one dispatch each: the bound rows are ids
+// first..first + V, and only the first dispatch writes the zeros of ids outside them (later ones leave the
+// rows other runs wrote).
+// Params: n, D, V, w_off, first, write_misses
 
 override WTYPE: u32 = 0u;
 
@@ -17,7 +20,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let i = group_index(wid, nwg) * 256u + lid;
     if (i >= n * D) { return; }
     let id = ids[i / D];
-    var v = 0.0;
-    if (id < p[2]) { v = w_at(p[3], id, i % D, D); }
-    out[i] = v;
+    let first = p[4];
+    if (id >= first && id - first < p[2]) {
+        out[i] = w_at(p[3], id - first, i % D, D);
+    } else if (p[5] == 1u) {
+        out[i] = 0.0;
+    }
 }

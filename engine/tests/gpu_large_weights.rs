@@ -1,0 +1,113 @@
+//! Weights larger than one kernel argument may be (`maxStorageBufferBindingSize`, 128 MiB in many browsers):
+//! a device whose binding limit is lowered to 64 KiB makes small weights "large", so the row-run paths of
+//! `linear` and `embedding` run on lavapipe and are compared with the CPU backend.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod gpu_common;
+
+use gpu_common::{assert_close, cpu_tensor, fetch, quant_bytes};
+use offgrid_engine::gpu::GpuDevice;
+use offgrid_engine::{DType, Device, Tensor};
+use pollster::block_on;
+
+const LIMIT: u64 = 64 * 1024;
+
+async fn limited_gpu() -> Device {
+    match GpuDevice::with_max_binding(Some(LIMIT)).await {
+        Ok(g) => Device::Gpu(g),
+        Err(e) => panic!("no GPU adapter for the GPU tests ({e}); install mesa-vulkan-drivers"),
+    }
+}
+
+fn weight(dtype: DType, n: usize, k: usize, seed: u64) -> Tensor {
+    match dtype {
+        DType::F32 => cpu_tensor(&[n, k], seed),
+        DType::F16 => cpu_tensor(&[n, k], seed).cast(DType::F16).unwrap(),
+        q => Tensor::from_quantized(q, quant_bytes(q, n, k, seed), [n, k], &Device::Cpu).unwrap(),
+    }
+}
+
+const DTYPES: [DType; 6] = [
+    DType::F32,
+    DType::F16,
+    DType::Q8_0,
+    DType::Q4_0,
+    DType::Q4_K,
+    DType::Q6_K,
+];
+
+#[test]
+fn the_limit_is_enforced_for_ops_that_do_not_split() {
+    block_on(async {
+        let dev = limited_gpu().await;
+        let big = cpu_tensor(&[300, 1024], 1).to_device(&dev).unwrap();
+        let err = big.mul_scalar(2.0).unwrap_err().to_string();
+        assert!(err.contains("binding") && err.contains("limit"), "{err}");
+    });
+}
+
+#[test]
+fn linear_over_a_weight_larger_than_a_binding_matches_cpu() {
+    block_on(async {
+        let dev = limited_gpu().await;
+        // 300 rows of 1024: every type is over 64 KiB (Q4_0, the smallest, is 192 KB repacked), so each
+        // product runs over several runs of rows; 300 is not a multiple of any run length.
+        let (n, k) = (300, 1024);
+        for dtype in DTYPES {
+            let w = weight(dtype, n, k, 70);
+            let wg = w.to_device(&dev).unwrap();
+            let bias = cpu_tensor(&[n], 72);
+            for rows in [1usize, 9] {
+                let x = cpu_tensor(&[rows, k], 73 + rows as u64);
+                // As in gpu_ops.rs: the GPU's few-row Q8_0/Q4_0 path quantizes activations like the CPU.
+                let gpu_quantizes_x = rows <= 4 && matches!(dtype, DType::Q8_0 | DType::Q4_0);
+                let w_ref = if gpu_quantizes_x {
+                    w.clone()
+                } else {
+                    w.cast(DType::F32).unwrap()
+                };
+                let want = x.linear(&w_ref, Some(&bias)).unwrap().to_vec_f32().unwrap();
+                let got = x
+                    .to_device(&dev)
+                    .unwrap()
+                    .linear(&wg, Some(&bias.to_device(&dev).unwrap()))
+                    .unwrap();
+                assert_eq!(got.dims(), [rows, n]);
+                let tol = if dtype.is_quantized() && !gpu_quantizes_x {
+                    1e-2
+                } else {
+                    2e-3
+                };
+                assert_close(
+                    &fetch(&got).await,
+                    &want,
+                    tol,
+                    tol,
+                    &format!("{dtype:?} rows {rows}"),
+                );
+            }
+        }
+    });
+}
+
+#[test]
+fn embedding_rows_from_every_run_of_a_large_table_match_cpu() {
+    block_on(async {
+        let dev = limited_gpu().await;
+        let (v, d) = (300, 1024);
+        for dtype in DTYPES {
+            let table = weight(dtype, v, d, 80);
+            // Ids in the first, middle and last runs and on both sides of a run boundary.
+            let ids = Tensor::from_u32(vec![0, 299, 150, 63, 64, 65, 0, 256], [2, 4], &Device::Cpu)
+                .unwrap();
+            let want = table.embedding(&ids).unwrap().to_vec_f32().unwrap();
+            let got = table
+                .to_device(&dev)
+                .unwrap()
+                .embedding(&ids.to_device(&dev).unwrap())
+                .unwrap();
+            assert_eq!(got.dims(), [2, 4, d]);
+            assert_close(&fetch(&got).await, &want, 1e-6, 1e-6, &format!("{dtype:?}"));
+        }
+    });
+}
