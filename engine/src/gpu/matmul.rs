@@ -270,36 +270,37 @@ fn linear_rows(
 /// (`gemv_q.wgsl`'s MAX_BLOCKS); longer rows take the f32 GEMV.
 const GEMV_Q_MAX_BLOCKS: usize = 352;
 
-/// Threads that share one output row of the integer-dot GEMV. Enough in all that every SM of a large GPU
-/// gets a few workgroups (~64k threads) even when there are few rows, at least two blocks per thread so that
-/// loads overlap, and otherwise many rows per workgroup, since each workgroup quantizes the activations anew.
-fn gemv_threads_per_row(rows: usize, blocks: usize) -> u32 {
-    let for_occupancy = (65_536 / rows.max(1)).next_power_of_two();
-    let half_row = (blocks / 2).max(1);
-    let at_most = 1usize << (usize::BITS - 1 - half_row.leading_zeros());
-    for_occupancy.min(at_most).clamp(8, 256) as u32
-}
+/// Threads that share one output row of the integer-dot GEMV (`gemv_q.wgsl`'s TPR). Measured on an H200
+/// (BENCHMARKS.md): 8, i.e. 32 rows per pass of a workgroup, was the fastest at every decode shape; more
+/// threads per row mean more workgroups, each quantizing the activations again.
+const GEMV_Q_THREADS_PER_ROW: usize = 8;
+
+/// Workgroups the integer-dot GEMV aims for per activation row: enough to fill a large GPU (132 SMs) twice;
+/// beyond that a workgroup takes several row groups in turn.
+const GEMV_Q_WORKGROUPS: usize = 264;
 
 /// GEMV for Q8_0/Q4_0 weights: each workgroup quantizes the activation row to 8-bit blocks (as the CPU path
 /// does), then every block product is integer dot products of packed bytes.
 fn gemv_quantized(x: &Tensor, w: WeightArg, m: usize, n: usize, k: usize) -> Result<Tensor> {
     let (dev, x_st) = parts(x)?;
     let wk = w.kind("linear")?;
-    let threads_per_row = gemv_threads_per_row(n, k / 32);
-    let row_groups = n.div_ceil(256 / threads_per_row as usize);
+    let row_groups = n.div_ceil(256 / GEMV_Q_THREADS_PER_ROW);
+    let passes = row_groups.div_ceil(GEMV_Q_WORKGROUPS);
+    let groups = row_groups.div_ceil(passes);
     let p = [
         u32_of("linear", m)?,
         u32_of("linear", n)?,
         u32_of("linear", k)?,
         u32_of("linear", w.offset)?,
         u32_of("linear", row_groups)?,
+        u32_of("linear", passes)?,
     ];
     let out = GpuStorage::alloc(dev, DType::F32, m * n)?;
     dev.dispatch_bound(
         Kernel::GemvQ {
             a: act_kind(x)?,
             w: wk,
-            threads_per_row,
+            threads_per_row: GEMV_Q_THREADS_PER_ROW as u32,
         },
         &p,
         &[
@@ -307,7 +308,7 @@ fn gemv_quantized(x: &Tensor, w: WeightArg, m: usize, n: usize, k: usize) -> Res
             w.binding,
             Binding::whole(out.buffer()),
         ],
-        u32_of("linear", m * row_groups)?,
+        u32_of("linear", m * groups)?,
     )?;
     Ok(wrap(dev, out, Shape::from(vec![m, n])))
 }

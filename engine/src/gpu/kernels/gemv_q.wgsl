@@ -9,7 +9,8 @@
 // meet in a shared-memory tree. Rows of up to MAX_BLOCKS blocks (K = 11,264); longer ones use gemv.wgsl.
 // Repacked weight blocks (repack.rs): Q8_0 is 9 words (f16 scale in the low half, then 32 signed bytes);
 // Q4_0 is 5 words (scale, then 16 bytes whose byte j holds values j and j + 16 as nibbles).
-// Params: M, N, K, w_off (elements, whole blocks), row_groups (workgroups per activation row)
+// Params: M, N, K, w_off (elements, whole blocks), row_groups (of 256 / TPR rows), passes (row groups per
+// workgroup)
 
 override ATYPE: u32 = 0u;
 override WTYPE: u32 = 2u;
@@ -71,26 +72,44 @@ fn centered_nibbles(n: u32) -> u32 {
     return ((n | 0x80808080u) - 0x08080808u) ^ 0x80808080u;
 }
 
-// Σ w·x over block b of the weight row whose first block is `wrow`.
-fn block_product(wrow: u32, nb: u32, b: u32) -> f32 {
-    var isum = 0i;
-    var wd: f32;
+// One weight block's words: the f16 scale's word, then the codes (Q8_0: 8 words, Q4_0: 4 words in q0).
+struct Block {
+    d: u32,
+    q0: vec4<u32>,
+    q1: vec4<u32>,
+}
+
+fn fetch_block(wrow: u32, b: u32) -> Block {
+    var blk: Block;
     if (WTYPE == 2u) {
         let base = (wrow + b) * 9u;
-        wd = unpack2x16float(w[base]).x;
-        for (var j = 0u; j < 8u; j = j + 1u) {
-            isum = isum + dot4I8Packed(w[base + 1u + j], xs[j * nb + b]);
-        }
+        blk.d = w[base];
+        blk.q0 = vec4<u32>(w[base + 1u], w[base + 2u], w[base + 3u], w[base + 4u]);
+        blk.q1 = vec4<u32>(w[base + 5u], w[base + 6u], w[base + 7u], w[base + 8u]);
     } else {
         let base = (wrow + b) * 5u;
-        wd = unpack2x16float(w[base]).x;
+        blk.d = w[base];
+        blk.q0 = vec4<u32>(w[base + 1u], w[base + 2u], w[base + 3u], w[base + 4u]);
+    }
+    return blk;
+}
+
+// Σ w·x over block b of the row: integer dot products with the quantized activations, then both scales.
+fn block_product(blk: Block, nb: u32, b: u32) -> f32 {
+    var isum = 0i;
+    if (WTYPE == 2u) {
+        isum = dot4I8Packed(blk.q0.x, xs[b]) + dot4I8Packed(blk.q0.y, xs[nb + b])
+             + dot4I8Packed(blk.q0.z, xs[2u * nb + b]) + dot4I8Packed(blk.q0.w, xs[3u * nb + b])
+             + dot4I8Packed(blk.q1.x, xs[4u * nb + b]) + dot4I8Packed(blk.q1.y, xs[5u * nb + b])
+             + dot4I8Packed(blk.q1.z, xs[6u * nb + b]) + dot4I8Packed(blk.q1.w, xs[7u * nb + b]);
+    } else {
         for (var j = 0u; j < 4u; j = j + 1u) {
-            let word = w[base + 1u + j];
+            let word = blk.q0[j];
             isum = isum + dot4I8Packed(centered_nibbles(word & 0x0f0f0f0fu), xs[j * nb + b])
                         + dot4I8Packed(centered_nibbles((word >> 4u) & 0x0f0f0f0fu), xs[(j + 4u) * nb + b]);
         }
     }
-    return wd * bitcast<f32>(xs[8u * nb + b]) * f32(isum);
+    return unpack2x16float(blk.d).x * bitcast<f32>(xs[8u * nb + b]) * f32(isum);
 }
 
 @compute @workgroup_size(256)
@@ -101,34 +120,50 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let K = p[2];
     let nb = K / 32u;
     let row_groups = p[4];
+    let passes = p[5];
+    let groups = (row_groups + passes - 1u) / passes;
     let g = group_index(wid, nwg);
-    let m = g / row_groups;
+    let m = g / groups;
     let slot = lid / TPR;
     let t = lid % TPR;
-    let n = (g % row_groups) * (256u / TPR) + slot;
     if (m >= M) { return; } // whole workgroup: the barriers below stay uniform
     quantize_row(m * K, nb, lid);
-    var s = 0.0;
-    if (n < N) {
-        let wrow = p[3] / 32u + n * nb;
-        // Two blocks per trip: both sets of loads are in flight before either product needs them.
-        var b = t;
-        for (; b + TPR < nb; b = b + 2u * TPR) {
-            s = s + block_product(wrow, nb, b) + block_product(wrow, nb, b + TPR);
+    // Each workgroup computes `passes` consecutive row groups, so one quantization of the activations
+    // serves many rows (quantizing anew for every few rows cost more than reading their weights).
+    let first_group = (g % groups) * passes;
+    for (var i = 0u; i < passes; i = i + 1u) {
+        let n = (first_group + i) * (256u / TPR) + slot;
+        var s = 0.0;
+        if (n < N) {
+            let wrow = p[3] / 32u + n * nb;
+            // Software pipelining: the blocks of the next trip are fetched before this trip's products, so
+            // each thread keeps two blocks' loads in flight while it computes.
+            var b = t;
+            var cur0 = fetch_block(wrow, min(b, nb - 1u));
+            var cur1 = fetch_block(wrow, min(b + TPR, nb - 1u));
+            for (; b < nb; b = b + 2u * TPR) {
+                let ahead = b + 2u * TPR;
+                let next0 = fetch_block(wrow, min(ahead, nb - 1u));
+                let next1 = fetch_block(wrow, min(ahead + TPR, nb - 1u));
+                s = s + block_product(cur0, nb, b);
+                if (b + TPR < nb) {
+                    s = s + block_product(cur1, nb, b + TPR);
+                }
+                cur0 = next0;
+                cur1 = next1;
+            }
         }
-        if (b < nb) {
-            s = s + block_product(wrow, nb, b);
+        partial[lid] = s;
+        workgroupBarrier();
+        for (var stride = TPR / 2u; stride > 0u; stride = stride / 2u) {
+            if (t < stride) {
+                partial[lid] = partial[lid] + partial[lid + stride];
+            }
+            workgroupBarrier();
         }
-    }
-    partial[lid] = s;
-    workgroupBarrier();
-    for (var stride = TPR / 2u; stride > 0u; stride = stride / 2u) {
-        if (t < stride) {
-            partial[lid] = partial[lid] + partial[lid + stride];
+        if (t == 0u && n < N) {
+            y[m * N + n] = partial[lid];
         }
         workgroupBarrier();
-    }
-    if (t == 0u && n < N) {
-        y[m * N + n] = partial[lid];
     }
 }
