@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod gpu_common;
 
-use gpu_common::{assert_close, cpu_tensor, fetch, quant_bytes};
+use gpu_common::{assert_close, cpu_tensor, fetch, linear_reference, quant_bytes};
 use offgrid_engine::gpu::GpuDevice;
 use offgrid_engine::{DType, Device, Tensor};
 use pollster::block_on;
@@ -59,25 +59,13 @@ fn linear_over_a_weight_larger_than_a_binding_matches_cpu() {
             let bias = cpu_tensor(&[n], 72);
             for rows in [1usize, 9] {
                 let x = cpu_tensor(&[rows, k], 73 + rows as u64);
-                // As in gpu_ops.rs: the GPU's few-row Q8_0/Q4_0 path quantizes activations like the CPU.
-                let gpu_quantizes_x = rows <= 4 && matches!(dtype, DType::Q8_0 | DType::Q4_0);
-                let w_ref = if gpu_quantizes_x {
-                    w.clone()
-                } else {
-                    w.cast(DType::F32).unwrap()
-                };
-                let want = x.linear(&w_ref, Some(&bias)).unwrap().to_vec_f32().unwrap();
+                let (want, tol) = linear_reference(&x, &w, &bias);
                 let got = x
                     .to_device(&dev)
                     .unwrap()
                     .linear(&wg, Some(&bias.to_device(&dev).unwrap()))
                     .unwrap();
                 assert_eq!(got.dims(), [rows, n]);
-                let tol = if dtype.is_quantized() && !gpu_quantizes_x {
-                    1e-2
-                } else {
-                    2e-3
-                };
                 assert_close(
                     &fetch(&got).await,
                     &want,

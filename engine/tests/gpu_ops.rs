@@ -7,7 +7,7 @@
 
 mod gpu_common;
 
-use gpu_common::{assert_close, cpu_tensor, fetch, gpu, quant_bytes, values};
+use gpu_common::{assert_close, cpu_tensor, fetch, gpu, linear_reference, quant_bytes, values};
 use offgrid_engine::ops::{BinaryOp, UnaryOp};
 use offgrid_engine::{DType, Device, Tensor};
 use pollster::block_on;
@@ -203,21 +203,7 @@ fn linear_every_weight_type_gemm_and_gemv_match_cpu() {
             let wg = up(&w, &dev);
             for rows in [1usize, 3, 9] {
                 let x = cpu_tensor(&[rows, k], 73 + rows as u64);
-                // For Q8_0/Q4_0 the GPU's few-row path quantizes the activations to 8-bit blocks exactly as
-                // the CPU's quantized product does, so that product is the reference; every other path keeps
-                // the activations f32, and the reference is the CPU product with the dequantized weights.
-                let gpu_quantizes_x = rows <= 4 && matches!(dtype, DType::Q8_0 | DType::Q4_0);
-                let w_ref = if gpu_quantizes_x {
-                    w.clone()
-                } else {
-                    w.cast(DType::F32).unwrap()
-                };
-                let want = x.linear(&w_ref, Some(&bias)).unwrap().to_vec_f32().unwrap();
-                let tol = if dtype.is_quantized() && !gpu_quantizes_x {
-                    1e-2
-                } else {
-                    2e-3
-                };
+                let (want, tol) = linear_reference(&x, &w, &bias);
                 let got = up(&x, &dev).linear(&wg, Some(&up(&bias, &dev))).unwrap();
                 assert_close(
                     &fetch(&got).await,

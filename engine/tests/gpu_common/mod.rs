@@ -71,3 +71,24 @@ pub fn assert_close(got: &[f32], want: &[f32], atol: f32, rtol: f32, what: &str)
         );
     }
 }
+
+/// The CPU reference for the GPU's `x.linear(w, bias)` (x `[rows, k]`) and the tolerance that goes with it.
+/// For Q8_0/Q4_0 the GPU's few-row path quantizes the activations to 8-bit blocks exactly as the CPU's
+/// quantized product does, so that product is the reference; every other path keeps the activations f32, and
+/// the reference is the CPU product with the dequantized weights.
+pub fn linear_reference(x: &Tensor, w: &Tensor, bias: &Tensor) -> (Vec<f32>, f32) {
+    let dtype = w.dtype();
+    let gpu_quantizes_x = x.dims()[0] <= 4 && matches!(dtype, DType::Q8_0 | DType::Q4_0);
+    let w_ref = if gpu_quantizes_x {
+        w.clone()
+    } else {
+        w.cast(DType::F32).unwrap()
+    };
+    let want = x.linear(&w_ref, Some(bias)).unwrap().to_vec_f32().unwrap();
+    let tol = if dtype.is_quantized() && !gpu_quantizes_x {
+        1e-2
+    } else {
+        2e-3
+    };
+    (want, tol)
+}
