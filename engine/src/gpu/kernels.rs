@@ -64,12 +64,10 @@ pub(crate) enum Kernel {
         a: Storage,
         w: Storage,
     },
-    /// Matrix-vector product of Q8_0/Q4_0 weights and activations quantized to 8 bits in the kernel;
-    /// `threads_per_row` share an output row.
+    /// Matrix-vector product of Q8_0/Q4_0 weights and activations quantized to 8 bits in the kernel.
     GemvQ {
         a: Storage,
         w: Storage,
-        threads_per_row: u32,
     },
     Softmax,
     /// Layer norm (`rms: false`) or RMS norm.
@@ -135,18 +133,9 @@ impl Kernel {
         match self {
             Kernel::Unary(op) | Kernel::Binary(op) | Kernel::Reduce(op) => vec![("OP", op as f64)],
             Kernel::Cast { src, dst } => vec![("SRC", src.cast_code()), ("DST", dst.cast_code())],
-            Kernel::Gemm { a, w } | Kernel::Gemv { a, w } => {
+            Kernel::Gemm { a, w } | Kernel::Gemv { a, w } | Kernel::GemvQ { a, w } => {
                 vec![("ATYPE", a as u32 as f64), ("WTYPE", w as u32 as f64)]
             }
-            Kernel::GemvQ {
-                a,
-                w,
-                threads_per_row,
-            } => vec![
-                ("ATYPE", a as u32 as f64),
-                ("WTYPE", w as u32 as f64),
-                ("TPR", f64::from(threads_per_row)),
-            ],
             Kernel::Norm { rms } => vec![("MODE", rms as u32 as f64)],
             Kernel::Rope { interleaved } => vec![("MODE", interleaved as u32 as f64)],
             Kernel::IndexSelect(w) => vec![("WTYPE", w as u32 as f64)],

@@ -16,6 +16,11 @@ const GEMM_TILE_N: usize = 64;
 /// Rows up to which `linear` uses the matrix-vector kernel.
 const GEMV_MAX_ROWS: usize = 4;
 
+/// Whether `linear` of `m` rows of length `k` takes the matrix-vector kernel.
+fn takes_gemv(m: usize, k: usize) -> bool {
+    m <= GEMV_MAX_ROWS && k.is_multiple_of(8)
+}
+
 /// The kind code of a float activation (f32 or f16).
 fn act_kind(t: &Tensor) -> Result<Kind> {
     match t.dtype() {
@@ -193,9 +198,8 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tens
     let m = x.elem_count() / k.max(1);
     let mut out_dims = x.dims().to_vec();
     *out_dims.last_mut().unwrap_or(&mut 0) = n;
-    let gemv_path = m <= GEMV_MAX_ROWS && k.is_multiple_of(8);
     // The GEMV reads rows of the weight: a transposed view is copied first.
-    let copied = if gemv_path && !rows_contiguous {
+    let copied = if takes_gemv(m, k) && !rows_contiguous {
         Some(contiguous(weight)?)
     } else {
         None
@@ -247,7 +251,7 @@ fn linear_rows(
     n: usize,
     k: usize,
 ) -> Result<Tensor> {
-    if m <= GEMV_MAX_ROWS && k.is_multiple_of(8) {
+    if takes_gemv(m, k) {
         return gemv(x, w, m, n, k);
     }
     gemm(
@@ -270,7 +274,7 @@ fn linear_rows(
 /// (`gemv_q.wgsl`'s MAX_BLOCKS); longer rows take the f32 GEMV.
 const GEMV_Q_MAX_BLOCKS: usize = 352;
 
-/// Threads that share one output row of the integer-dot GEMV (`gemv_q.wgsl`'s TPR). Measured on an H200
+/// Threads that share one output row of the integer-dot GEMV (must match `gemv_q.wgsl`'s TPR). Measured on an H200
 /// (BENCHMARKS.md): 8, i.e. 32 rows per pass of a workgroup, was the fastest at every decode shape; more
 /// threads per row mean more workgroups, each quantizing the activations again.
 const GEMV_Q_THREADS_PER_ROW: usize = 8;
@@ -282,8 +286,6 @@ const GEMV_Q_WORKGROUPS: usize = 264;
 /// GEMV for Q8_0/Q4_0 weights: each workgroup quantizes the activation row to 8-bit blocks (as the CPU path
 /// does), then every block product is integer dot products of packed bytes.
 fn gemv_quantized(x: &Tensor, w: WeightArg, m: usize, n: usize, k: usize) -> Result<Tensor> {
-    let (dev, x_st) = parts(x)?;
-    let wk = w.kind("linear")?;
     let row_groups = n.div_ceil(256 / GEMV_Q_THREADS_PER_ROW);
     let passes = row_groups.div_ceil(GEMV_Q_WORKGROUPS);
     let groups = row_groups.div_ceil(passes);
@@ -295,20 +297,39 @@ fn gemv_quantized(x: &Tensor, w: WeightArg, m: usize, n: usize, k: usize) -> Res
         u32_of("linear", row_groups)?,
         u32_of("linear", passes)?,
     ];
-    let out = GpuStorage::alloc(dev, DType::F32, m * n)?;
-    dev.dispatch_bound(
+    record_gemv(
+        x,
+        w,
         Kernel::GemvQ {
             a: act_kind(x)?,
-            w: wk,
-            threads_per_row: GEMV_Q_THREADS_PER_ROW as u32,
+            w: w.kind("linear")?,
         },
         &p,
+        m * groups,
+        [m, n],
+    )
+}
+
+/// Records one GEMV kernel over `x` and `w` into a new f32 `[m, n]` output.
+fn record_gemv(
+    x: &Tensor,
+    w: WeightArg,
+    kernel: Kernel,
+    params: &[u32],
+    groups: usize,
+    [m, n]: [usize; 2],
+) -> Result<Tensor> {
+    let (dev, x_st) = parts(x)?;
+    let out = GpuStorage::alloc(dev, DType::F32, m * n)?;
+    dev.dispatch_bound(
+        kernel,
+        params,
         &[
             Binding::whole(x_st.buffer()),
             w.binding,
             Binding::whole(out.buffer()),
         ],
-        u32_of("linear", m * groups)?,
+        u32_of("linear", groups)?,
     )?;
     Ok(wrap(dev, out, Shape::from(vec![m, n])))
 }
@@ -319,8 +340,6 @@ fn gemv(x: &Tensor, w: WeightArg, m: usize, n: usize, k: usize) -> Result<Tensor
     if matches!(w.dtype, DType::Q8_0 | DType::Q4_0) && whole_blocks {
         return gemv_quantized(x, w, m, n, k);
     }
-    let (dev, x_st) = parts(x)?;
-    let wk = w.kind("linear")?;
     let per_row = n.div_ceil(4);
     let p = [
         u32_of("linear", m)?,
@@ -329,19 +348,15 @@ fn gemv(x: &Tensor, w: WeightArg, m: usize, n: usize, k: usize) -> Result<Tensor
         u32_of("linear", w.offset)?,
         u32_of("linear", per_row)?,
     ];
-    let out = GpuStorage::alloc(dev, DType::F32, m * n)?;
-    dev.dispatch_bound(
+    record_gemv(
+        x,
+        w,
         Kernel::Gemv {
             a: act_kind(x)?,
-            w: wk,
+            w: w.kind("linear")?,
         },
         &p,
-        &[
-            Binding::whole(x_st.buffer()),
-            w.binding,
-            Binding::whole(out.buffer()),
-        ],
-        u32_of("linear", m * per_row)?,
-    )?;
-    Ok(wrap(dev, out, Shape::from(vec![m, n])))
+        m * per_row,
+        [m, n],
+    )
 }

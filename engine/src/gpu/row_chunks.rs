@@ -35,14 +35,6 @@ fn gpu_bytes(dtype: DType, elems: usize) -> Result<u64> {
     })
 }
 
-fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
-    }
-}
-
 /// The row runs of a row-major `[rows, k]` weight on the GPU, or `None` when its buffer binds whole.
 pub(crate) fn row_chunks(
     dev: &GpuDevice,
@@ -68,12 +60,14 @@ pub(crate) fn row_chunks(
     let start = gpu_bytes(weight.dtype(), weight.layout().offset())?;
     // Every run must start at an allowed binding offset: whole multiples of `step` rows after an aligned start.
     let align = u64::from(limits.min_storage_buffer_offset_alignment).max(4);
-    if !start.is_multiple_of(align) || !row_bytes.is_multiple_of(4) {
+    if !start.is_multiple_of(align) || !row_bytes.is_multiple_of(4) || row_bytes == 0 {
         return Err(unsplittable(
             "its rows do not start at aligned offsets".into(),
         ));
     }
-    let step = align / gcd(row_bytes, align);
+    // The alignment is a power of two (WebGPU requires it), so the rows' own power-of-two factor is all that
+    // counts: `step` rows span a multiple of `align` bytes.
+    let step = align / align.min(1 << row_bytes.trailing_zeros());
     let per_chunk = (max_binding / row_bytes) / step * step;
     if per_chunk == 0 {
         return Err(unsplittable(format!(
