@@ -103,8 +103,9 @@ device_test!(linear_quantized_q8_0_q4_0, |device: Device| async move {
 // few-row path quantizes the activations to 8-bit blocks (as llama.cpp does), so each output may differ from
 // the exact product by at most Σ_blocks amax(x_block) / 254 · Σ |w| over the block (half a code step per
 // value), which the assertion allows and nothing more. Shapes cover the GPU kernel's threads-per-row choices
-// (K = 896, 4864, 8960), rows left over in a workgroup, several activation rows, a weight view that
-// starts at a later row (a block offset) and more rows than the GPU kernel has workgroups.
+// (32 below 2,048 rows, 16 below 4,096, 8 from there), rows of K = 896, 4864, 8960, rows left over in a
+// workgroup, several activation rows, a weight view that starts at a later row (a block offset) and more
+// rows than the GPU kernel has workgroups.
 device_test!(
     linear_quantized_decode_shapes_within_the_activation_rounding,
     |device: Device| async move {
@@ -115,6 +116,7 @@ device_test!(
                 (1, 9, 8960, 0, false),
                 (2, 20, 1536, 5, false),
                 (1, 33, 2048, 0, true),
+                (1, 3001, 96, 7, false),
                 // More row groups than the GPU kernel has workgroups: each takes several in turn.
                 (2, 9000, 64, 0, false),
             ] {

@@ -14,11 +14,11 @@ if [ "${1:-}" = "--prepare" ]; then
   export PATH="$HOME/.cargo/bin:$PATH"
   # Two commands: naming --example limits a build to that target, which would leave a stale `offgrid`.
   cargo build --release --locked -p offgrid-cli --bin offgrid
-  cargo build --release --locked -p offgrid-engine --example bert_bench --example vad_bench
+  cargo build --release --locked -p offgrid-engine --example bert_bench --example vad_bench --example gemv_lab
   CARGO_TARGET_DIR="$root/target" cargo build --release --locked --manifest-path engine/benches/cpu_compare/Cargo.toml --bins
   cargo bench --locked -p offgrid-engine --bench whisper --no-run 2>&1 | tee /tmp/whisper-bench-build.log
   mkdir -p .devbin
-  cp target/release/offgrid target/release/examples/bert_bench target/release/examples/vad_bench .devbin/
+  cp target/release/offgrid target/release/examples/bert_bench target/release/examples/vad_bench target/release/examples/gemv_lab .devbin/
   cp target/release/offgrid-bench-cpu target/release/models .devbin/
   vad="${OFFGRID_WEIGHTS:-.cache/weights}/silero-vad"
   cp "$vad/silero_vad_16k.safetensors" "$vad/silero_vad.onnx" .devbin/
@@ -39,6 +39,9 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out
 step "ops: offgrid bench ops (wgpu/Vulkan) and PyTorch (TF32 off)"
 .devbin/offgrid bench ops --device gpu --json >"$out/ops_ours.json"
 "$py" scripts/bench/ops_torch.py >"$out/ops_torch.json"
+
+step "GEMV as a decode pass runs it: each product waiting for the one before (engine/examples/gemv_lab.rs)"
+.devbin/gemv_lab >"$out/gemv_lab.txt"
 
 step "MiniLM batch 32 x 128: ours (GPU) vs PyTorch CUDA fp32, random weights at the real shapes"
 mkdir -p /tmp/w/all-MiniLM-L6-v2

@@ -68,6 +68,8 @@ pub(crate) enum Kernel {
     GemvQ {
         a: Storage,
         w: Storage,
+        /// Threads sharing one output row (8, 16 or 32).
+        threads_per_row: u32,
     },
     Softmax,
     /// Layer norm (`rms: false`) or RMS norm.
@@ -133,9 +135,18 @@ impl Kernel {
         match self {
             Kernel::Unary(op) | Kernel::Binary(op) | Kernel::Reduce(op) => vec![("OP", op as f64)],
             Kernel::Cast { src, dst } => vec![("SRC", src.cast_code()), ("DST", dst.cast_code())],
-            Kernel::Gemm { a, w } | Kernel::Gemv { a, w } | Kernel::GemvQ { a, w } => {
+            Kernel::Gemm { a, w } | Kernel::Gemv { a, w } => {
                 vec![("ATYPE", a as u32 as f64), ("WTYPE", w as u32 as f64)]
             }
+            Kernel::GemvQ {
+                a,
+                w,
+                threads_per_row,
+            } => vec![
+                ("ATYPE", a as u32 as f64),
+                ("WTYPE", w as u32 as f64),
+                ("TPR", threads_per_row as f64),
+            ],
             Kernel::Norm { rms } => vec![("MODE", rms as u32 as f64)],
             Kernel::Rope { interleaved } => vec![("MODE", interleaved as u32 as f64)],
             Kernel::IndexSelect(w) => vec![("WTYPE", w as u32 as f64)],

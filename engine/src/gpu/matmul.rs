@@ -274,20 +274,35 @@ fn linear_rows(
 /// (`gemv_q.wgsl`'s MAX_BLOCKS); longer rows take the f32 GEMV.
 const GEMV_Q_MAX_BLOCKS: usize = 352;
 
-/// Threads that share one output row of the integer-dot GEMV (must match `gemv_q.wgsl`'s TPR). Measured on an H200
-/// (BENCHMARKS.md): 8, i.e. 32 rows per pass of a workgroup, was the fastest at every decode shape; more
-/// threads per row mean more workgroups, each quantizing the activations again.
-const GEMV_Q_THREADS_PER_ROW: usize = 8;
+/// Threads that share one output row of the integer-dot GEMV (`gemv_q.wgsl`'s TPR): the fewest of 8, 16, 32
+/// that give at least 32,768 threads in all. A decode GEMV is bound by how many weight loads are in flight,
+/// so few long rows (896 or 1,536 outputs) need more threads per row; with many rows more threads per row
+/// only means more workgroups quantizing the activations again. Measured on an H200 with each product
+/// waiting for the one before (`engine/examples/gemv_lab.rs`), q8_0 / q4_0: 8 → 32 threads took 896×4864
+/// from 12.3 / 13.5 to 8.5 / 8.3 µs and 1536×8960 from 19.0 / 21.0 to 12.0 / 13.8 µs; 8 stayed the fastest
+/// from 4,864 rows up.
+fn gemv_q_threads_per_row(rows: usize) -> usize {
+    match rows {
+        r if r * 8 >= 32_768 => 8,
+        r if r * 16 >= 32_768 => 16,
+        _ => 32,
+    }
+}
 
-/// Workgroups the integer-dot GEMV aims for per activation row: enough to fill a large GPU (132 SMs) twice;
-/// beyond that a workgroup takes several row groups in turn.
-const GEMV_Q_WORKGROUPS: usize = 264;
+/// Row groups one workgroup of the integer-dot GEMV takes in turn: one until there are 400 groups, so at
+/// least ~200 workgroups keep a large GPU (132 SMs) busy, then more, so one quantization of the
+/// activations serves more rows. Measured (H200, as above): 8960×1536 ran 17% faster as 280 workgroups of one
+/// pass than as 140 of two, 14336×4096 11% faster as 224 of two than as 448 of one.
+fn gemv_q_passes(row_groups: usize) -> usize {
+    (row_groups / 200).max(1)
+}
 
 /// GEMV for Q8_0/Q4_0 weights: each workgroup quantizes the activation row to 8-bit blocks (as the CPU path
 /// does), then every block product is integer dot products of packed bytes.
 fn gemv_quantized(x: &Tensor, w: WeightArg, m: usize, n: usize, k: usize) -> Result<Tensor> {
-    let row_groups = n.div_ceil(256 / GEMV_Q_THREADS_PER_ROW);
-    let passes = row_groups.div_ceil(GEMV_Q_WORKGROUPS);
+    let threads_per_row = gemv_q_threads_per_row(n);
+    let row_groups = n.div_ceil(256 / threads_per_row);
+    let passes = gemv_q_passes(row_groups);
     let groups = row_groups.div_ceil(passes);
     let p = [
         u32_of("linear", m)?,
@@ -303,6 +318,7 @@ fn gemv_quantized(x: &Tensor, w: WeightArg, m: usize, n: usize, k: usize) -> Res
         Kernel::GemvQ {
             a: act_kind(x)?,
             w: w.kind("linear")?,
+            threads_per_row: threads_per_row as u32,
         },
         &p,
         m * groups,

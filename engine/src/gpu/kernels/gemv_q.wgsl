@@ -6,7 +6,9 @@
 // Each workgroup quantizes its activation row into shared memory itself (one dispatch, no scratch buffer),
 // then TPR threads share an output row and take one block per loop trip (consecutive threads, consecutive
 // blocks, so a warp's weight loads are contiguous); 256 / TPR rows per workgroup, and each row's partial sums
-// meet in a shared-memory tree. Rows of up to MAX_BLOCKS blocks (K = 11,264); longer ones use gemv.wgsl.
+// meet in a shared-memory tree. TPR is chosen per shape (matmul.rs gemv_q_threads_per_row): a few long rows
+// need more threads each to keep enough weight loads in flight. Rows of up to MAX_BLOCKS blocks
+// (K = 11,264); longer ones use gemv.wgsl.
 // Repacked weight blocks (repack.rs): Q8_0 is 9 words (f16 scale in the low half, then 32 signed bytes);
 // Q4_0 is 5 words (scale, then 16 bytes whose byte j holds values j and j + 16 as nibbles).
 // Params: M, N, K, w_off (elements, whole blocks), row_groups (of 256 / TPR rows), passes (row groups per
@@ -14,8 +16,8 @@
 
 override ATYPE: u32 = 0u;
 override WTYPE: u32 = 2u;
-// Threads per output row (matmul.rs GEMV_Q_THREADS_PER_ROW; the fastest at every decode shape measured).
-const TPR: u32 = 8u;
+// Threads per output row: 8, 16 or 32.
+override TPR: u32 = 8u;
 
 const MAX_BLOCKS: u32 = 352u;
 
