@@ -5,36 +5,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod gpu_common;
 
-use gpu_common::{assert_close, cpu_tensor, fetch, linear_reference, quant_bytes};
-use offgrid_engine::gpu::GpuDevice;
-use offgrid_engine::{DType, Device, Tensor};
+use gpu_common::{
+    assert_close, assert_linear_matches_cpu, cpu_tensor, cpu_weight, fetch, gpu_with_max_binding,
+    WEIGHT_DTYPES,
+};
+use offgrid_engine::{Device, Tensor};
 use pollster::block_on;
 
 const LIMIT: u64 = 64 * 1024;
 
 async fn limited_gpu() -> Device {
-    match GpuDevice::with_max_binding(Some(LIMIT)).await {
-        Ok(g) => Device::Gpu(g),
-        Err(e) => panic!("no GPU adapter for the GPU tests ({e}); install mesa-vulkan-drivers"),
-    }
+    gpu_with_max_binding(Some(LIMIT)).await
 }
-
-fn weight(dtype: DType, n: usize, k: usize, seed: u64) -> Tensor {
-    match dtype {
-        DType::F32 => cpu_tensor(&[n, k], seed),
-        DType::F16 => cpu_tensor(&[n, k], seed).cast(DType::F16).unwrap(),
-        q => Tensor::from_quantized(q, quant_bytes(q, n, k, seed), [n, k], &Device::Cpu).unwrap(),
-    }
-}
-
-const DTYPES: [DType; 6] = [
-    DType::F32,
-    DType::F16,
-    DType::Q8_0,
-    DType::Q4_0,
-    DType::Q4_K,
-    DType::Q6_K,
-];
 
 #[test]
 fn the_limit_is_enforced_for_ops_that_do_not_split() {
@@ -53,26 +35,14 @@ fn linear_over_a_weight_larger_than_a_binding_matches_cpu() {
         // 300 rows of 1024: every type is over 64 KiB (Q4_0, the smallest, is 192 KB repacked), so each
         // product runs over several runs of rows; 300 is not a multiple of any run length.
         let (n, k) = (300, 1024);
-        for dtype in DTYPES {
-            let w = weight(dtype, n, k, 70);
+        for dtype in WEIGHT_DTYPES {
+            let w = cpu_weight(dtype, n, k, 70);
             let wg = w.to_device(&dev).unwrap();
             let bias = cpu_tensor(&[n], 72);
             for rows in [1usize, 9] {
                 let x = cpu_tensor(&[rows, k], 73 + rows as u64);
-                let (want, tol) = linear_reference(&x, &w, &bias);
-                let got = x
-                    .to_device(&dev)
-                    .unwrap()
-                    .linear(&wg, Some(&bias.to_device(&dev).unwrap()))
-                    .unwrap();
-                assert_eq!(got.dims(), [rows, n]);
-                assert_close(
-                    &fetch(&got).await,
-                    &want,
-                    tol,
-                    tol,
-                    &format!("{dtype:?} rows {rows}"),
-                );
+                let what = format!("{dtype:?} rows {rows}");
+                assert_linear_matches_cpu(&dev, &x, &w, &wg, &bias, &what).await;
             }
         }
     });
@@ -83,8 +53,8 @@ fn embedding_rows_from_every_run_of_a_large_table_match_cpu() {
     block_on(async {
         let dev = limited_gpu().await;
         let (v, d) = (300, 1024);
-        for dtype in DTYPES {
-            let table = weight(dtype, v, d, 80);
+        for dtype in WEIGHT_DTYPES {
+            let table = cpu_weight(dtype, v, d, 80);
             // Ids in the first, middle and last runs and on both sides of a run boundary.
             let ids = Tensor::from_u32(vec![0, 299, 150, 63, 64, 65, 0, 256], [2, 4], &Device::Cpu)
                 .unwrap();

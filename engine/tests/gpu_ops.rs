@@ -7,7 +7,10 @@
 
 mod gpu_common;
 
-use gpu_common::{assert_close, cpu_tensor, fetch, gpu, linear_reference, quant_bytes, values};
+use gpu_common::{
+    assert_close, assert_linear_matches_cpu, cpu_tensor, cpu_weight, fetch, gpu, quant_bytes,
+    values, WEIGHT_DTYPES,
+};
 use offgrid_engine::ops::{BinaryOp, UnaryOp};
 use offgrid_engine::{DType, Device, Tensor};
 use pollster::block_on;
@@ -185,33 +188,14 @@ fn linear_every_weight_type_gemm_and_gemv_match_cpu() {
     block_on(async {
         let dev = gpu().await;
         let (n, k) = (37, 512);
-        for dtype in [
-            DType::F32,
-            DType::F16,
-            DType::Q8_0,
-            DType::Q4_0,
-            DType::Q4_K,
-            DType::Q6_K,
-        ] {
-            let w = match dtype {
-                DType::F32 => cpu_tensor(&[n, k], 70),
-                DType::F16 => cpu_tensor(&[n, k], 70).cast(DType::F16).unwrap(),
-                q => Tensor::from_quantized(q, quant_bytes(q, n, k, 71), [n, k], &Device::Cpu)
-                    .unwrap(),
-            };
+        for dtype in WEIGHT_DTYPES {
+            let w = cpu_weight(dtype, n, k, 70);
             let bias = cpu_tensor(&[n], 72);
             let wg = up(&w, &dev);
             for rows in [1usize, 3, 9] {
                 let x = cpu_tensor(&[rows, k], 73 + rows as u64);
-                let (want, tol) = linear_reference(&x, &w, &bias);
-                let got = up(&x, &dev).linear(&wg, Some(&up(&bias, &dev))).unwrap();
-                assert_close(
-                    &fetch(&got).await,
-                    &want,
-                    tol,
-                    tol,
-                    &format!("{dtype:?} rows {rows}"),
-                );
+                let what = format!("{dtype:?} rows {rows}");
+                assert_linear_matches_cpu(&dev, &x, &w, &wg, &bias, &what).await;
             }
         }
     });

@@ -9,9 +9,33 @@ use offgrid_engine::{DType, Device, Tensor};
 
 /// The GPU device; panics (fails the test) when there is no adapter: CI has lavapipe.
 pub async fn gpu() -> Device {
-    match GpuDevice::new().await {
+    gpu_with_max_binding(None).await
+}
+
+/// The GPU device with its binding limit lowered to `max_binding` bytes (see `GpuDevice::with_max_binding`).
+pub async fn gpu_with_max_binding(max_binding: Option<u64>) -> Device {
+    match GpuDevice::with_max_binding(max_binding).await {
         Ok(g) => Device::Gpu(g),
         Err(e) => panic!("no GPU adapter for the GPU tests ({e}); install mesa-vulkan-drivers"),
+    }
+}
+
+/// Every weight type `linear` and `embedding` take.
+pub const WEIGHT_DTYPES: [DType; 6] = [
+    DType::F32,
+    DType::F16,
+    DType::Q8_0,
+    DType::Q4_0,
+    DType::Q4_K,
+    DType::Q6_K,
+];
+
+/// A seeded `[n, k]` CPU weight of `dtype` (quantized types from [`quant_bytes`]).
+pub fn cpu_weight(dtype: DType, n: usize, k: usize, seed: u64) -> Tensor {
+    match dtype {
+        DType::F32 => cpu_tensor(&[n, k], seed),
+        DType::F16 => cpu_tensor(&[n, k], seed).cast(DType::F16).unwrap(),
+        q => Tensor::from_quantized(q, quant_bytes(q, n, k, seed), [n, k], &Device::Cpu).unwrap(),
     }
 }
 
@@ -91,4 +115,24 @@ pub fn linear_reference(x: &Tensor, w: &Tensor, bias: &Tensor) -> (Vec<f32>, f32
         2e-3
     };
     (want, tol)
+}
+
+/// Asserts that the GPU's `x.linear(w_gpu, bias)` has shape `[rows, n]` and matches [`linear_reference`]
+/// (`w` is the CPU weight `w_gpu` was uploaded from).
+pub async fn assert_linear_matches_cpu(
+    dev: &Device,
+    x: &Tensor,
+    w: &Tensor,
+    w_gpu: &Tensor,
+    bias: &Tensor,
+    what: &str,
+) {
+    let (want, tol) = linear_reference(x, w, bias);
+    let got = x
+        .to_device(dev)
+        .unwrap()
+        .linear(w_gpu, Some(&bias.to_device(dev).unwrap()))
+        .unwrap();
+    assert_eq!(got.dims(), [x.dims()[0], w.dims()[0]], "{what}: shape");
+    assert_close(&fetch(&got).await, &want, tol, tol, what);
 }
