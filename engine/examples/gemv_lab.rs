@@ -78,7 +78,7 @@ impl Lab {
             .collect();
         let x = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: None,
-            contents: &bytemuck_f32(&xs),
+            contents: &f32_le_bytes(&xs),
             usage: wgpu::BufferUsages::STORAGE,
         });
         let y = device.create_buffer(&wgpu::BufferDescriptor {
@@ -134,7 +134,7 @@ impl Lab {
             .device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: None,
-                contents: &bytemuck_u32(params),
+                contents: &u32_le_bytes(params),
                 usage: wgpu::BufferUsages::STORAGE,
             });
         let groups_of = |c: u64| {
@@ -201,10 +201,10 @@ fn bind(
     }
 }
 
-fn bytemuck_f32(v: &[f32]) -> Vec<u8> {
+fn f32_le_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
-fn bytemuck_u32(v: &[u32]) -> Vec<u8> {
+fn u32_le_bytes(v: &[u32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
