@@ -1,6 +1,7 @@
 //! CPU GEMM and GEMV throughput of the engine's kernels next to candle's CPU matmul, same shapes, same run.
 //!
-//! Usage: `cpu_compare [seconds-per-measurement]` (default 0.4). Prints one line per case with GFLOP/s for both,
+//! Usage: `cpu_compare [seconds-per-measurement] [case filter]` (default 0.4; the filter keeps the cases whose
+//! name contains it, e.g. `gemm 512`). Prints one line per case with GFLOP/s for both,
 //! GB/s of weight traffic for GEMV, and the ratio ours / candle (> 1 means the engine is faster).
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
@@ -161,7 +162,8 @@ fn main() -> AnyResult<()> {
             cases.push((format!("gemv {label} {n}x{k} {}", wt.name()), 1, n, k, wt));
         }
     }
-    for (name, m, n, k, wt) in cases {
+    let filter = std::env::args().nth(2).unwrap_or_default();
+    for (name, m, n, k, wt) in cases.into_iter().filter(|c| c.0.contains(&filter)) {
         let (ours, theirs) = case(m, n, k, wt, budget)?;
         let flops = 2.0 * (m * n * k) as f64;
         let bytes = (n * k) as f64 * wt.bytes_per_value();
