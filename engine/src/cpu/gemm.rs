@@ -9,9 +9,6 @@ use half::f16;
 const KC: usize = 512;
 /// Rows of B in one panel.
 const NB: usize = 64;
-/// Rows of A handed to one task when splitting over M (rayon, native only).
-#[cfg(not(target_arch = "wasm32"))]
-const MB: usize = 48;
 /// From this many rows of A on, the packed outer-product kernel (`packed.rs`) is used.
 const PACKED_FROM_ROWS: usize = 16;
 /// Micro-kernel tile: rows of A by rows of B.
@@ -166,9 +163,11 @@ fn gemm_parallel(
     threads: usize,
 ) -> Result<()> {
     use rayon::prelude::*;
-    if m >= MB * threads {
-        // Enough rows: the packed kernel packs each panel of B once, across the threads, and splits the rows of
-        // A between them (a task per block of rows packing B for itself cost up to half the time).
+    if m >= PACKED_FROM_ROWS {
+        // The packed kernel packs each panel of B once, across the threads, then cuts the output into one block of
+        // rows × columns per thread. (Until it cut columns too, products of fewer than 48 rows a thread took the
+        // column strips below, each task packing all of A for itself: 512³ on 16 threads ran at half the speed
+        // of 8 threads.)
         return super::packed::gemm_block(ops, 0..m, 0..n, &mut out[..m * n], n, threads);
     }
     // Few rows (decode): split the rows of B; each task fills a column strip, copied into place after.

@@ -128,7 +128,8 @@ struct Job<'a> {
 
 impl Job<'_> {
     /// The product on `threads` threads (natively; 1 on wasm32): each panel of B is packed once, sliver by
-    /// sliver across the threads, then blocks of rows of A run against it in parallel.
+    /// sliver across the threads, then the panel's output is cut into one block per thread (rows × slivers,
+    /// see [`Split`]) and the blocks run in parallel.
     #[cfg_attr(target_arch = "wasm32", allow(unused_variables))]
     fn run<const MR: usize, const NR: usize>(
         &self,
@@ -142,44 +143,59 @@ impl Job<'_> {
         // Buffers sized to this product, not to the block constants: small products stay cheap.
         let panel_rows = NC.min(self.cols.len());
         let mut b_pack = Scratch::take(&B_PACK, panel_rows.next_multiple_of(NR) * depth);
-        // Rows per task: one equal share per thread, in whole tiles. (Whole MC blocks, as before, left
-        // threads idle: 512 rows made 11 tasks for 16 threads, 1024 and 2048 made 22.)
-        #[cfg(not(target_arch = "wasm32"))]
-        let per = self
-            .rows
-            .len()
-            .div_ceil(threads.max(1))
-            .next_multiple_of(MR)
-            .max(MR);
         for k0 in (0..k).step_by(KC) {
             let kc = KC.min(k - k0);
             for j0 in self.cols.clone().step_by(NC) {
                 let nb = NC.min(self.cols.end - j0);
                 let panel = Panel { k0, kc, j0, nb };
+                let slivers = nb.div_ceil(NR);
+                // The panel's columns of every output row: what the blocks below cut up.
+                let col = j0 - self.cols.start;
+                let out_rows = out
+                    .chunks_mut(ld)
+                    .take(self.rows.len())
+                    .map(|row| &mut row[col..col + nb]);
                 #[cfg(not(target_arch = "wasm32"))]
                 if threads > 1 {
                     use rayon::prelude::*;
-                    b_pack[..nb.next_multiple_of(NR) * kc]
+                    b_pack[..slivers * NR * kc]
                         .par_chunks_mut(NR * kc)
                         .enumerate()
                         .try_for_each(|(s, dst)| self.pack_sliver::<NR>(&panel, s, dst))?;
+                    let split = Split::new(self.rows.len(), slivers, threads, MR, NR);
                     let b_pack = &b_pack;
-                    out.par_chunks_mut(per * ld)
-                        .enumerate()
-                        .for_each(|(i, out)| {
-                            let first = self.rows.start + i * per;
-                            let rows = first..(first + per).min(self.rows.end);
-                            self.rows_against_panel(rows, &panel, b_pack, out, ld, &tile);
+                    split
+                        .blocks(out_rows)
+                        .into_par_iter()
+                        .for_each(|mut block| {
+                            let rows = self.rows.start + block.rows.start
+                                ..self.rows.start + block.rows.end;
+                            let width = block.out.first().map_or(0, |row| row.len());
+                            let slivers =
+                                block.first_sliver..block.first_sliver + width.div_ceil(NR);
+                            self.block_against_panel(
+                                rows,
+                                slivers,
+                                &panel,
+                                b_pack,
+                                &mut block.out,
+                                &tile,
+                            );
                         });
                     continue;
                 }
-                for (s, dst) in b_pack[..nb.next_multiple_of(NR) * kc]
-                    .chunks_mut(NR * kc)
-                    .enumerate()
-                {
+                for (s, dst) in b_pack[..slivers * NR * kc].chunks_mut(NR * kc).enumerate() {
                     self.pack_sliver::<NR>(&panel, s, dst)?;
                 }
-                self.rows_against_panel(self.rows.clone(), &panel, &b_pack, out, ld, &tile);
+                let mut block: Vec<&mut [f32]> = out_rows.collect();
+                self.block_against_panel(
+                    self.rows.clone(),
+                    0..slivers,
+                    &panel,
+                    &b_pack,
+                    &mut block,
+                    &tile,
+                );
             }
         }
         Ok(())
@@ -200,14 +216,15 @@ impl Job<'_> {
         Ok(())
     }
 
-    /// Rows `rows` of A against a packed panel of B; `out` starts at row `rows.start`.
-    fn rows_against_panel<const MR: usize, const NR: usize>(
+    /// Rows `rows` of A against slivers `slivers` of a packed panel of B. `out[r]` is output row
+    /// `rows.start + r` from the first of those slivers' columns on.
+    fn block_against_panel<const MR: usize, const NR: usize>(
         &self,
         rows: std::ops::Range<usize>,
+        slivers: std::ops::Range<usize>,
         p: &Panel,
         b_pack: &[f32],
-        out: &mut [f32],
-        ld: usize,
+        out: &mut [&mut [f32]],
         tile: &impl Fn(usize, &[f32], &[f32], &mut [[f32; NR]; MR]),
     ) {
         let (k, kc) = (self.k, p.kc);
@@ -216,10 +233,10 @@ impl Job<'_> {
             let mb = MC.min(rows.end - i0);
             pack::<MR>(&self.a[i0 * k + p.k0..], k, mb, kc, &mut a_pack);
             // Each sliver of B (NR × kc, L1-sized) meets every strip of the packed A block.
-            for s in 0..p.nb.div_ceil(NR) {
+            for s in slivers.clone() {
                 let nr = NR.min(p.nb - s * NR);
                 let sliver = &b_pack[s * NR * kc..][..NR * kc];
-                let col = p.j0 - self.cols.start + s * NR;
+                let col = (s - slivers.start) * NR;
                 let bias = match self.bias {
                     Some(v) if p.k0 == 0 => Some(&v[p.j0 + s * NR..][..nr]),
                     _ => None,
@@ -230,7 +247,7 @@ impl Job<'_> {
                     tile(kc, &a_pack[t * MR * kc..][..MR * kc], sliver, &mut acc);
                     let row0 = i0 - rows.start + t * MR;
                     for (r, acc_row) in acc.iter().enumerate().take(mr) {
-                        let dst = &mut out[(row0 + r) * ld + col..][..nr];
+                        let dst = &mut out[row0 + r][col..][..nr];
                         match (p.k0 == 0, bias) {
                             (true, Some(bias)) => {
                                 for ((d, a), b) in dst.iter_mut().zip(acc_row).zip(bias) {
@@ -245,6 +262,70 @@ impl Job<'_> {
             }
         }
     }
+}
+
+/// How the threads share one panel's output: a grid of blocks, `rows` rows (whole tiles) by `slivers` slivers
+/// of B each, one block per thread. Each block reads its rows of A and its slivers of B, so the grid is the one
+/// that makes those fewest. Cutting the rows alone gave 512 rows on 16 threads 32 rows each, and every thread
+/// read the whole panel of B for them.
+#[cfg(not(target_arch = "wasm32"))]
+struct Split {
+    rows: usize,
+    slivers: usize,
+    /// Columns per sliver.
+    nr: usize,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Split {
+    fn new(rows: usize, slivers: usize, threads: usize, mr: usize, nr: usize) -> Split {
+        let threads = threads.max(1);
+        (1..=threads.min(slivers))
+            .filter(|c| threads.is_multiple_of(*c))
+            .map(|c| Split {
+                rows: rows.div_ceil(threads / c).next_multiple_of(mr).max(mr),
+                slivers: slivers.div_ceil(c),
+                nr,
+            })
+            // Ties go to the fewest column cuts (the first): whole rows of output stay with one thread.
+            .min_by_key(|s| s.rows + s.slivers * nr)
+            .unwrap_or(Split { rows, slivers, nr })
+    }
+
+    /// Cuts the panel's output rows into the blocks, in row-major order of the grid.
+    fn blocks<'o>(&self, out_rows: impl Iterator<Item = &'o mut [f32]>) -> Vec<OutBlock<'o>> {
+        let width = self.slivers * self.nr;
+        let mut blocks: Vec<OutBlock<'o>> = Vec::new();
+        let mut band_start = 0;
+        for (r, row) in out_rows.enumerate() {
+            if r % self.rows == 0 {
+                band_start = blocks.len();
+            }
+            for (c, piece) in row.chunks_mut(width).enumerate() {
+                if r % self.rows == 0 {
+                    blocks.push(OutBlock {
+                        rows: r..r,
+                        first_sliver: c * self.slivers,
+                        out: Vec::with_capacity(self.rows),
+                    });
+                }
+                if let Some(block) = blocks.get_mut(band_start + c) {
+                    block.rows.end = r + 1;
+                    block.out.push(piece);
+                }
+            }
+        }
+        blocks
+    }
+}
+
+/// One thread's share of a panel's output: rows `rows` (within the product), slivers from `first_sliver`, and
+/// the row pieces it writes (each starts at the first sliver's first column).
+#[cfg(not(target_arch = "wasm32"))]
+struct OutBlock<'o> {
+    rows: std::ops::Range<usize>,
+    first_sliver: usize,
+    out: Vec<&'o mut [f32]>,
 }
 
 /// One panel of B: `nb` rows from `j0`, `kc` deep from `k0`.
@@ -411,6 +492,33 @@ mod x86 {
 mod tests {
     use super::*;
 
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn split_cuts_few_rows_into_a_grid() {
+        // 512 rows and 16 slivers of 32 columns on 16 threads: 4 × 4 blocks of 128 rows by 4 slivers.
+        let s = Split::new(512, 16, 16, 8, 32);
+        assert_eq!((s.rows, s.slivers), (128, 4));
+        // Rows alone where they are many against few columns.
+        let s = Split::new(4096, 2, 16, 8, 32);
+        assert_eq!((s.rows, s.slivers), (256, 2));
+        // One thread: one block.
+        let s = Split::new(100, 7, 1, 8, 32);
+        assert_eq!((s.rows, s.slivers), (104, 7));
+        // The blocks cover every output value once, the last ones ragged.
+        let mut out = vec![0.0f32; 21 * 70];
+        let s = Split::new(21, 3, 4, 8, 32);
+        let blocks = s.blocks(out.chunks_mut(70));
+        let mut seen = vec![0u32; 21 * 70];
+        for b in &blocks {
+            for (r, piece) in b.rows.clone().zip(&b.out) {
+                for c in 0..piece.len() {
+                    seen[r * 70 + b.first_sliver * 32 + c] += 1;
+                }
+            }
+        }
+        assert!(seen.iter().all(|&v| v == 1), "{seen:?}");
+    }
+
     fn reference(a: &[f32], b: &[f32], m: usize, n: usize, k: usize) -> Vec<f32> {
         let mut out = vec![0.0; m * n];
         for i in 0..m {
@@ -498,10 +606,13 @@ mod tests {
             let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.5 - 3.0).collect();
             let mut with_bias = vec![0.0; m * n];
             gemm_block(ops(Some(&bias)), 0..m, 0..n, &mut with_bias, n, 1).unwrap();
-            // Split over threads (natively): the same values.
-            let mut threaded = vec![0.0; m * n];
-            gemm_block(ops(Some(&bias)), 0..m, 0..n, &mut threaded, n, 3).unwrap();
-            results.push(("bias, 3 threads", threaded));
+            // Split over threads (natively): the same values, with the rows cut alone (3) and into a grid of
+            // rows × slivers (16, where the shape allows).
+            for (threads, name) in [(3, "bias, 3 threads"), (16, "bias, 16 threads")] {
+                let mut threaded = vec![0.0; m * n];
+                gemm_block(ops(Some(&bias)), 0..m, 0..n, &mut threaded, n, threads).unwrap();
+                results.push((name, threaded));
+            }
             let want_bias: Vec<f32> = want
                 .iter()
                 .enumerate()
