@@ -14,9 +14,13 @@ dev = torch.device("cuda")
 
 
 def timed(fn, reps):
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
+    # As `offgrid bench ops` does: 0.3 s of back-to-back runs first, so the GPU is at its working clocks (an idle
+    # GPU drops them, and short kernels timed straight after run at them).
+    start = time.perf_counter()
+    while time.perf_counter() - start < 0.3:
+        for _ in range(10):
+            fn()
+        torch.cuda.synchronize()
     start = time.perf_counter()
     for _ in range(reps):
         fn()
