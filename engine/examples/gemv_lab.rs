@@ -127,7 +127,6 @@ impl Lab {
         bytes: u64,
         groups: u32,
     ) -> f64 {
-        let chain = std::env::var("CHAIN").is_ok();
         let span = bytes.next_multiple_of(256);
         let copies = (POOL / span).clamp(1, 1000);
         let p = self
@@ -145,7 +144,9 @@ impl Lab {
                     bind(0, &p, 0, None),
                     bind(1, &self.x, 0, None),
                     bind(2, &self.weights, c * span, Some(span)),
-                    bind(3, &self.y, if chain { 0 } else { c * 65536 }, Some(65536)),
+                    // One output range for every run: each dispatch waits for the one before. (Runs writing
+                    // their own ranges overlapped: a 64 MiB read then "ran" at 7.2 TB/s on an H100.)
+                    bind(3, &self.y, 0, Some(65536)),
                     bind(4, &self.weights, c * span, Some(span)),
                 ],
             })
