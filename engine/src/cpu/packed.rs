@@ -266,8 +266,8 @@ impl Job<'_> {
 
 /// How the threads share one panel's output: a grid of blocks, `rows` rows (whole tiles) by `slivers` slivers
 /// of B each, one block per thread. Each block reads its rows of A and its slivers of B, so the grid is the one
-/// that makes those fewest. Cutting the rows alone gave 512 rows on 16 threads 32 rows each, and every thread
-/// read the whole panel of B for them.
+/// that makes those fewest. Cutting the rows alone would give each of 16 threads 32 of 512 rows, and every
+/// thread would read the whole panel of B for them.
 #[cfg(not(target_arch = "wasm32"))]
 struct Split {
     rows: usize,
