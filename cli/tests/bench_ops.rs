@@ -5,19 +5,12 @@
 
 use std::process::Command;
 
-#[test]
-fn quick_cpu_run_prints_every_kind_with_positive_figures() {
+/// Runs `offgrid bench ops ARGS --json`, checks it succeeded, and returns its measurements.
+fn bench_json(args: &[&str]) -> Vec<serde_json::Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_offgrid"))
-        .args([
-            "bench",
-            "ops",
-            "--device",
-            "cpu",
-            "--quick",
-            "--seconds",
-            "0",
-            "--json",
-        ])
+        .args(["bench", "ops"])
+        .args(args)
+        .arg("--json")
         .output()
         .unwrap();
     assert!(
@@ -26,7 +19,12 @@ fn quick_cpu_run_prints_every_kind_with_positive_figures() {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let results = doc["results"].as_array().unwrap();
+    doc["results"].as_array().unwrap().clone()
+}
+
+#[test]
+fn quick_cpu_run_prints_every_kind_with_positive_figures() {
+    let results = bench_json(&["--device", "cpu", "--quick", "--seconds", "0"]);
     for kind in ["copy", "gemm", "gemv", "attention", "conv2d"] {
         assert!(
             results.iter().any(|r| r["kind"] == kind),
@@ -49,19 +47,7 @@ fn quick_cpu_run_prints_every_kind_with_positive_figures() {
 
 #[test]
 fn quick_gpu_gemv_run_times_every_weight_type() {
-    let out = Command::new(env!("CARGO_BIN_EXE_offgrid"))
-        .args([
-            "bench", "ops", "--device", "gpu", "--quick", "--filter", "gemv", "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let results = doc["results"].as_array().unwrap();
+    let results = bench_json(&["--device", "gpu", "--quick", "--filter", "gemv"]);
     for dtype in ["f32", "f16", "q8_0", "q4_0"] {
         let r = results
             .iter()
