@@ -1,7 +1,7 @@
 //! CPU GEMM lab (not part of the engine): where a square f32 product's time goes as threads are added. For
 //! each thread count it times the GEMM kernel into an output buffer kept between runs, the same with a fresh
-//! zeroed output per run (what `linear` does), and `Tensor::linear` itself, so the kernel's scaling and the
-//! cost around it show apart.
+//! zeroed output per run (what `linear` did until it took its output from `cpu::recycle`), and `Tensor::linear`
+//! itself, so the kernel's scaling and the cost around it show apart.
 //! `cargo run --release -p offgrid-engine --example cpu_gemm_lab [sizes...]` (default 512 1024; `LAB_THREADS=8,16`
 //! picks the thread counts).
 #![allow(clippy::unwrap_used, clippy::expect_used)]

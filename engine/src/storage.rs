@@ -1,5 +1,6 @@
 //! The bytes behind a tensor, on the CPU or on the GPU.
 
+use crate::cpu::recycle::F32Buffer;
 use crate::gpu::GpuStorage;
 use crate::DType;
 use half::f16;
@@ -7,10 +8,14 @@ use half::f16;
 /// Element storage on the CPU. Quantized weights keep their GGUF block bytes unchanged.
 #[derive(Clone, Debug)]
 pub enum CpuStorage {
-    F32(Vec<f32>),
+    /// Given back to [`crate::cpu::recycle`]'s pool when dropped, if large.
+    F32(F32Buffer),
     F16(Vec<f16>),
     U32(Vec<u32>),
-    Quantized { dtype: DType, bytes: Vec<u8> },
+    Quantized {
+        dtype: DType,
+        bytes: Vec<u8>,
+    },
 }
 
 impl CpuStorage {

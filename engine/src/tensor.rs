@@ -72,7 +72,7 @@ impl Tensor {
 
     /// A tensor of f32 values.
     pub fn from_f32(data: Vec<f32>, shape: impl Into<Shape>, device: &Device) -> Result<Tensor> {
-        Tensor::from_cpu_storage(CpuStorage::F32(data), shape, device)
+        Tensor::from_cpu_storage(CpuStorage::F32(data.into()), shape, device)
     }
 
     /// A tensor of f16 values.
@@ -110,7 +110,7 @@ impl Tensor {
         let shape = shape.into();
         let n = shape.elem_count();
         let storage = match dtype {
-            DType::F32 => CpuStorage::F32(vec![0.0; n]),
+            DType::F32 => CpuStorage::F32(vec![0.0; n].into()),
             DType::F16 => CpuStorage::F16(vec![f16::ZERO; n]),
             other => {
                 return Err(Error::UnsupportedDType {

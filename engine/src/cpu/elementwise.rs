@@ -1,6 +1,7 @@
 //! Elementwise kernels.
 
 use crate::cpu::fastmath::{map, map2};
+use crate::cpu::recycle::overwritable;
 use crate::cpu::{float_out, for_chunks, output, values};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::{DType, Result, Shape, Tensor};
@@ -8,7 +9,7 @@ use crate::{DType, Result, Shape, Tensor};
 /// Applies `op` to every element.
 pub fn unary(x: &Tensor, op: UnaryOp) -> Result<Tensor> {
     let v = values(x)?;
-    let mut out = vec![0.0f32; v.len()];
+    let mut out = overwritable(v.len()); // every value is mapped below
     for_chunks(&mut out, 4096, |i, chunk| {
         let src = &v[i * 4096..i * 4096 + chunk.len()];
         // One loop per function, so that each one vectorises (a `match` inside the loop would not).
@@ -36,7 +37,7 @@ pub fn binary(a: &Tensor, b: &Tensor, shape: &Shape, op: BinaryOp) -> Result<Ten
         DType::F32
     };
     let (av, bv) = (values(&a)?, values(&b)?);
-    let mut out = vec![0.0f32; av.len()];
+    let mut out = overwritable(av.len()); // every value is mapped below
     for_chunks(&mut out, 4096, |i, chunk| {
         let s = i * 4096;
         let (x, y) = (&av[s..s + chunk.len()], &bv[s..s + chunk.len()]);

@@ -1,7 +1,8 @@
 //! Batched matmul and linear layers on top of the blocked GEMM in [`crate::cpu::gemm`].
 
 use crate::cpu::gemm::{gemm_nt, gemm_nt_bias, RowSource};
-use crate::cpu::{float_out, output, values, zeroed};
+use crate::cpu::recycle::overwritable;
+use crate::cpu::{float_out, output, values};
 use crate::storage::{CpuStorage, Storage};
 use crate::{DType, Error, Result, Shape, Tensor};
 
@@ -22,7 +23,8 @@ pub fn matmul(
     } else {
         DType::F32
     };
-    let mut out = zeroed(nb * m * n);
+    // Every value is written by the products below.
+    let mut out = overwritable(nb * m * n);
     // The kernel wants B as rows of k: a transposed view of b, copied only when it is not already laid out so.
     if b.rank() == 2 && a.is_contiguous() {
         // One weight shared by the whole batch: fold the batch into the rows of A.
@@ -114,7 +116,8 @@ pub fn linear(x: &Tensor, w: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
         Some(v) => RowSource::F32(v),
         None => source,
     };
-    let mut out = zeroed(m * n);
+    // Both kernels below write every value.
+    let mut out = overwritable(m * n);
     let bv = bias.map(values).transpose()?;
     match source {
         // Decode-sized inputs against quantized weights: integer block dot products (activations quantized to

@@ -11,6 +11,7 @@ pub mod matmul;
 pub mod norm;
 mod packed;
 pub mod pool;
+pub mod recycle;
 pub mod reduce;
 
 use crate::storage::{CpuStorage, Storage};
@@ -50,11 +51,13 @@ pub(crate) fn output(data: Vec<f32>, shape: impl Into<Shape>, dtype: DType) -> R
         ));
     }
     let (storage, dtype) = match dtype {
-        DType::F16 => (
-            CpuStorage::F16(data.iter().map(|&x| f16::from_f32(x)).collect()),
-            DType::F16,
-        ),
-        _ => (CpuStorage::F32(data), DType::F32),
+        DType::F16 => {
+            let halves = data.iter().map(|&x| f16::from_f32(x)).collect();
+            // The f32 values were an op's output: their buffer can serve the next one.
+            drop(recycle::F32Buffer::from(data));
+            (CpuStorage::F16(halves), DType::F16)
+        }
+        _ => (CpuStorage::F32(data.into()), DType::F32),
     };
     Ok(Tensor::from_parts(
         Storage::Cpu(storage),
@@ -72,19 +75,6 @@ pub(crate) fn output_u32(data: Vec<u32>, shape: impl Into<Shape>) -> Tensor {
         DType::U32,
         Device::Cpu,
     )
-}
-
-/// A zeroed output buffer of `len` values. From 4 MB on they are zeroed by the threads natively: a product's
-/// output is written by all of them, but one thread clearing 25 MB first (a 4096 × 1536 linear layer) cost
-/// 15–25% of the product on 16 threads (`examples/cpu_gemm_lab.rs`); at 1 MB (512²) it made no difference.
-pub(crate) fn zeroed(len: usize) -> Vec<f32> {
-    #[cfg(not(target_arch = "wasm32"))]
-    if len >= 1 << 20 {
-        use rayon::prelude::*;
-        // An indexed parallel iterator collects in place: each thread writes its own range of the new vector.
-        return rayon::iter::repeat_n(0.0f32, len).collect();
-    }
-    vec![0.0; len]
 }
 
 /// Runs `f` over `chunk`-sized pieces of `out` in parallel natively, sequentially on wasm32.
@@ -105,17 +95,4 @@ pub(crate) fn for_chunks(
         }
     }
     out.chunks_mut(chunk).enumerate().for_each(|(i, c)| f(i, c));
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn zeroed_is_all_zeros_at_every_size() {
-        // Both sides of the threshold where the threads clear the buffer, and an odd length past it.
-        for len in [0, 5, (1 << 20) - 1, 1 << 20, (1 << 20) + 77] {
-            let v = super::zeroed(len);
-            assert_eq!(v.len(), len);
-            assert!(v.iter().all(|&x| x.to_bits() == 0), "len {len}");
-        }
-    }
 }

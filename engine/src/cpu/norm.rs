@@ -1,6 +1,7 @@
 //! Normalisation kernels.
 
 use crate::cpu::fastmath::{sum, sum_of_squares};
+use crate::cpu::recycle::overwritable;
 use crate::cpu::{float_out, for_chunks, output, values};
 use crate::{Result, Tensor};
 
@@ -16,7 +17,7 @@ pub fn layer_norm(
     let xv = values(x)?;
     let wv = w.map(values).transpose()?;
     let bv = b.map(values).transpose()?;
-    let mut out = vec![0.0f32; xv.len()];
+    let mut out = overwritable(xv.len()); // every value is written below
     for_chunks(&mut out, d, |r, o| {
         let row = &xv[r * d..(r + 1) * d];
         let mean = if center { sum(row) / d as f32 } else { 0.0 };
@@ -58,7 +59,7 @@ pub fn group_norm(
     let xv = values(x)?;
     let wv = w.map(values).transpose()?;
     let bv = b.map(values).transpose()?;
-    let mut out = vec![0.0f32; xv.len()];
+    let mut out = overwritable(xv.len()); // every value is written below
     for_chunks(&mut out, per_group, |g, o| {
         let src = &xv[g * per_group..g * per_group + o.len()];
         let n = src.len().max(1) as f32;

@@ -165,7 +165,7 @@ pub async fn download(storage: &GpuStorage) -> Result<CpuStorage> {
     staging.destroy();
     let data = &data[..storage.bytes as usize];
     Ok(match storage.dtype {
-        DType::F32 => CpuStorage::F32(bytemuck::pod_collect_to_vec(data)),
+        DType::F32 => CpuStorage::F32(bytemuck::pod_collect_to_vec::<u8, f32>(data).into()),
         DType::U32 => CpuStorage::U32(bytemuck::pod_collect_to_vec(data)),
         DType::F16 => CpuStorage::F16(bytemuck::pod_collect_to_vec(data)),
         other => CpuStorage::Quantized {

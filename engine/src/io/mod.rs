@@ -67,6 +67,6 @@ pub(crate) fn float_storage(
             CpuStorage::F16(words.map(|b| f16::from_le_bytes([b[0], b[1]])).collect())
         }
         (_, DType::F16) => CpuStorage::F16(words.map(|b| f16::from_f32(as_f32(b))).collect()),
-        _ => CpuStorage::F32(words.map(as_f32).collect()),
+        _ => CpuStorage::F32(words.map(as_f32).collect::<Vec<f32>>().into()),
     })
 }
