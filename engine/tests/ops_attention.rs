@@ -35,6 +35,55 @@ device_test!(attention_matches_torch_sdpa, |device: Device| async move {
     .await
 });
 
+// Many queries take the tiled GPU kernel: two blocks of 64 queries, grouped heads, a key-padding mask, causal
+// alignment and 90 keys (not a whole number of 32-key tiles), with a head size of 18 (not a multiple of 4).
+device_test!(
+    attention_many_queries_gqa_mask_causal,
+    |device: Device| async move {
+        let fx = fixture(FX, "prefill");
+        let (q, k, v) = (
+            fx.tensor("q", &device)?,
+            fx.tensor("k", &device)?,
+            fx.tensor("v", &device)?,
+        );
+        let mask = fx.tensor("mask", &device)?;
+        let out = q.attention(&k, &v, Some(&mask), true, 0.3)?;
+        assert_close(&out, &fx, "out", F32_TOL).await
+    }
+);
+
+// Strided views, as a model gets them by transposing [batch, len, heads, dim] projections, against torch's
+// own fused attention.
+device_test!(
+    attention_many_queries_on_views,
+    |device: Device| async move {
+        let fx = fixture(FX, "encoder_views");
+        let view = |name: &str| -> offgrid_engine::Result<Tensor> {
+            fx.tensor(name, &device)?.transpose(1, 2)
+        };
+        let (q, k, v) = (view("q")?, view("k")?, view("v")?);
+        assert!(!q.is_contiguous());
+        let out = q.attention(&k, &v, None, false, 1.0 / 12f32.sqrt())?;
+        assert_close(&out, &fx, "out", F32_TOL).await
+    }
+);
+
+// The largest head the tiled kernel takes (64), with a full additive mask.
+device_test!(
+    attention_many_queries_wide_head,
+    |device: Device| async move {
+        let fx = fixture(FX, "wide_head");
+        let (q, k, v) = (
+            fx.tensor("q", &device)?,
+            fx.tensor("k", &device)?,
+            fx.tensor("v", &device)?,
+        );
+        let mask = fx.tensor("mask", &device)?;
+        let out = q.attention(&k, &v, Some(&mask), false, 0.125)?;
+        assert_close(&out, &fx, "out", F32_TOL).await
+    }
+);
+
 device_test!(attention_over_kv_cache, |device: Device| async move {
     let fx = fixture(FX, "decode");
     let (q, k, v) = (

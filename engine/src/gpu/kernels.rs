@@ -78,7 +78,13 @@ pub(crate) enum Kernel {
     },
     /// Row reduction (code from `reduce.wgsl`).
     Reduce(u32),
+    /// Attention for decode: one workgroup per query.
     Attention,
+    /// Attention for many queries (D <= 64): 64 queries per workgroup share each tile of K and V.
+    AttentionTiled {
+        /// vec4s per head row, ceil(D / 4).
+        d4: u32,
+    },
     /// RoPE; `interleaved` pairs (2i, 2i+1) instead of (i, i + D/2).
     Rope {
         interleaved: bool,
@@ -112,6 +118,7 @@ impl Kernel {
             Kernel::Norm { .. } => (include_str!("kernels/norm.wgsl"), false),
             Kernel::Reduce(_) => (include_str!("kernels/reduce.wgsl"), false),
             Kernel::Attention => (include_str!("kernels/attention.wgsl"), false),
+            Kernel::AttentionTiled { .. } => (include_str!("kernels/attention_tiled.wgsl"), false),
             Kernel::Rope { .. } => (include_str!("kernels/rope.wgsl"), false),
             Kernel::IndexSelect(_) => (include_str!("kernels/index_select.wgsl"), true),
             Kernel::Conv2d => (include_str!("kernels/conv2d.wgsl"), false),
@@ -124,10 +131,10 @@ impl Kernel {
     }
 
     /// Whether the kernel may read workgroup memory it did not write (then it must start zeroed, as WGSL
-    /// promises). The integer-dot GEMV writes everything it reads and its 15 KB of activations would
-    /// otherwise be zeroed by every workgroup first; browsers zero it regardless.
+    /// promises). The integer-dot GEMV and the tiled attention write everything they read, and their 15–16 KB
+    /// would otherwise be zeroed by every workgroup first; browsers zero it regardless.
     fn reads_unwritten_workgroup_memory(self) -> bool {
-        !matches!(self, Kernel::GemvQ { .. })
+        !matches!(self, Kernel::GemvQ { .. } | Kernel::AttentionTiled { .. })
     }
 
     /// Pipeline-overridable constants that select the variant inside one WGSL file.
@@ -148,6 +155,7 @@ impl Kernel {
                 ("TPR", threads_per_row as f64),
             ],
             Kernel::Norm { rms } => vec![("MODE", rms as u32 as f64)],
+            Kernel::AttentionTiled { d4 } => vec![("D4", d4 as f64)],
             Kernel::Rope { interleaved } => vec![("MODE", interleaved as u32 as f64)],
             Kernel::IndexSelect(w) => vec![("WTYPE", w as u32 as f64)],
             Kernel::Pool2d { avg } => vec![("MODE", avg as u32 as f64)],
