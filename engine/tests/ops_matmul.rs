@@ -170,3 +170,57 @@ device_test!(
         Ok(())
     }
 );
+
+// F16 weights at decode sizes (the GEMV reads them a word, two values, at a time), against an f64 product of
+// the f16 values: rows starting at a later row of the weight, f32 and f16 activations, K from 96 to 4864.
+device_test!(
+    linear_f16_weights_decode_shapes,
+    |device: Device| async move {
+        for (m, n, k, skip, half) in [
+            (1, 37, 4864, 0, false),
+            (3, 70, 96, 5, false),
+            (2, 33, 896, 1, true),
+        ] {
+            let rows = n + skip;
+            let w = Tensor::from_f32(pattern(rows * k, 2), [rows, k], &Device::Cpu)?
+                .cast(DType::F16)?;
+            let wv = w.to_vec_f32()?;
+            let w = w.to_device(&device)?.narrow(0, skip, n)?;
+            let mut x = Tensor::from_f32(pattern(m * k, 1), [m, k], &Device::Cpu)?;
+            if half {
+                x = x.cast(DType::F16)?;
+            }
+            let xv = x.to_vec_f32()?;
+            let got = x
+                .to_device(&device)?
+                .linear(&w, None)?
+                .to_vec_f32_async()
+                .await?;
+            for i in 0..m {
+                for j in 0..n {
+                    let wrow = &wv[(skip + j) * k..(skip + j + 1) * k];
+                    let xrow = &xv[i * k..(i + 1) * k];
+                    let exact: f64 = wrow
+                        .iter()
+                        .zip(xrow)
+                        .map(|(a, b)| *a as f64 * *b as f64)
+                        .sum();
+                    let size: f64 = wrow
+                        .iter()
+                        .zip(xrow)
+                        .map(|(a, b)| (*a as f64 * *b as f64).abs())
+                        .sum();
+                    // f32 accumulation, plus the f16 result's own rounding for f16 activations.
+                    let tol = size * 1e-5 + if half { exact.abs() * 1e-3 } else { 0.0 };
+                    let err = (got[i * n + j] as f64 - exact).abs();
+                    assert!(
+                        err <= tol,
+                        "{m}x{n}x{k} [{i},{j}]: {} vs {exact} (tolerance {tol})",
+                        got[i * n + j]
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+);
