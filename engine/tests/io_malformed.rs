@@ -236,6 +236,9 @@ fn gguf_structural_errors() {
     );
     assert!(gguf_err(G::new(3, 1, 0).tensor("w", &[4], 99, 0).data(16)).contains("99"));
     gguf_err(G::new(3, 1, 0).tensor("w", &[16, 2], 8, 0).data(68));
+    // A file that ends before its data section, even with a tensor of no values (found by cargo-fuzz).
+    let e = gguf_err(G::new(3, 1, 0).tensor("w", &[0], 0, 0).0);
+    assert!(e.contains("before its tensor data"), "{e}");
     // Offset not aligned, past the end, overlapping, duplicate name.
     gguf_err(G::new(3, 1, 0).tensor("w", &[4], 0, 4).data(64));
     gguf_err(G::new(3, 1, 0).tensor("w", &[32, 2], 8, 0).data(67));

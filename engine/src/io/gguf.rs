@@ -258,6 +258,14 @@ impl Gguf {
             .pos
             .checked_next_multiple_of(alignment)
             .ok_or_else(|| malformed("data offset overflows"))?;
+        // Checked here because a tensor of zero values would pass the range check below with a range that
+        // starts past the end of the buffer (found by cargo-fuzz).
+        if !raw.is_empty() && data_offset > bytes.len() {
+            return Err(malformed(format!(
+                "the file ends at byte {} before its tensor data section (byte {data_offset}); is it incomplete?",
+                bytes.len()
+            )));
+        }
         let data_len = bytes.len().saturating_sub(data_offset);
         let mut tensors = Vec::with_capacity(raw.len());
         let mut by_name = BTreeMap::new();
