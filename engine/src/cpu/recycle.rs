@@ -22,15 +22,8 @@ const MAX_BYTES: usize = 32 << 20;
 const MAX_BUFFERS: usize = 16;
 
 /// The f32 values of a CPU tensor. Dropping it gives large buffers to the pool.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct F32Buffer(Vec<f32>);
-
-impl F32Buffer {
-    /// The values, taken out of the buffer (nothing goes to the pool).
-    pub fn into_vec(mut self) -> Vec<f32> {
-        std::mem::take(&mut self.0)
-    }
-}
 
 impl From<Vec<f32>> for F32Buffer {
     fn from(v: Vec<f32>) -> F32Buffer {
