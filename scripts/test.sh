@@ -7,7 +7,12 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=never
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s\n' "$*"; df -h --output=avail,target "$root" | tail -1 | awk '{print "    (disk free: " $1 ")"}'; }
+# Disk: a clean build of every test binary with full debug info needed more than CI's disk had (rustc died with
+# "No space left on device" in the wasm stage). Line tables keep panics' file:line; incremental caches only
+# help repeated local builds.
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-line-tables-only}"
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 step "install test dependencies"
 scripts/install-deps.sh test
@@ -24,6 +29,10 @@ cargo clippy --workspace --exclude offgrid-cli --target wasm32-unknown-unknown -
 step "native tests (CPU, and GPU on lavapipe)"
 # wgpu finds Mesa's lavapipe through the Vulkan loader; no GPU needed.
 WGPU_BACKEND=vulkan cargo test --workspace --locked
+if [ "${OFFGRID_CI:-0}" = 1 ]; then
+  # Nothing after this point uses the native debug build; on CI its gigabytes are better freed.
+  rm -rf target/debug
+fi
 
 step "engine op tests in headless Chromium (WebGPU on SwiftShader, and the wasm CPU path)"
 # The PyTorch-fixture op tests, each on the wasm CPU path and on WebGPU: Chrome's shader compiler (Tint)
