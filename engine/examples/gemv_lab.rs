@@ -5,7 +5,7 @@
 //! each product waits for the one before, as in a decode pass (`offgrid bench ops` lets independent
 //! products overlap). The weights cycle through 256 MB of copies so they come from memory, not from L2.
 //! `cargo run --release -p offgrid-engine --example gemv_lab` (on the GPU machine: `.devbin/gemv_lab` after
-//! `scripts/bench/gpu_machine.sh --prepare`).
+//! `scripts/bench/gpu_machine.sh --prepare`). `GEMV_Q_WGSL=file` times a variant of the kernel instead.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Instant;
@@ -212,10 +212,12 @@ fn u32_le_bytes(v: &[u32]) -> Vec<u8> {
 fn main() {
     let lab = Lab::new();
     let common = include_str!("../src/gpu/kernels/common.wgsl");
-    let current = format!(
-        "{common}\n{}",
-        include_str!("../src/gpu/kernels/gemv_q.wgsl")
-    );
+    // GEMV_Q_WGSL=path times a variant of the kernel without rebuilding the lab.
+    let kernel = match std::env::var("GEMV_Q_WGSL") {
+        Ok(path) => std::fs::read_to_string(&path).unwrap(),
+        Err(_) => include_str!("../src/gpu/kernels/gemv_q.wgsl").to_string(),
+    };
+    let current = format!("{common}\n{kernel}");
     let read = include_str!("gemv_lab/read.wgsl");
 
     let floor = lab.pipeline(read, &[("VEC", 1.0)]);
@@ -245,7 +247,12 @@ fn main() {
         for &(n, k) in &shapes {
             let nb = (k / 32) as u64;
             let gguf_bytes = n as u64 * nb * gguf;
-            let cur_bytes = n as u64 * nb * if wtype == 2.0 { 36 } else { 20 };
+            // On the GPU (repack.rs): Q8_0 in groups of eight blocks, exactly the GGUF bytes; Q4_0 20 bytes a block.
+            let cur_bytes = if wtype == 2.0 {
+                (n as u64 * nb).div_ceil(8) * 8 * gguf
+            } else {
+                n as u64 * nb * 20
+            };
             let mut line = format!("{tname} {n}x{k} ({gguf_bytes} B):");
             for tpr in [8u32, 16, 32] {
                 let pipe = lab.pipeline(

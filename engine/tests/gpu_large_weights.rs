@@ -9,7 +9,7 @@ use gpu_common::{
     assert_close, assert_linear_matches_cpu, cpu_tensor, cpu_weight, fetch, gpu_with_max_binding,
     WEIGHT_DTYPES,
 };
-use offgrid_engine::{Device, Tensor};
+use offgrid_engine::{DType, Device, Tensor};
 use pollster::block_on;
 
 const LIMIT: u64 = 64 * 1024;
@@ -44,6 +44,33 @@ fn linear_over_a_weight_larger_than_a_binding_matches_cpu() {
                 let what = format!("{dtype:?} rows {rows}");
                 assert_linear_matches_cpu(&dev, &x, &w, &wg, &bias, &what).await;
             }
+        }
+    });
+}
+
+#[test]
+fn linear_over_large_grouped_weights_with_odd_blocks_per_row_matches_cpu() {
+    block_on(async {
+        let dev = limited_gpu().await;
+        // Q8_0/Q4_0 blocks go to the GPU in groups of eight, so a binding can only start every eight rows of
+        // 25 blocks: runs of rows are whole multiples of eight, and the last run ends inside a group.
+        let (n, k) = (701, 800);
+        for dtype in [DType::Q8_0, DType::Q4_0] {
+            let w = cpu_weight(dtype, n, k, 74);
+            let wg = w.to_device(&dev).unwrap();
+            let bias = cpu_tensor(&[n], 75);
+            for rows in [1usize, 5] {
+                let x = cpu_tensor(&[rows, k], 76 + rows as u64);
+                let what = format!("{dtype:?} rows {rows}");
+                assert_linear_matches_cpu(&dev, &x, &w, &wg, &bias, &what).await;
+            }
+            // The readback undoes the grouping exactly, padding and all.
+            let back = wg.to_cpu().await.unwrap();
+            assert_eq!(
+                back.to_vec_f32().unwrap(),
+                w.to_vec_f32().unwrap(),
+                "{dtype:?}"
+            );
         }
     });
 }

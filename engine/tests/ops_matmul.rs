@@ -105,7 +105,7 @@ device_test!(linear_quantized_q8_0_q4_0, |device: Device| async move {
 // value), which the assertion allows and nothing more. Shapes cover the GPU kernel's threads-per-row choices
 // (32 below 2,048 rows, 16 below 4,096, 8 from there), rows of K = 896, 4864, 8960, rows left over in a
 // workgroup, several activation rows, a weight view that starts at a later row (a block offset) and more
-// rows than the GPU kernel has workgroups.
+// rows than the GPU kernel has workgroups, and rows too long for it.
 device_test!(
     linear_quantized_decode_shapes_within_the_activation_rounding,
     |device: Device| async move {
@@ -117,6 +117,9 @@ device_test!(
                 (2, 20, 1536, 5, false),
                 (1, 33, 2048, 0, true),
                 (1, 3001, 96, 7, false),
+                // Rows too long for the integer-dot kernel (over 352 blocks) take gemv.wgsl; 353 blocks per
+                // row start the viewed rows inside a group of eight blocks.
+                (1, 5, 11296, 1, false),
                 // More row groups than the GPU kernel has workgroups: each takes several in turn.
                 (2, 9000, 64, 0, false),
             ] {

@@ -337,16 +337,16 @@ fn record_gemv(
 ) -> Result<Tensor> {
     let (dev, x_st) = parts(x)?;
     let out = GpuStorage::alloc(dev, DType::F32, m * n)?;
-    dev.dispatch_bound(
-        kernel,
-        params,
-        &[
-            Binding::whole(x_st.buffer()),
-            w.binding,
-            Binding::whole(out.buffer()),
-        ],
-        u32_of("linear", groups)?,
-    )?;
+    let mut bindings = vec![
+        Binding::whole(x_st.buffer()),
+        w.binding,
+        Binding::whole(out.buffer()),
+    ];
+    if matches!(kernel, Kernel::GemvQ { .. }) {
+        // The integer-dot GEMV reads Q8_0 as 16-byte vectors and Q4_0 as words: the weights again, as words.
+        bindings.push(w.binding);
+    }
+    dev.dispatch_bound(kernel, params, &bindings, u32_of("linear", groups)?)?;
     Ok(wrap(dev, out, Shape::from(vec![m, n])))
 }
 

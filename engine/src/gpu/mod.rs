@@ -32,6 +32,8 @@ pub struct GpuStorage {
     device: GpuDevice,
     /// Values of a U32 tensor uploaded from the CPU, kept so index ops can check ids without a readback.
     host_u32: Option<Vec<u32>>,
+    /// Blocks of a quantized tensor (its repacked bytes end in padding, see repack.rs).
+    quant_blocks: usize,
 }
 
 impl std::fmt::Debug for GpuStorage {
@@ -67,6 +69,7 @@ impl GpuStorage {
             bytes,
             device: device.clone(),
             host_u32: None,
+            quant_blocks: 0,
         })
     }
     /// The element type held.
@@ -130,6 +133,10 @@ pub fn upload(device: &GpuDevice, cpu: &CpuStorage) -> Result<GpuStorage> {
             CpuStorage::U32(v) if v.len() <= 1 << 16 => Some(v.clone()),
             _ => None,
         },
+        quant_blocks: match cpu {
+            CpuStorage::Quantized { dtype, bytes } => bytes.len() / dtype.block_bytes(),
+            _ => 0,
+        },
     })
 }
 
@@ -170,7 +177,7 @@ pub async fn download(storage: &GpuStorage) -> Result<CpuStorage> {
         DType::F16 => CpuStorage::F16(bytemuck::pod_collect_to_vec(data)),
         other => CpuStorage::Quantized {
             dtype: other,
-            bytes: repack::unpack(other, data)?,
+            bytes: repack::unpack(other, data, storage.quant_blocks)?,
         },
     })
 }

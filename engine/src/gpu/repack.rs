@@ -1,41 +1,57 @@
 //! GGUF blocks (34, 18, 144 and 210 bytes) repacked into whole u32 words, since WGSL reads storage as u32s.
-//! Each block keeps its llama.cpp byte order and is padded to a multiple of 4 bytes:
-//! - Q8_0: `d:f16, pad:u16, qs[32]` = 9 words
-//! - Q4_0: `d:f16, pad:u16, qs[16]` = 5 words
+//!
+//! Q8_0 goes in groups of eight blocks, codes first and the eight f16 scales after them, so a group is 17
+//! 16-byte vectors with no padding (272 bytes: exactly the GGUF bytes). Vector `j` holds block `j`'s first 16
+//! codes, vector `8 + j` its last 16 (eight threads reading one block each load 128 contiguous bytes per
+//! instruction), vector 16 the scales (block `j`'s in word `j / 2`, half `j % 2`). A tensor's last group is
+//! padded with zero blocks.
+//!
+//! The other types keep llama.cpp's byte order in each block, padded to a multiple of 4 bytes:
+//! - Q4_0: `d:f16, pad:u16, qs[16]` = 5 words (byte `i` of `qs` holds values `i` and `i + 16` as nibbles)
 //! - Q4_K: unchanged (144 bytes = 36 words)
 //! - Q6_K: `ql[128], qh[64], scales[16], d:f16, pad:u16` = 53 words
+//!
+//! `gemv_q.wgsl`, `gemv.wgsl` and `weights.wgsl` hard-code these layouts. Why Q8_0 is grouped and Q4_0 is not
+//! (grouping measured faster for one, slower for the other): BENCHMARKS.md, session 8.
 
 use crate::{DType, Error, Result};
 
-/// Bytes of one repacked block.
-pub(crate) fn repacked_bytes(dtype: DType) -> Result<usize> {
-    match dtype {
-        DType::Q8_0 => Ok(36),
-        DType::Q4_0 => Ok(20),
-        DType::Q4_K => Ok(144),
-        DType::Q6_K => Ok(212),
-        other => Err(Error::UnsupportedDType {
-            op: "gpu repack",
-            dtype: other,
-        }),
-    }
+/// Blocks per group for Q8_0.
+pub(crate) const GROUP_BLOCKS: usize = 8;
+
+/// How a quantized type's blocks are laid out on the GPU: `blocks` blocks take `bytes` bytes, and a byte
+/// range may only start at a multiple of `blocks` blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BlockUnit {
+    pub(crate) blocks: usize,
+    pub(crate) bytes: usize,
 }
 
-/// u32 words in one repacked block (the kernels hard-code the same numbers).
-#[cfg(test)]
-fn block_words(dtype: DType) -> u32 {
-    match dtype {
-        DType::Q8_0 => 9,
-        DType::Q4_0 => 5,
-        DType::Q4_K => 36,
-        DType::Q6_K => 53,
-        _ => 1,
-    }
+/// The unit of `dtype`'s repacked layout.
+pub(crate) fn block_unit(dtype: DType) -> Result<BlockUnit> {
+    let (blocks, bytes) = match dtype {
+        DType::Q8_0 => (GROUP_BLOCKS, GROUP_BLOCKS * 34),
+        DType::Q4_0 => (1, 20),
+        DType::Q4_K => (1, 144),
+        DType::Q6_K => (1, 212),
+        other => {
+            return Err(Error::UnsupportedDType {
+                op: "gpu repack",
+                dtype: other,
+            })
+        }
+    };
+    Ok(BlockUnit { blocks, bytes })
 }
 
-/// GGUF block bytes → u32-aligned blocks.
+/// Bytes that `blocks` blocks of `dtype` take on the GPU (the last unit padded whole).
+pub(crate) fn repacked_len(dtype: DType, blocks: usize) -> Result<usize> {
+    let unit = block_unit(dtype)?;
+    Ok(blocks.div_ceil(unit.blocks) * unit.bytes)
+}
+
+/// GGUF block bytes → the GPU layout above.
 pub(crate) fn repack(dtype: DType, bytes: &[u8]) -> Result<Vec<u8>> {
-    let out_block = repacked_bytes(dtype)?;
     let in_block = dtype.block_bytes();
     if !bytes.len().is_multiple_of(in_block) {
         return Err(Error::Malformed(format!(
@@ -43,38 +59,70 @@ pub(crate) fn repack(dtype: DType, bytes: &[u8]) -> Result<Vec<u8>> {
             bytes.len()
         )));
     }
-    let mut out = Vec::with_capacity(bytes.len() / in_block * out_block);
-    for block in bytes.chunks_exact(in_block) {
-        match dtype {
-            // Scale first, then two bytes of padding so the quants start on a word.
-            DType::Q8_0 | DType::Q4_0 => {
-                out.extend_from_slice(&block[..2]);
-                out.extend_from_slice(&[0, 0]);
-                out.extend_from_slice(&block[2..]);
+    let blocks = bytes.len() / in_block;
+    let mut out = vec![0u8; repacked_len(dtype, blocks)?];
+    match dtype {
+        DType::Q8_0 => {
+            let group_bytes = block_unit(dtype)?.bytes;
+            for (b, block) in bytes.chunks_exact(in_block).enumerate() {
+                let group = &mut out[(b / GROUP_BLOCKS) * group_bytes..][..group_bytes];
+                let j = b % GROUP_BLOCKS;
+                let (scale, qs) = block.split_at(2);
+                group[16 * j..16 * j + 16].copy_from_slice(&qs[..16]);
+                group[128 + 16 * j..128 + 16 * j + 16].copy_from_slice(&qs[16..]);
+                group[256 + 2 * j..256 + 2 * j + 2].copy_from_slice(scale);
             }
-            DType::Q6_K => {
-                out.extend_from_slice(block);
-                out.extend_from_slice(&[0, 0]);
-            }
-            _ => out.extend_from_slice(block),
         }
+        // Scale first, then two bytes of padding so the codes start on a word.
+        DType::Q4_0 => {
+            for (block, dst) in bytes.chunks_exact(in_block).zip(out.chunks_exact_mut(20)) {
+                dst[..2].copy_from_slice(&block[..2]);
+                dst[4..].copy_from_slice(&block[2..]);
+            }
+        }
+        DType::Q6_K => {
+            for (block, dst) in bytes.chunks_exact(in_block).zip(out.chunks_exact_mut(212)) {
+                dst[..in_block].copy_from_slice(block);
+            }
+        }
+        _ => out.copy_from_slice(bytes),
     }
     Ok(out)
 }
 
-/// The inverse of [`repack`] (for downloads of quantized tensors).
-pub(crate) fn unpack(dtype: DType, bytes: &[u8]) -> Result<Vec<u8>> {
-    let out_block = repacked_bytes(dtype)?;
-    let mut out = Vec::with_capacity(bytes.len() / out_block * dtype.block_bytes());
-    for block in bytes.chunks_exact(out_block) {
-        match dtype {
-            DType::Q8_0 | DType::Q4_0 => {
+/// The inverse of [`repack`] for the first `blocks` blocks (downloads of quantized tensors).
+pub(crate) fn unpack(dtype: DType, bytes: &[u8], blocks: usize) -> Result<Vec<u8>> {
+    if bytes.len() < repacked_len(dtype, blocks)? {
+        return Err(Error::Gpu(format!(
+            "{} bytes read back cannot hold {blocks} {dtype:?} blocks",
+            bytes.len()
+        )));
+    }
+    let in_block = dtype.block_bytes();
+    let mut out = Vec::with_capacity(blocks * in_block);
+    match dtype {
+        DType::Q8_0 => {
+            let group_bytes = block_unit(dtype)?.bytes;
+            for b in 0..blocks {
+                let group = &bytes[(b / GROUP_BLOCKS) * group_bytes..][..group_bytes];
+                let j = b % GROUP_BLOCKS;
+                out.extend_from_slice(&group[256 + 2 * j..256 + 2 * j + 2]);
+                out.extend_from_slice(&group[16 * j..16 * j + 16]);
+                out.extend_from_slice(&group[128 + 16 * j..128 + 16 * j + 16]);
+            }
+        }
+        DType::Q4_0 => {
+            for block in bytes.chunks_exact(20).take(blocks) {
                 out.extend_from_slice(&block[..2]);
                 out.extend_from_slice(&block[4..]);
             }
-            DType::Q6_K => out.extend_from_slice(&block[..210]),
-            _ => out.extend_from_slice(block),
         }
+        DType::Q6_K => {
+            for block in bytes.chunks_exact(212).take(blocks) {
+                out.extend_from_slice(&block[..in_block]);
+            }
+        }
+        _ => out.extend_from_slice(&bytes[..blocks * in_block]),
     }
     Ok(out)
 }
@@ -85,15 +133,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn repack_roundtrips_every_type() {
+    fn repack_roundtrips_every_type_and_partial_groups() {
         for dtype in [DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K] {
-            let bytes: Vec<u8> = (0..dtype.block_bytes() * 3)
-                .map(|i| (i * 7) as u8)
-                .collect();
-            let packed = repack(dtype, &bytes).unwrap();
-            assert_eq!(packed.len(), 3 * block_words(dtype) as usize * 4);
-            assert_eq!(unpack(dtype, &packed).unwrap(), bytes);
+            for blocks in [1, 3, 8, 13] {
+                let bytes: Vec<u8> = (0..dtype.block_bytes() * blocks)
+                    .map(|i| (i * 7 + i / 5) as u8)
+                    .collect();
+                let packed = repack(dtype, &bytes).unwrap();
+                assert_eq!(packed.len(), repacked_len(dtype, blocks).unwrap());
+                if dtype == DType::Q8_0 {
+                    assert_eq!(packed.len() % 16, 0, "whole 16-byte vectors");
+                }
+                assert_eq!(
+                    unpack(dtype, &packed, blocks).unwrap(),
+                    bytes,
+                    "{dtype:?} {blocks}"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn q8_0_group_layout() {
+        // Block j: scale bytes (2j, 2j + 1), codes 100 + j * 40 + i.
+        let mut bytes = Vec::new();
+        for j in 0..8u8 {
+            bytes.extend_from_slice(&[2 * j, 2 * j + 1]);
+            bytes.extend((0..32u8).map(|i| 100u8.wrapping_add(j.wrapping_mul(40)).wrapping_add(i)));
+        }
+        let packed = repack(DType::Q8_0, &bytes).unwrap();
+        assert_eq!(packed.len(), 272);
+        // Block 3's codes 0..16 in vector 3, codes 16..32 in vector 11; its scale at byte 256 + 6.
+        assert_eq!(packed[48], 100 + 120);
+        assert_eq!(packed[11 * 16 + 1], 100 + 120 + 17);
+        assert_eq!(&packed[262..264], &[6, 7]);
     }
 
     #[test]

@@ -43,15 +43,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         // Thread t takes words t, t + 64, ... of the row, so the 32 threads of a warp read consecutive words
         // (one coalesced load per instruction) instead of each walking its own run of values.
         if (WTYPE == 2u) {
-            // Q8_0: 9 words per block of 32 (scale, then 8 words of 4 signed bytes).
+            // Q8_0: 8 words of 4 signed bytes per block of 32 (grouped, see weights.wgsl).
             let row_block = (off + n * K) / 32u;
             for (var d = t; d < K / 4u; d = d + 64u) {
-                let base = (row_block + d / 8u) * 9u;
-                let word = w[base + 1u + d % 8u];
+                let blk = row_block + d / 8u;
+                let word = w[q8_0_code_word(blk, d % 8u)];
                 let k0 = xbase + d * 4u;
                 let dot = sbyte(word, 0u) * load_x(k0) + sbyte(word, 1u) * load_x(k0 + 1u)
                         + sbyte(word, 2u) * load_x(k0 + 2u) + sbyte(word, 3u) * load_x(k0 + 3u);
-                s = s + unpack2x16float(w[base]).x * dot;
+                s = s + q8_0_scale(blk) * dot;
             }
         } else if (WTYPE == 3u) {
             // Q4_0: 5 words per block (scale, then 4 words of nibbles; byte j holds values j and j + 16).

@@ -9,8 +9,12 @@
 // meet in a shared-memory tree. TPR is chosen per shape (matmul.rs gemv_q_threads_per_row): a few long rows
 // need more threads each to keep enough weight loads in flight. Rows of up to MAX_BLOCKS blocks
 // (K = 11,264); longer ones use gemv.wgsl.
-// Repacked weight blocks (repack.rs): Q8_0 is 9 words (f16 scale in the low half, then 32 signed bytes);
-// Q4_0 is 5 words (scale, then 16 bytes whose byte j holds values j and j + 16 as nibbles).
+// Repacked weight blocks (repack.rs). Q8_0 goes in groups of eight blocks, read as 16-byte vectors (`w`): 17
+// per group, vector j block j's first 16 signed bytes, vector 8 + j its last 16, vector 16 the eight f16
+// scales. So a thread loads a block in three 16-byte loads, and eight threads on eight blocks of a group read
+// 128 contiguous bytes per load (9-word blocks took nine strided 4-byte loads each). Q4_0 is 5 words per
+// block, read as words (`wq`, the same buffer): the scale, then 16 bytes whose byte i holds values i and
+// i + 16 as nibbles. (Grouping Q4_0 the same way measured slower: BENCHMARKS.md, session 8.)
 // Params: M, N, K, w_off (elements, whole blocks), row_groups (of 256 / TPR rows), passes (row groups per
 // workgroup)
 
@@ -23,8 +27,9 @@ const MAX_BLOCKS: u32 = 352u;
 
 @group(0) @binding(0) var<storage, read> p: array<u32>;
 @group(0) @binding(1) var<storage, read> a: array<u32>;
-@group(0) @binding(2) var<storage, read> w: array<u32>;
+@group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read> wq: array<u32>;
 
 var<workgroup> partial: array<f32, 256>;
 // Codes: word j (values 4j..4j+3) of block b at j * nb + b, so threads reading word j of consecutive blocks
@@ -75,24 +80,31 @@ fn centered_nibbles(n: u32) -> u32 {
     return ((n | 0x80808080u) - 0x08080808u) ^ 0x80808080u;
 }
 
-// One weight block's words: the f16 scale's word, then the codes (Q8_0: 8 words, Q4_0: 4 words in q0).
+// One weight block: the word holding its f16 scale and which half, then its codes (Q8_0: 8 words, Q4_0: 4
+// words in q0). The scale stays packed until the product: unpacking it here would make every fetch ahead wait
+// for its load (that cost Q4_0 10-30%, measured; Q8_0 must pick its word out of a vector here regardless).
 struct Block {
-    d: u32,
+    d_word: u32,
+    d_half: u32,
     q0: vec4<u32>,
     q1: vec4<u32>,
 }
 
 fn fetch_block(wrow: u32, b: u32) -> Block {
     var blk: Block;
+    let index = wrow + b;
     if (WTYPE == 2u) {
-        let base = (wrow + b) * 9u;
-        blk.d = w[base];
-        blk.q0 = vec4<u32>(w[base + 1u], w[base + 2u], w[base + 3u], w[base + 4u]);
-        blk.q1 = vec4<u32>(w[base + 5u], w[base + 6u], w[base + 7u], w[base + 8u]);
+        let j = index % 8u;
+        let base = (index / 8u) * 17u;
+        blk.q0 = w[base + j];
+        blk.q1 = w[base + 8u + j];
+        blk.d_word = w[base + 16u][j / 2u];
+        blk.d_half = j % 2u;
     } else {
-        let base = (wrow + b) * 5u;
-        blk.d = w[base];
-        blk.q0 = vec4<u32>(w[base + 1u], w[base + 2u], w[base + 3u], w[base + 4u]);
+        let base = index * 5u;
+        blk.d_word = wq[base];
+        blk.d_half = 0u;
+        blk.q0 = vec4<u32>(wq[base + 1u], wq[base + 2u], wq[base + 3u], wq[base + 4u]);
     }
     return blk;
 }
@@ -112,7 +124,7 @@ fn block_product(blk: Block, nb: u32, b: u32) -> f32 {
                         + dot4I8Packed(centered_nibbles((word >> 4u) & 0x0f0f0f0fu), xs[(j + 4u) * nb + b]);
         }
     }
-    return unpack2x16float(blk.d).x * bitcast<f32>(xs[8u * nb + b]) * f32(isum);
+    return unpack2x16float(blk.d_word)[blk.d_half] * bitcast<f32>(xs[8u * nb + b]) * f32(isum);
 }
 
 @compute @workgroup_size(256)

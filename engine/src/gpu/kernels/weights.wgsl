@@ -3,6 +3,16 @@
 // WTYPE: 0 = f32, 1 = f16, 2 = Q8_0, 3 = Q4_0, 4 = Q4_K, 5 = Q6_K (blocks repacked into words, see repack.rs).
 // `off` is the tensor's start in elements (a whole number of blocks for quantized types).
 
+// Q8_0 blocks go in groups of eight (68 words, repack.rs): codes first, then the eight f16 scales.
+// Word `i` (0..7) of block `blk`'s codes: words 0..3 in the group's first 32 words, 4..7 in the next 32.
+fn q8_0_code_word(blk: u32, i: u32) -> u32 {
+    return (blk / 8u) * 68u + (i / 4u) * 32u + (blk % 8u) * 4u + i % 4u;
+}
+
+fn q8_0_scale(blk: u32) -> f32 {
+    return unpack2x16float(w[(blk / 8u) * 68u + 64u + (blk % 8u) / 2u])[blk % 2u];
+}
+
 fn wbyte(base: u32, byte: u32) -> u32 {
     return ubyte(w[base + byte / 4u], byte % 4u);
 }
@@ -16,9 +26,7 @@ fn w_at(off: u32, row: u32, k: u32, kdim: u32) -> f32 {
     if (WTYPE == 2u) {
         let blk = (off + row * kdim + k) / 32u;
         let j = k % 32u;
-        let base = blk * 9u;
-        let d = unpack2x16float(w[base]).x;
-        return d * sbyte(w[base + 1u + j / 4u], j % 4u);
+        return q8_0_scale(blk) * sbyte(w[q8_0_code_word(blk, j / 4u)], j % 4u);
     }
     if (WTYPE == 3u) {
         let blk = (off + row * kdim + k) / 32u;
