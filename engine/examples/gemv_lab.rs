@@ -214,7 +214,10 @@ fn main() {
     let common = include_str!("../src/gpu/kernels/common.wgsl");
     // GEMV_Q_WGSL=path times a variant of the kernel without rebuilding the lab.
     let kernel = match std::env::var("GEMV_Q_WGSL") {
-        Ok(path) => std::fs::read_to_string(&path).unwrap(),
+        Ok(path) => std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            eprintln!("GEMV_Q_WGSL={path}: {e}");
+            std::process::exit(2)
+        }),
         Err(_) => include_str!("../src/gpu/kernels/gemv_q.wgsl").to_string(),
     };
     let current = format!("{common}\n{kernel}");

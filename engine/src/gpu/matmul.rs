@@ -323,10 +323,13 @@ fn gemv_quantized(x: &Tensor, w: WeightArg, m: usize, n: usize, k: usize) -> Res
         &p,
         m * groups,
         [m, n],
+        // `gemv_q.wgsl` reads Q8_0 as 16-byte vectors and Q4_0 as words: the weights again, as words.
+        Some(w.binding),
     )
 }
 
-/// Records one GEMV kernel over `x` and `w` into a new f32 `[m, n]` output.
+/// Records one GEMV kernel over `x` and `w` (and `extra`, bound after the output) into a new f32 `[m, n]`
+/// output.
 fn record_gemv(
     x: &Tensor,
     w: WeightArg,
@@ -334,6 +337,7 @@ fn record_gemv(
     params: &[u32],
     groups: usize,
     [m, n]: [usize; 2],
+    extra: Option<Binding>,
 ) -> Result<Tensor> {
     let (dev, x_st) = parts(x)?;
     let out = GpuStorage::alloc(dev, DType::F32, m * n)?;
@@ -342,10 +346,7 @@ fn record_gemv(
         w.binding,
         Binding::whole(out.buffer()),
     ];
-    if matches!(kernel, Kernel::GemvQ { .. }) {
-        // The integer-dot GEMV reads Q8_0 as 16-byte vectors and Q4_0 as words: the weights again, as words.
-        bindings.push(w.binding);
-    }
+    bindings.extend(extra);
     dev.dispatch_bound(kernel, params, &bindings, u32_of("linear", groups)?)?;
     Ok(wrap(dev, out, Shape::from(vec![m, n])))
 }
@@ -374,5 +375,6 @@ fn gemv(x: &Tensor, w: WeightArg, m: usize, n: usize, k: usize) -> Result<Tensor
         &p,
         m * per_row,
         [m, n],
+        None,
     )
 }

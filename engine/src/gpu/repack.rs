@@ -17,7 +17,17 @@
 use crate::{DType, Error, Result};
 
 /// Blocks per group for Q8_0.
-pub(crate) const GROUP_BLOCKS: usize = 8;
+const GROUP_BLOCKS: usize = 8;
+
+/// Where block `j` of a Q8_0 group keeps what GGUF stores in its bytes 0..2 (the scale), 2..18 and 18..34
+/// (the two halves of its codes).
+fn q8_0_slots(j: usize) -> [std::ops::Range<usize>; 3] {
+    [
+        256 + 2 * j..258 + 2 * j,
+        16 * j..16 * j + 16,
+        128 + 16 * j..144 + 16 * j,
+    ]
+}
 
 /// How a quantized type's blocks are laid out on the GPU: `blocks` blocks take `bytes` bytes, and a byte
 /// range may only start at a multiple of `blocks` blocks.
@@ -66,11 +76,12 @@ pub(crate) fn repack(dtype: DType, bytes: &[u8]) -> Result<Vec<u8>> {
             let group_bytes = block_unit(dtype)?.bytes;
             for (b, block) in bytes.chunks_exact(in_block).enumerate() {
                 let group = &mut out[(b / GROUP_BLOCKS) * group_bytes..][..group_bytes];
-                let j = b % GROUP_BLOCKS;
-                let (scale, qs) = block.split_at(2);
-                group[16 * j..16 * j + 16].copy_from_slice(&qs[..16]);
-                group[128 + 16 * j..128 + 16 * j + 16].copy_from_slice(&qs[16..]);
-                group[256 + 2 * j..256 + 2 * j + 2].copy_from_slice(scale);
+                for (from, to) in [0..2, 2..18, 18..34]
+                    .into_iter()
+                    .zip(q8_0_slots(b % GROUP_BLOCKS))
+                {
+                    group[to].copy_from_slice(&block[from]);
+                }
             }
         }
         // Scale first, then two bytes of padding so the codes start on a word.
@@ -105,10 +116,9 @@ pub(crate) fn unpack(dtype: DType, bytes: &[u8], blocks: usize) -> Result<Vec<u8
             let group_bytes = block_unit(dtype)?.bytes;
             for b in 0..blocks {
                 let group = &bytes[(b / GROUP_BLOCKS) * group_bytes..][..group_bytes];
-                let j = b % GROUP_BLOCKS;
-                out.extend_from_slice(&group[256 + 2 * j..256 + 2 * j + 2]);
-                out.extend_from_slice(&group[16 * j..16 * j + 16]);
-                out.extend_from_slice(&group[128 + 16 * j..128 + 16 * j + 16]);
+                for slot in q8_0_slots(b % GROUP_BLOCKS) {
+                    out.extend_from_slice(&group[slot]);
+                }
             }
         }
         DType::Q4_0 => {

@@ -26,35 +26,16 @@ impl RowChunk {
     }
 }
 
-/// The smallest run of rows whose bytes on the GPU can start a binding (quantized Q8_0/Q4_0 blocks go in
-/// groups of eight, see repack.rs), and those bytes.
-fn row_unit(dtype: DType, k: usize) -> Result<(usize, u64)> {
+/// Bytes that the first `elems` values of a `dtype` tensor take on the GPU (a partly used Q8_0 group counts
+/// whole, see repack.rs), and whether a binding may start right after them.
+fn gpu_span(dtype: DType, elems: usize) -> Result<(u64, bool)> {
     Ok(match dtype {
-        DType::F32 | DType::U32 => (1, k as u64 * 4),
-        DType::F16 => (1, k as u64 * 2),
+        DType::F32 | DType::U32 => (elems as u64 * 4, true),
+        DType::F16 => (elems as u64 * 2, true),
         q => {
-            let unit = super::repack::block_unit(q)?;
-            let row_blocks = k / q.block_len();
-            // Rows until a whole number of units: unit.blocks / gcd(row_blocks, unit.blocks).
-            let rows = (1..=unit.blocks)
-                .find(|r| (r * row_blocks).is_multiple_of(unit.blocks))
-                .unwrap_or(unit.blocks);
-            (rows, (rows * row_blocks / unit.blocks * unit.bytes) as u64)
-        }
-    })
-}
-
-/// The byte at which a tensor starting `elems` values into its buffer starts, if a binding can start there.
-fn start_byte(dtype: DType, elems: usize) -> Result<Option<u64>> {
-    Ok(match dtype {
-        DType::F32 | DType::U32 => Some(elems as u64 * 4),
-        DType::F16 => Some(elems as u64 * 2),
-        q => {
-            let unit = super::repack::block_unit(q)?;
             let blocks = elems / q.block_len();
-            blocks
-                .is_multiple_of(unit.blocks)
-                .then_some((blocks / unit.blocks * unit.bytes) as u64)
+            let whole_units = blocks.is_multiple_of(super::repack::block_unit(q)?.blocks);
+            (super::repack::repacked_len(q, blocks)? as u64, whole_units)
         }
     })
 }
@@ -80,12 +61,18 @@ pub(crate) fn row_chunks(
     if weight.layout().strides() != [k, 1] {
         return Err(unsplittable("is not row-major".into()));
     }
-    let (unit_rows, unit_bytes) = row_unit(weight.dtype(), k)?;
-    let start = start_byte(weight.dtype(), weight.layout().offset())?;
+    let dtype = weight.dtype();
+    // The fewest rows after which a binding may start again (eight at most: a Q8_0 group), and their bytes.
+    let mut unit_rows = 1;
+    while !gpu_span(dtype, unit_rows * k)?.1 {
+        unit_rows += 1;
+    }
+    let unit_bytes = gpu_span(dtype, unit_rows * k)?.0;
+    let start = gpu_span(dtype, weight.layout().offset())?;
     // Every run must start at an allowed binding offset: whole multiples of `step` units after an aligned start.
     let align = u64::from(limits.min_storage_buffer_offset_alignment).max(4);
     let start = match start {
-        Some(start)
+        (start, true)
             if start.is_multiple_of(align) && unit_bytes.is_multiple_of(4) && unit_bytes > 0 =>
         {
             start
@@ -105,7 +92,6 @@ pub(crate) fn row_chunks(
             "{step} runs of {unit_rows} of its rows ({unit_bytes} bytes each) do not fit one binding"
         )));
     }
-    let dtype = weight.dtype();
     let chunk_rows = per_chunk as usize * unit_rows;
     let chunks = (0..rows)
         .step_by(chunk_rows)
@@ -115,18 +101,9 @@ pub(crate) fn row_chunks(
                 first,
                 rows: n,
                 offset: start + (first / unit_rows) as u64 * unit_bytes,
-                size: rows_bytes(dtype, k, n)?,
+                size: gpu_span(dtype, n * k)?.0,
             })
         })
         .collect::<Result<_>>()?;
     Ok(Some(chunks))
-}
-
-/// Bytes on the GPU of `rows` rows of `k` values that start a unit (the last group padded whole).
-fn rows_bytes(dtype: DType, k: usize, rows: usize) -> Result<u64> {
-    Ok(match dtype {
-        DType::F32 | DType::U32 => (rows * k) as u64 * 4,
-        DType::F16 => (rows * k) as u64 * 2,
-        q => super::repack::repacked_len(q, rows * k / q.block_len())? as u64,
-    })
 }
