@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 const COMMON: &str = include_str!("kernels/common.wgsl");
 const WEIGHTS: &str = include_str!("kernels/weights.wgsl");
+const ATTENTION: &str = include_str!("kernels/attention_common.wgsl");
 
 /// How a buffer's values are stored, as the kernels' `ATYPE`/`WTYPE`/`SRC`/`DST` constants name them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -106,27 +107,30 @@ pub(crate) enum Kernel {
 }
 
 impl Kernel {
-    fn source(self) -> (&'static str, bool) {
+    /// The kernel's WGSL file, and the shared files put before it (after `common.wgsl`).
+    fn source(self) -> (&'static str, &'static [&'static str]) {
         match self {
-            Kernel::Unary(_) => (include_str!("kernels/elementwise.wgsl"), false),
-            Kernel::Binary(_) => (include_str!("kernels/binary.wgsl"), false),
-            Kernel::Cast { .. } => (include_str!("kernels/cast.wgsl"), false),
-            Kernel::Gemm { .. } => (include_str!("kernels/matmul.wgsl"), true),
-            Kernel::Gemv { .. } => (include_str!("kernels/gemv.wgsl"), true),
-            Kernel::GemvQ { .. } => (include_str!("kernels/gemv_q.wgsl"), false),
-            Kernel::Softmax => (include_str!("kernels/softmax.wgsl"), false),
-            Kernel::Norm { .. } => (include_str!("kernels/norm.wgsl"), false),
-            Kernel::Reduce(_) => (include_str!("kernels/reduce.wgsl"), false),
-            Kernel::Attention => (include_str!("kernels/attention.wgsl"), false),
-            Kernel::AttentionTiled { .. } => (include_str!("kernels/attention_tiled.wgsl"), false),
-            Kernel::Rope { .. } => (include_str!("kernels/rope.wgsl"), false),
-            Kernel::IndexSelect(_) => (include_str!("kernels/index_select.wgsl"), true),
-            Kernel::Conv2d => (include_str!("kernels/conv2d.wgsl"), false),
-            Kernel::ConvTranspose1d => (include_str!("kernels/conv_transpose1d.wgsl"), false),
-            Kernel::Pool2d { .. } => (include_str!("kernels/pool2d.wgsl"), false),
-            Kernel::Resize => (include_str!("kernels/resize.wgsl"), false),
-            Kernel::Scan { .. } => (include_str!("kernels/scan.wgsl"), false),
-            Kernel::Where => (include_str!("kernels/where.wgsl"), false),
+            Kernel::Unary(_) => (include_str!("kernels/elementwise.wgsl"), &[]),
+            Kernel::Binary(_) => (include_str!("kernels/binary.wgsl"), &[]),
+            Kernel::Cast { .. } => (include_str!("kernels/cast.wgsl"), &[]),
+            Kernel::Gemm { .. } => (include_str!("kernels/matmul.wgsl"), &[WEIGHTS]),
+            Kernel::Gemv { .. } => (include_str!("kernels/gemv.wgsl"), &[WEIGHTS]),
+            Kernel::GemvQ { .. } => (include_str!("kernels/gemv_q.wgsl"), &[]),
+            Kernel::Softmax => (include_str!("kernels/softmax.wgsl"), &[]),
+            Kernel::Norm { .. } => (include_str!("kernels/norm.wgsl"), &[]),
+            Kernel::Reduce(_) => (include_str!("kernels/reduce.wgsl"), &[]),
+            Kernel::Attention => (include_str!("kernels/attention.wgsl"), &[ATTENTION]),
+            Kernel::AttentionTiled { .. } => {
+                (include_str!("kernels/attention_tiled.wgsl"), &[ATTENTION])
+            }
+            Kernel::Rope { .. } => (include_str!("kernels/rope.wgsl"), &[]),
+            Kernel::IndexSelect(_) => (include_str!("kernels/index_select.wgsl"), &[WEIGHTS]),
+            Kernel::Conv2d => (include_str!("kernels/conv2d.wgsl"), &[]),
+            Kernel::ConvTranspose1d => (include_str!("kernels/conv_transpose1d.wgsl"), &[]),
+            Kernel::Pool2d { .. } => (include_str!("kernels/pool2d.wgsl"), &[]),
+            Kernel::Resize => (include_str!("kernels/resize.wgsl"), &[]),
+            Kernel::Scan { .. } => (include_str!("kernels/scan.wgsl"), &[]),
+            Kernel::Where => (include_str!("kernels/where.wgsl"), &[]),
         }
     }
 
@@ -183,15 +187,15 @@ impl PipelineCache {
         if let Some(p) = self.pipelines.get(&kernel) {
             return p.clone();
         }
-        let (body, needs_weights) = kernel.source();
+        let (body, preludes) = kernel.source();
         // Sources are 'static, so the address identifies the file.
         let module = self
             .modules
             .entry(body.as_ptr() as usize)
             .or_insert_with(|| {
                 let mut src = String::from(COMMON);
-                if needs_weights {
-                    src.push_str(WEIGHTS);
+                for prelude in preludes {
+                    src.push_str(prelude);
                 }
                 src.push_str(body);
                 device.create_shader_module(wgpu::ShaderModuleDescriptor {

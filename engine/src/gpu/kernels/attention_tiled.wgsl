@@ -5,9 +5,7 @@
 // query (attention.wgsl, one workgroup per query, is the decode kernel), and every shared-memory read is the
 // same address for the whole workgroup (a broadcast). The softmax is online: the running maximum only moves
 // up, and the output is rescaled only when it does.
-// Same params as attention.wgsl: B, Hq, Hkv, Lq, Lk, D, scale, causal, has_mask,
-//   q_off, q_sb, q_sh, q_sl, k_off, k_sb, k_sh, k_sl, v_off, v_sb, v_sh, v_sl,
-//   m_off, m_sb, m_sh, m_sq, m_sk
+// Bindings, params and row starts: attention_common.wgsl, as for attention.wgsl.
 
 // vec4s per row: ceil(D / 4), at most MAX_D4. A pipeline constant, so the loops over a row have a fixed
 // length and the row arrays below stay in registers.
@@ -15,13 +13,6 @@ override D4: u32 = 16u;
 const MAX_D4: u32 = 16u;
 const QUERIES: u32 = 64u;
 const TILE: u32 = 32u;
-
-@group(0) @binding(0) var<storage, read> p: array<u32>;
-@group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> k: array<f32>;
-@group(0) @binding(3) var<storage, read> v: array<f32>;
-@group(0) @binding(4) var<storage, read> mask: array<f32>;
-@group(0) @binding(5) var<storage, read_write> out: array<f32>;
 
 // One tile of keys and values, row r at r * D4 (16 KB together: WebGPU's default limit).
 var<workgroup> kt: array<vec4<f32>, 512>; // TILE * MAX_D4
@@ -55,30 +46,17 @@ fn v4(base: u32, c: u32, D: u32) -> vec4<f32> {
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) t: u32) {
-    let B = p[0];
-    let Hq = p[1];
-    let Hkv = p[2];
-    let Lq = p[3];
-    let Lk = p[4];
-    let D = p[5];
-    let scale = bitcast<f32>(p[6]);
-    let causal = p[7] == 1u;
-    let has_mask = p[8] == 1u;
-    let blocks = (Lq + QUERIES - 1u) / QUERIES;
+    let a = attn_params();
+    let blocks = (a.Lq + QUERIES - 1u) / QUERIES;
     let g = group_index(wid, nwg);
-    let h = (g / blocks) % Hq;
-    let b = g / (blocks * Hq);
-    let group_live = b < B;
+    let h = (g / blocks) % a.Hq;
+    let b = g / (blocks * a.Hq);
+    let group_live = b < a.B;
     let qi = (g % blocks) * QUERIES + t;
-    let live = group_live && qi < Lq;
-    let hk = h / (Hq / Hkv);
-    let qbase = p[9] + b * p[10] + h * p[11] + qi * p[12];
-    let kbase = p[13] + b * p[14] + hk * p[15];
-    let vbase = p[17] + b * p[18] + hk * p[19];
-    let mbase = p[21] + b * p[22] + h * p[23] + qi * p[24];
-    // Keys from `limit` on are masked by causality (the last query sees every key).
-    var limit = Lk;
-    if (causal) { limit = select(0u, min(Lk, Lk + qi + 1u - Lq), Lk + qi + 1u > Lq); }
+    let live = group_live && qi < a.Lq;
+    let hk = h / (a.Hq / a.Hkv);
+    let rows = row_starts(b, h, hk, qi);
+    let limit = visible_keys(a, qi);
 
     // The query, scaled once, and the output row (unnormalised: divided by `l` at the end).
     var qr: array<vec4<f32>, MAX_D4>;
@@ -86,18 +64,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var c = 0u; c < D4; c = c + 1u) {
         o[c] = vec4<f32>(0.0);
         qr[c] = vec4<f32>(0.0);
-        if (live) { qr[c] = q4(qbase, c, D) * scale; }
+        if (live) { qr[c] = q4(rows.q, c, a.D) * a.scale; }
     }
     var m = -3.4e38;
     var l = 0.0;
-    for (var j0 = 0u; j0 < Lk; j0 = j0 + TILE) {
+    for (var j0 = 0u; j0 < a.Lk; j0 = j0 + TILE) {
         for (var e = t; e < TILE * D4; e = e + QUERIES) {
             let j = j0 + e / D4;
             var kv = vec4<f32>(0.0);
             var vv = vec4<f32>(0.0);
-            if (group_live && j < Lk) {
-                kv = k4(kbase + j * p[16], e % D4, D);
-                vv = v4(vbase + j * p[20], e % D4, D);
+            if (group_live && j < a.Lk) {
+                kv = k4(rows.k + j * p[16], e % D4, a.D);
+                vv = v4(rows.v + j * p[20], e % D4, a.D);
             }
             kt[e] = kv;
             vt[e] = vv;
@@ -109,7 +87,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
                 var s4 = vec4<f32>(0.0);
                 for (var c = 0u; c < D4; c = c + 1u) { s4 = s4 + qr[c] * kt[r * D4 + c]; }
                 var s = s4.x + s4.y + s4.z + s4.w;
-                if (has_mask) { s = s + mask[mbase + (j0 + r) * p[25]]; }
+                if (a.has_mask) { s = s + mask[rows.mask + (j0 + r) * p[25]]; }
                 if (s > -3.0e38) {
                     if (s > m) {
                         let corr = exp(m - s);
@@ -126,11 +104,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         workgroupBarrier();
     }
     if (!live) { return; }
-    let obase = ((b * Hq + h) * Lq + qi) * D;
+    let obase = ((b * a.Hq + h) * a.Lq + qi) * a.D;
     let inv = select(0.0, 1.0 / l, l > 0.0);
     for (var c = 0u; c < D4; c = c + 1u) {
         for (var i = 0u; i < 4u; i = i + 1u) {
-            if (4u * c + i < D) { out[obase + 4u * c + i] = o[c][i] * inv; }
+            if (4u * c + i < a.D) { out[obase + 4u * c + i] = o[c][i] * inv; }
         }
     }
 }
