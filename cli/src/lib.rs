@@ -2,6 +2,7 @@
 //! subcommands (embed, search, transcribe…) and tests reuse them.
 
 pub mod bench;
+pub mod chat;
 pub mod embed;
 pub mod fetch;
 pub mod model_dir;

@@ -52,6 +52,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Chat with a GGUF model (Llama, SmolLM2, Qwen2/2.5, Qwen3): one reply with --prompt, else a conversation
+    /// on stdin.
+    Chat(offgrid_cli::chat::ChatArgs),
     /// Benchmarks of the engine on this machine.
     Bench {
         #[command(subcommand)]
@@ -277,6 +280,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Probe => probe(),
         Command::Vad(args) => offgrid_cli::vad::command(args),
+        Command::Chat(args) => offgrid_cli::chat::command(args),
         Command::Transcribe {
             model,
             file,

@@ -15,6 +15,8 @@ pub enum DType {
     BF16,
     Q8_0,
     Q4_0,
+    Q4_1,
+    Q5_0,
     Q4_K,
     Q6_K,
 }
@@ -24,7 +26,7 @@ impl DType {
     pub fn block_len(self) -> usize {
         match self {
             DType::F32 | DType::F16 | DType::BF16 | DType::U32 => 1,
-            DType::Q8_0 | DType::Q4_0 => 32,
+            DType::Q8_0 | DType::Q4_0 | DType::Q4_1 | DType::Q5_0 => 32,
             DType::Q4_K | DType::Q6_K => 256,
         }
     }
@@ -36,6 +38,8 @@ impl DType {
             DType::F16 | DType::BF16 => 2,
             DType::Q8_0 => 34,
             DType::Q4_0 => 18,
+            DType::Q4_1 => 20,
+            DType::Q5_0 => 22,
             DType::Q4_K => 144,
             DType::Q6_K => 210,
         }

@@ -143,3 +143,41 @@ fn bad_sizes_and_types_are_errors() {
     assert!(matmul_t(DType::F32, &w, 2, 32, &[1.0; 32], &mut out).is_err());
     assert_eq!(out, [127.0 * 127.0 * 32.0; 2]);
 }
+
+/// Q4_1 and Q5_0 (GGUF-only types: the engine reads them, never writes them) against gguf-py.
+/// Fixtures: `scripts/fixtures/quant_q4_1_q5_0_fixtures.py`.
+#[test]
+fn q4_1_and_q5_0_dequantize_bitwise_and_multiply_like_the_reference() {
+    let fx: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/quant_q4_1_q5_0.json")).unwrap();
+    for (name, dtype) in [("Q4_1", DType::Q4_1), ("Q5_0", DType::Q5_0)] {
+        let bytes = unhex(field(&fx, &[name, "bytes"]).as_str().unwrap());
+        let expected = unhex_f32(field(&fx, &[name, "dequantized"]).as_str().unwrap());
+        let input = unhex_f32(field(&fx, &[name, "input"]).as_str().unwrap());
+        assert_eq!(bytes.len(), 32 * dtype.block_bytes(), "{name}");
+        let ours = dequantize(dtype, &bytes).unwrap();
+        for (i, (o, e)) in ours.iter().zip(&expected).enumerate() {
+            assert_eq!(
+                o.to_bits(),
+                e.to_bits(),
+                "{name} value {i}: {o} vs gguf-py {e}"
+            );
+        }
+        // The codes are 4/5 bits: the dequantized blocks stay within half a step of the input.
+        for (blk, (d, x)) in ours.chunks(32).zip(input.chunks(32)).enumerate() {
+            let range = x.iter().fold(0f32, |m, v| m.max(v.abs())) * 2.0;
+            let step = range / if dtype == DType::Q4_1 { 15.0 } else { 31.0 };
+            for (a, b) in d.iter().zip(x) {
+                assert!(
+                    (a - b).abs() <= step + 1e-6,
+                    "{name} block {blk}: {a} vs {b}"
+                );
+            }
+        }
+        for (n, k) in [(4, 256), (8, 128), (32, 32)] {
+            for m in [1, 3, 19] {
+                check_matmul(dtype, &bytes, n, k, m, 31 + m as u64);
+            }
+        }
+    }
+}

@@ -30,7 +30,8 @@ impl Storage {
             DType::Q4_0 => Storage::Q4_0,
             DType::Q4_K => Storage::Q4K,
             DType::Q6_K => Storage::Q6K,
-            DType::BF16 => return None,
+            // BF16 is converted on load; Q4_1 and Q5_0 have no GPU kernels and are widened to F16 on load.
+            DType::BF16 | DType::Q4_1 | DType::Q5_0 => return None,
         })
     }
     /// The cast kernel's code (0 f32, 1 f16, 2 u32).

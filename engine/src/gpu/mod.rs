@@ -94,6 +94,11 @@ impl GpuStorage {
     }
 }
 
+/// Whether GPU kernels read weights stored as `dtype` (the others are widened on load or refused).
+pub(crate) fn computes_with(dtype: DType) -> bool {
+    kernels::Storage::of(dtype).is_some()
+}
+
 /// Uploads CPU storage to the GPU (a queued write; it lands before the next submitted pass).
 pub fn upload(device: &GpuDevice, cpu: &CpuStorage) -> Result<GpuStorage> {
     device.check()?;

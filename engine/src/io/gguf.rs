@@ -145,6 +145,8 @@ impl GgufType {
             30 => DType::BF16,
             8 => DType::Q8_0,
             2 => DType::Q4_0,
+            3 => DType::Q4_1,
+            6 => DType::Q5_0,
             12 => DType::Q4_K,
             14 => DType::Q6_K,
             _ => return None,
@@ -374,13 +376,21 @@ impl Gguf {
                 "load weight",
                 format!(
                     "`{name}` is stored as {}, which Offgrid cannot compute with (F32, F16, BF16, Q8_0, \
-                     Q4_0, Q4_K, Q6_K); pick another quantization of this model",
+                     Q4_0, Q4_1, Q5_0, Q4_K, Q6_K); pick another quantization of this model",
                     info.ggml_type.name
                 ),
             )
         })?;
         let bytes = &self.bytes[info.range.clone()];
-        if dtype.is_quantized() {
+        let gpu_cannot_compute =
+            matches!(device, Device::Gpu(_)) && !crate::gpu::computes_with(dtype);
+        if dtype.is_quantized() && gpu_cannot_compute {
+            // No GPU kernel reads these blocks (Q4_1, Q5_0): widen them to F16 on load, at 3-4x their memory
+            // and one f16 rounding of each value, rather than refuse the model on the GPU.
+            let values = crate::quant::dequantize(dtype, bytes)?;
+            let halves = values.into_iter().map(half::f16::from_f32).collect();
+            Tensor::from_f16(halves, info.shape.clone(), device)
+        } else if dtype.is_quantized() {
             Tensor::from_quantized(dtype, bytes.to_vec(), info.shape.clone(), device)
         } else {
             Tensor::from_cpu_storage(

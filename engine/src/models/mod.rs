@@ -2,5 +2,6 @@
 //! the same code (the weight's dtype picks the kernel).
 
 pub mod bert;
+pub mod llama;
 pub mod silero_vad;
 pub mod whisper;

@@ -42,6 +42,10 @@ impl KvCache {
     pub fn max_len(&self) -> usize {
         self.max_len
     }
+    /// Keeps the first `len` positions and forgets the rest (the buffers are kept).
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
     /// Forgets every position (the buffers are kept).
     pub fn reset(&mut self) {
         self.len = 0;

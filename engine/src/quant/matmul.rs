@@ -92,6 +92,26 @@ fn dot_q4_0(row: &[u8], xq: &[[i8; 32]], xd: &[f32], xs: &[i32]) -> f32 {
     acc
 }
 
+fn dot_q4_1(row: &[u8], xq: &[[i8; 32]], xd: &[f32], xs: &[i32]) -> f32 {
+    let mut acc = 0f32;
+    for (((blk, xq), &xd), &xs) in row.as_chunks::<20>().0.iter().zip(xq).zip(xd).zip(xs) {
+        let (d, m) = (f16_le([blk[0], blk[1]]), f16_le([blk[2], blk[3]]));
+        // Σ (q·d + m)·x = d·Σq·x + m·Σx, with Σx = xd·Σ(activation codes) as llama.cpp's Q8_1 keeps it.
+        acc += xd * (d * dot32(&super::q4_1::codes(blk), xq) as f32 + m * xs as f32);
+    }
+    acc
+}
+
+fn dot_q5_0(row: &[u8], xq: &[[i8; 32]], xd: &[f32], xs: &[i32]) -> f32 {
+    let mut acc = 0f32;
+    for (((blk, xq), &xd), &xs) in row.as_chunks::<22>().0.iter().zip(xq).zip(xd).zip(xs) {
+        // Codes are stored +16: subtract 16 × the activation codes' sum once per block.
+        let dot = dot32(&super::q5_0::codes(blk), xq) - 16 * xs;
+        acc += f16_le([blk[0], blk[1]]) * xd * dot as f32;
+    }
+    acc
+}
+
 /// A K-quant weight row unpacked to signed codes with one scale per 16 values and one min per 32.
 struct DecodedRow {
     codes: Vec<[i8; 32]>,
@@ -224,7 +244,7 @@ where
 }
 
 /// Computes `out[m×n] = x[m×k] · Wᵀ` for W of `n` rows of `k` values stored as `dtype` blocks (Q8_0, Q4_0,
-/// Q4_K, Q6_K). `m` is `x.len() / k`.
+/// Q4_1, Q5_0, Q4_K, Q6_K). `m` is `x.len() / k`.
 pub fn matmul_t(
     dtype: DType,
     w_bytes: &[u8],
@@ -281,6 +301,18 @@ pub fn matmul_t(
             for (i, o) in is.zip(outs) {
                 let (xq, xd, xs) = acts.row(i, k);
                 *o = dot_q4_0(row, xq, xd, xs);
+            }
+        }),
+        DType::Q4_1 => drive(w_bytes, row_bytes, n, m, out, |row, is, outs| {
+            for (i, o) in is.zip(outs) {
+                let (xq, xd, xs) = acts.row(i, k);
+                *o = dot_q4_1(row, xq, xd, xs);
+            }
+        }),
+        DType::Q5_0 => drive(w_bytes, row_bytes, n, m, out, |row, is, outs| {
+            for (i, o) in is.zip(outs) {
+                let (xq, xd, xs) = acts.row(i, k);
+                *o = dot_q5_0(row, xq, xd, xs);
             }
         }),
         DType::Q4_K | DType::Q6_K => drive(w_bytes, row_bytes, n, m, out, |row, is, outs| {

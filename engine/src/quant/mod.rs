@@ -1,4 +1,4 @@
-//! llama.cpp-compatible block quantization: Q8_0, Q4_0, Q4_K, Q6_K.
+//! llama.cpp-compatible block quantization: Q8_0, Q4_0, Q4_1, Q5_0, Q4_K, Q6_K.
 //!
 //! Blocks are laid out byte for byte as GGUF stores them (ggml-quants.h), so GGUF tensors load without
 //! conversion and our own load-time quantization produces what llama.cpp would.
@@ -6,6 +6,8 @@
 mod k_quants;
 mod matmul;
 mod q4_0;
+mod q4_1;
+mod q5_0;
 mod q8_0;
 
 pub use matmul::matmul_t;
@@ -53,6 +55,8 @@ pub fn dequantize_into(dtype: DType, bytes: &[u8], out: &mut [f32]) -> Result<()
     let f: fn(&[u8], &mut [f32]) = match dtype {
         DType::Q8_0 => q8_0::dequantize_block,
         DType::Q4_0 => q4_0::dequantize_block,
+        DType::Q4_1 => q4_1::dequantize_block,
+        DType::Q5_0 => q5_0::dequantize_block,
         DType::Q4_K => k_quants::dequantize_q4_k,
         DType::Q6_K => k_quants::dequantize_q6_k,
         other => {
