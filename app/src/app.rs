@@ -105,6 +105,7 @@ pub fn app() -> Html {
         Route::Models => html! { <pages::models::ModelsPage /> },
         Route::NotFound => html! { <pages::not_found::NotFound /> },
         Route::Search => html! { <pages::search::SearchPage /> },
+        Route::Chat => html! { <pages::chat::ChatPage /> },
         Route::Vad => html! { <pages::vad::VadPage /> },
         Route::Transcribe => html! { <pages::transcribe::TranscribePage /> },
         task_route => html! { <pages::task::TaskPage route={task_route} /> },

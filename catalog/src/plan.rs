@@ -300,7 +300,8 @@ fn choose<'a>(
     if cx.profile.save_data {
         candidates.sort_by_key(|v| v.download_bytes);
     } else {
-        candidates.sort_by_key(|v| std::cmp::Reverse(v.min_class));
+        // Among models for the same class of device, one the app can run comes before one that is coming.
+        candidates.sort_by_key(|v| (std::cmp::Reverse(v.min_class), !v.available));
     }
     let free = cx.profile.storage_free_bytes();
     let mut skipped = Vec::new();

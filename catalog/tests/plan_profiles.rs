@@ -198,16 +198,23 @@ fn low_end_phone_without_webgpu_runs_small_quantized_models_on_the_cpu() {
             (Task::Speak, Cpu, Some("mms-tts-eng"), Some(Q8_0)),
             (Task::RemoveBackground, Cpu, None, None),
             (Task::Search, Cpu, Some("minilm-l6-v2"), Some(Q8_0)),
-            (Task::Chat, Cpu, None, None),
+            (
+                Task::Chat,
+                Cpu,
+                Some("smollm2-135m-q4_1"),
+                Some(WeightDType::Q4_1),
+            ),
         ],
     );
-    // 1 GB phone: a quarter of it is the budget, and the reasons say what did not fit.
+    // 1 GB phone: a quarter of it is the budget; the 135M chat model (98 MB + its cache) fits in it.
     assert_eq!(p.memory_budget_bytes, GIB / 4);
     assert!(!p.webgpu && !p.gpu_usable);
     let chat = &p.tasks[5];
     assert!(
-        chat.reasons.iter().any(|r| r
-            .contains("SmolLM2 360M Instruct as q8_0 needs about 504 MB, more than the 268 MB")),
+        chat.reasons
+            .iter()
+            .any(|r| r
+                .contains("SmolLM2 135M Instruct: suits a entry-level device; it downloads 98 MB")),
         "{:?}",
         chat.reasons
     );
@@ -244,7 +251,13 @@ fn iphone_with_little_free_storage_gets_models_that_fit_it() {
             (Task::Speak, Gpu, Some("mms-tts-eng"), Some(F16)),
             (Task::RemoveBackground, Gpu, Some("rmbg-1.4"), Some(F16)),
             (Task::Search, Gpu, Some("bge-small-en-v1.5"), Some(F16)),
-            (Task::Chat, Cpu, None, None),
+            // Qwen2.5 0.5B does not fit the free storage; the 98 MB SmolLM2 does.
+            (
+                Task::Chat,
+                Gpu,
+                Some("smollm2-135m-q4_1"),
+                Some(WeightDType::Q4_1),
+            ),
         ],
     );
     // No deviceMemory in Safari: a 4 GB phone is assumed.
@@ -321,11 +334,12 @@ fn software_adapter_is_not_used_and_a_two_core_machine_gets_small_models() {
         &[
             (Task::Transcribe, Cpu, Some("whisper-tiny"), Some(Q8_0)),
             (Task::Search, Cpu, Some("minilm-l6-v2"), Some(Q8_0)),
+            // Among the models for this class, one the app can run comes first.
             (
                 Task::Chat,
                 Cpu,
-                Some("smollm2-360m-q8_0"),
-                Some(WeightDType::Q8_0),
+                Some("smollm2-135m-q4_1"),
+                Some(WeightDType::Q4_1),
             ),
         ],
     );
@@ -342,8 +356,13 @@ fn save_data_picks_the_smallest_download_but_keeps_the_gpu() {
         &[
             (Task::Transcribe, Gpu, Some("whisper-tiny"), Some(F16)),
             (Task::Search, Gpu, Some("minilm-l6-v2"), Some(F16)),
-            // 4.5-bit Qwen 0.5B (est. 278 MB) is a smaller download than 8.5-bit SmolLM2 360M (384 MB).
-            (Task::Chat, Gpu, Some("qwen2.5-0.5b-q4_k_m"), Some(Q4_K)),
+            // SmolLM2 135M (98 MB) is the smallest chat download.
+            (
+                Task::Chat,
+                Gpu,
+                Some("smollm2-135m-q4_1"),
+                Some(WeightDType::Q4_1),
+            ),
         ],
     );
     assert!(p.tasks[4].reasons.iter().any(|r| r.contains("Data Saver")));

@@ -98,6 +98,8 @@ enum Command {
 enum BenchCommand {
     /// GFLOP/s and GB/s of GEMM, GEMV, attention, conv2d and a bandwidth copy on the CPU and the GPU.
     Ops(offgrid_cli::bench::BenchOpsArgs),
+    /// Prefill and decode tokens/s of a GGUF chat model (greedy, warm, medians), with the tokens it wrote.
+    Chat(offgrid_cli::bench::chat::ChatBenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -293,6 +295,9 @@ fn main() -> ExitCode {
         Command::Bench {
             command: BenchCommand::Ops(args),
         } => offgrid_cli::bench::command(args),
+        Command::Bench {
+            command: BenchCommand::Chat(args),
+        } => offgrid_cli::bench::chat::command(args),
         Command::Models { command } => match command {
             ModelsCommand::List { json } => list(json),
             ModelsCommand::Fetch {

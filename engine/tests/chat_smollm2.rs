@@ -145,7 +145,7 @@ fn greedy_agreement(device: &Device, prompts: usize) -> (usize, usize) {
 
 #[test]
 fn greedy_replies_match_llama_cpp_on_cpu() {
-    let (equal, compared) = greedy_agreement(&Device::Cpu);
+    let (equal, compared) = greedy_agreement(&Device::Cpu, 10);
     eprintln!(
         "cpu: {equal} of 10 replies equal throughout, {compared} tokens equal before any near tie"
     );
@@ -238,12 +238,13 @@ fn greedy_replies_match_llama_cpp_on_gpu() {
         Ok(g) => Device::Gpu(g),
         Err(e) => panic!("no GPU adapter for the GPU tests ({e}); install mesa-vulkan-drivers"),
     };
-    let (equal, compared) = greedy_agreement(&device);
+    // Five prompts: lavapipe (CI's GPU) takes ~0.3 s a token.
+    let (equal, compared) = greedy_agreement(&device, 5);
     eprintln!(
-        "gpu: {equal} of 10 replies equal throughout, {compared} tokens equal before any near tie"
+        "gpu: {equal} of 5 replies equal throughout, {compared} tokens equal before any near tie"
     );
     assert!(
-        compared >= 80,
+        compared >= 40,
         "only {compared} tokens agreed before the first near tie"
     );
 }

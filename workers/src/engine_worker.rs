@@ -1,6 +1,7 @@
 //! The engine worker: one gloo-worker that runs every model job off the main thread. Each request
 //! becomes an async job with a cancel flag; progress and results go back to the bridge that asked.
 
+use crate::chat::SharedChat;
 use crate::protocol::{
     ErrorKind, JobId, JobResult, Progress, Stage, WorkerError, WorkerEvent, WorkerRequest,
 };
@@ -21,6 +22,7 @@ pub struct EngineWorker {
     search: SharedSearch,
     voice: SharedVoice,
     transcribe: SharedTranscribe,
+    chat: SharedChat,
 }
 
 /// Internal messages: a job ended.
@@ -41,6 +43,7 @@ impl Worker for EngineWorker {
             search: SharedSearch::default(),
             voice: SharedVoice::default(),
             transcribe: SharedTranscribe::default(),
+            chat: SharedChat::default(),
         }
     }
 
@@ -81,6 +84,7 @@ impl Worker for EngineWorker {
         let search = self.search.clone();
         let voice = self.voice.clone();
         let transcribe = self.transcribe.clone();
+        let chat = self.chat.clone();
         let responder = scope.clone();
         scope.send_future(async move {
             let report =
@@ -139,6 +143,20 @@ impl Worker for EngineWorker {
                 } => {
                     crate::voice_file::vad(
                         &voice, &catalog, job, audio, settings, emit, &cancel, &report,
+                    )
+                    .await
+                }
+                WorkerRequest::Chat {
+                    model,
+                    messages,
+                    settings,
+                    ..
+                } => {
+                    let to_page = responder.clone();
+                    let text =
+                        move |text: String| to_page.respond(id, WorkerEvent::Partial { job, text });
+                    crate::chat::reply(
+                        &chat, &catalog, model, messages, settings, &text, &cancel, &report,
                     )
                     .await
                 }
@@ -258,9 +276,10 @@ async fn run_job(
         | WorkerRequest::VoiceFile { .. }
         | WorkerRequest::TranscribeStart { .. }
         | WorkerRequest::TranscribeFile { .. }
-        | WorkerRequest::FileAudio { .. } => Err(WorkerError::new(
+        | WorkerRequest::FileAudio { .. }
+        | WorkerRequest::Chat { .. } => Err(WorkerError::new(
             ErrorKind::Internal,
-            "voice requests are routed before run_job",
+            "voice and chat requests are routed before run_job",
         )),
         WorkerRequest::Cancel { .. } => {
             Err(WorkerError::new(ErrorKind::Internal, "cancel is not a job"))

@@ -8,6 +8,8 @@ pub mod protocol;
 pub mod transcript;
 
 #[cfg(target_arch = "wasm32")]
+pub mod chat;
+#[cfg(target_arch = "wasm32")]
 pub mod crash;
 #[cfg(target_arch = "wasm32")]
 pub mod engine_worker;

@@ -94,8 +94,58 @@ pub enum WorkerRequest {
         from: u64,
         data: FileData,
     },
+    /// A chat model's reply to a conversation: the reply streams as [`WorkerEvent::Partial`] text and the job
+    /// ends with `JobResult::ChatReply`. The worker keeps the conversation's KV cache, so a next turn that
+    /// starts with the same messages only runs its new tokens.
+    Chat {
+        job: JobId,
+        model: ModelChoice,
+        messages: Vec<ChatTurn>,
+        settings: ChatSettings,
+    },
     /// Stop a running job. The job ends with `Cancelled`.
     Cancel { job: JobId },
+}
+
+/// Who wrote a chat message.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ChatRole {
+    System,
+    User,
+    Assistant,
+}
+
+/// One message of a conversation.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ChatTurn {
+    pub role: ChatRole,
+    pub content: String,
+}
+
+/// How a reply is generated, carried in the chat page's URL. Temperature 0 is greedy.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ChatSettings {
+    pub temperature: f32,
+    pub top_k: u32,
+    pub top_p: f32,
+    pub min_p: f32,
+    pub repeat_penalty: f32,
+    pub max_tokens: u32,
+    pub seed: u64,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        ChatSettings {
+            temperature: 0.7,
+            top_k: 40,
+            top_p: 0.95,
+            min_p: 0.05,
+            repeat_penalty: 1.1,
+            max_tokens: 512,
+            seed: 0,
+        }
+    }
 }
 
 /// A piece of a file: bytes of a WAV file, samples the browser decoded, or why it could not be read.
@@ -216,6 +266,7 @@ impl WorkerRequest {
             | WorkerRequest::TranscribeStart { job, .. }
             | WorkerRequest::TranscribeFile { job, .. }
             | WorkerRequest::FileAudio { job, .. }
+            | WorkerRequest::Chat { job, .. }
             | WorkerRequest::Cancel { job } => *job,
         }
     }
@@ -395,6 +446,23 @@ pub enum JobResult {
         seconds: f64,
         /// Something the person should know about the result (a file that was cut short).
         notice: Option<String>,
+    },
+    /// A finished chat reply and what it cost.
+    ChatReply {
+        text: String,
+        /// Why it ended: `end_of_turn`, `max_tokens`, `context_full`, `stop_string` or `cancelled`.
+        stop: String,
+        prompt_tokens: u32,
+        /// Prompt tokens already in the conversation's cache (not run again).
+        reused_tokens: u32,
+        /// Old messages left out because the conversation outgrew the context.
+        dropped_messages: u32,
+        /// Tokens the conversation holds after this reply, and the most it can hold.
+        context_used: u32,
+        context_len: u32,
+        prefill_tok_s: f64,
+        decode_tok_s: f64,
+        backend: Backend,
     },
     /// A finished transcription: every line, in order.
     Transcript {

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod chat;
 pub mod device;
 pub mod home;
 pub mod models;

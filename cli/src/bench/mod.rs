@@ -7,6 +7,7 @@
 //! it.
 
 pub mod cases;
+pub mod chat;
 
 use cases::{Case, Kind, Suite};
 use offgrid_engine::microbench::now_ms;

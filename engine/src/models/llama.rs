@@ -5,6 +5,6 @@ mod chat;
 mod config;
 mod model;
 
-pub use chat::{ChatModel, ChatSession, GenerateOptions, Reply};
+pub use chat::{ChatModel, ChatSession, GenerateOptions, Generation, Reply};
 pub use config::{Arch, ArchTraits, Llama3RopeScaling, LlamaConfig};
 pub use model::{Llama, LlamaCache, Logits};

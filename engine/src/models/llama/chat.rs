@@ -6,7 +6,7 @@ use crate::generation::{Sampler, SamplingParams, StopReason, StopStrings};
 use crate::io::VarBuilder;
 use crate::microbench::now_ms;
 use crate::text::{ChatMessage, ChatTemplate, ChatTokenizer, Role, TokenStream};
-use crate::{Device, Error, Result, Tensor};
+use crate::{Device, Error, Result};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -185,19 +185,14 @@ impl ChatModel {
         ))
     }
 
-    async fn last_logits(&self, logits: Tensor) -> Result<Vec<f32>> {
-        logits.to_vec_f32_async().await
-    }
-
-    /// Generates a reply to `prompt` (token ids) in `session`, reusing every cached token the prompt starts
-    /// with. `on_text` receives the reply as it grows and returns `false` to stop it.
-    pub async fn generate(
-        &self,
-        session: &mut ChatSession,
+    /// Prefills `prompt` (token ids) in `session`, reusing every cached token the prompt starts with, and
+    /// returns the reply to draw text from with [`Generation::next_text`].
+    pub async fn start<'a>(
+        &'a self,
+        session: &'a mut ChatSession,
         prompt: &[u32],
         opts: &GenerateOptions,
-        on_text: &mut dyn FnMut(&str) -> bool,
-    ) -> Result<Reply> {
+    ) -> Result<Generation<'a>> {
         if prompt.is_empty() {
             return Err(Error::invalid("chat", "the prompt is empty"));
         }
@@ -211,7 +206,7 @@ impl ChatModel {
                 ),
             ));
         }
-        let mut sampler = Sampler::new(opts.sampling)?;
+        let sampler = Sampler::new(opts.sampling)?;
         // Reuse the cached prefix, but run at least the last prompt token: its logits pick the first reply token.
         let common = session
             .ids
@@ -226,61 +221,136 @@ impl ChatModel {
         let logits = self
             .model
             .forward(&prompt[common..], &mut session.cache, Logits::Last)?;
-        let mut logits = self.last_logits(logits).await?;
+        let logits = logits.to_vec_f32_async().await?;
         session.ids.extend_from_slice(&prompt[common..]);
         let prefill_ms = now_ms() - t0;
+        Ok(Generation {
+            model: self,
+            session,
+            sampler,
+            stops: StopStrings::new(opts.stop_strings.iter().cloned()),
+            stream: TokenStream::new(),
+            history: prompt.to_vec(),
+            logits,
+            max_tokens: opts.max_tokens,
+            reply: Reply {
+                text: String::new(),
+                tokens: Vec::new(),
+                prompt_tokens: prompt.len(),
+                reused_tokens: common,
+                stop: StopReason::MaxTokens,
+                prefill_ms,
+                decode_ms: 0.0,
+            },
+            decode_start: now_ms(),
+            finished: false,
+        })
+    }
 
-        let t1 = now_ms();
-        let mut history: Vec<u32> = prompt.to_vec();
-        let (mut tokens, mut text) = (Vec::new(), String::new());
-        let mut stream = TokenStream::new();
-        let mut stops = StopStrings::new(opts.stop_strings.iter().cloned());
-        let stop = loop {
-            if tokens.len() >= opts.max_tokens {
-                break StopReason::MaxTokens;
-            }
-            let id = sampler.sample(&mut logits, &history)?;
-            tokens.push(id);
-            history.push(id);
-            if self.tokenizer.end_of_turn().contains(&id) {
-                break StopReason::EndOfTurn;
-            }
-            let (shown, hit_stop) = stops.push(&stream.push(&self.tokenizer, id)?);
-            text.push_str(&shown);
-            if !shown.is_empty() && !on_text(&shown) {
-                break StopReason::Cancelled;
-            }
-            if hit_stop {
-                break StopReason::StopString;
-            }
-            if session.cache.len() >= session.cache.max_len() {
-                break StopReason::ContextFull;
-            }
-            let next = self
-                .model
-                .forward(&[id], &mut session.cache, Logits::Last)?;
-            logits = self.last_logits(next).await?;
-            session.ids.push(id);
-        };
-        if matches!(
-            stop,
-            StopReason::MaxTokens | StopReason::ContextFull | StopReason::EndOfTurn
-        ) {
-            let (rest, _) = stops.push(&stream.finish(&self.tokenizer)?);
-            let rest = rest + &stops.flush();
-            if !rest.is_empty() {
-                on_text(&rest);
-                text.push_str(&rest);
+    /// Generates a whole reply; `on_text` receives it as it grows and returns `false` to stop it.
+    pub async fn generate(
+        &self,
+        session: &mut ChatSession,
+        prompt: &[u32],
+        opts: &GenerateOptions,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Reply> {
+        let mut generation = self.start(session, prompt, opts).await?;
+        while let Some(text) = generation.next_text().await? {
+            if !text.is_empty() && !on_text(&text) {
+                generation.cancel();
             }
         }
-        Ok(Reply {
-            text,
-            tokens,
-            prompt_tokens: prompt.len(),
-            reused_tokens: common,
-            stop,
-            prefill_ms,
-            decode_ms: now_ms() - t1,
-        })
+        Ok(generation.finish())
+    }
+}
+
+/// A reply being generated: one token per [`Generation::next_text`], so the caller can stream it, yield to
+/// its event loop and stop it between tokens.
+pub struct Generation<'a> {
+    model: &'a ChatModel,
+    session: &'a mut ChatSession,
+    sampler: Sampler,
+    stops: StopStrings,
+    stream: TokenStream,
+    history: Vec<u32>,
+    /// Logits for the next token.
+    logits: Vec<f32>,
+    max_tokens: usize,
+    reply: Reply,
+    decode_start: f64,
+    finished: bool,
+}
+
+impl std::fmt::Debug for Generation<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Generation")
+            .field("reply", &self.reply)
+            .finish()
+    }
+}
+
+impl Generation<'_> {
+    /// Picks the next token and returns the text it completes (possibly empty), or `None` once the reply is
+    /// over ([`Generation::finish`] says why).
+    pub async fn next_text(&mut self) -> Result<Option<String>> {
+        if self.finished {
+            return Ok(None);
+        }
+        let cache_full = self.session.cache.len() >= self.session.cache.max_len();
+        if self.reply.tokens.len() >= self.max_tokens || cache_full {
+            let stop = if cache_full {
+                StopReason::ContextFull
+            } else {
+                StopReason::MaxTokens
+            };
+            return self.end(stop).map(Some);
+        }
+        let id = self.sampler.sample(&mut self.logits, &self.history)?;
+        self.reply.tokens.push(id);
+        self.history.push(id);
+        let tokenizer = &self.model.tokenizer;
+        if tokenizer.end_of_turn().contains(&id) {
+            return self.end(StopReason::EndOfTurn).map(Some);
+        }
+        let (shown, hit_stop) = self.stops.push(&self.stream.push(tokenizer, id)?);
+        self.reply.text.push_str(&shown);
+        if hit_stop {
+            self.finished = true;
+            self.reply.stop = StopReason::StopString;
+            return Ok(Some(shown));
+        }
+        // Feed the token now so that its keys and values are cached however the reply ends.
+        let next = self
+            .model
+            .model
+            .forward(&[id], &mut self.session.cache, Logits::Last)?;
+        self.logits = next.to_vec_f32_async().await?;
+        self.session.ids.push(id);
+        Ok(Some(shown))
+    }
+
+    /// Stops the reply before the next token.
+    pub fn cancel(&mut self) {
+        if !self.finished {
+            self.finished = true;
+            self.reply.stop = StopReason::Cancelled;
+        }
+    }
+
+    /// The reply so far and why it ended.
+    pub fn finish(mut self) -> Reply {
+        self.reply.decode_ms = now_ms() - self.decode_start;
+        self.reply
+    }
+
+    /// Ends the reply with `stop` and returns the text held back until now.
+    fn end(&mut self, stop: StopReason) -> Result<String> {
+        self.finished = true;
+        self.reply.stop = stop;
+        let (rest, _) = self.stops.push(&self.stream.finish(&self.model.tokenizer)?);
+        let rest = rest + &self.stops.flush();
+        self.reply.text.push_str(&rest);
+        Ok(rest)
     }
 }
