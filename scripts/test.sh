@@ -7,7 +7,24 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=never
-step() { printf '\n==> %s\n' "$*"; df -h --output=avail,target "$root" | tail -1 | awk '{print "    (disk free: " $1 ")"}'; }
+# Each stage's duration is printed at the end (CI must stay well inside its limit as models are added).
+stage_names=(); stage_starts=()
+step() {
+  stage_names+=("$*"); stage_starts+=("$(date +%s)")
+  printf '\n==> %s\n' "$*"; df -h --output=avail,target "$root" | tail -1 | awk '{print "    (disk free: " $1 ")"}'
+}
+durations() {
+  local end i next
+  [ "${#stage_names[@]}" -gt 0 ] || return 0
+  end="$(date +%s)"
+  printf '\n==> stage durations\n'
+  for i in "${!stage_names[@]}"; do
+    next="${stage_starts[$((i + 1))]:-$end}"
+    printf '  %5ss  %s\n' "$((next - stage_starts[i]))" "${stage_names[$i]}"
+  done
+  printf '  %5ss  total\n' "$((end - stage_starts[0]))"
+}
+trap durations EXIT
 # Disk: a clean build of every test binary with full debug info needed more than CI's disk had (rustc died with
 # "No space left on device" in the wasm stage). Line tables keep panics' file:line; incremental caches only
 # help repeated local builds.

@@ -95,6 +95,7 @@ for (const webgpu of [false, true]) {
 
 test("stop keeps the partial reply, regenerate reuses the cache, the chat survives reload and works offline", async () => {
   const own = await startMirror({ [REPO]: SMOLLM2 }); // goes away mid-test
+  let ownOpen = true;
   const browser = await launchChat(false);
   try {
     const url = appUrl(app, "/chat", `models=${encodeURIComponent(own.base("good"))}&temperature=0&max_tokens=200`);
@@ -108,7 +109,8 @@ test("stop keeps the partial reply, regenerate reuses the cache, the chat surviv
     assert.match(await page.textContent("#chat-stats"), /Stopped/);
     const partial = await lastReply(page);
     assert.ok(partial.length > 20, partial);
-    // Regenerate with a shorter limit: the prompt up to the question is already cached.
+    // Regenerate with a shorter limit (set in the settings panel): the prompt up to the question is cached.
+    await page.click(".chat-settings summary");
     await page.fill("#chat-max-tokens", "8");
     await page.waitForFunction(() => location.hash.includes("max_tokens=8"));
     await page.click("#chat-regenerate");
@@ -123,6 +125,7 @@ test("stop keeps the partial reply, regenerate reuses the cache, the chat surviv
     // Offline once cached: the mirror is gone, a new chat still answers.
     await waitForServiceWorker(page);
     await own.close();
+    ownOpen = false;
     await page.click("#chat-new");
     assert.equal(await page.locator("#messages li.message").count(), 0);
     await page.fill("#chat-input", QUESTION);
@@ -131,6 +134,7 @@ test("stop keeps the partial reply, regenerate reuses the cache, the chat surviv
     assert.equal(await lastReply(page), GREEDY_8);
   } finally {
     await browser.close();
+    if (ownOpen) await own.close();
   }
 });
 

@@ -25,6 +25,8 @@ pub struct Conversation {
     pub progress: Option<WorkerEvent>,
     pub stats: Option<Stats>,
     pub error: Option<String>,
+    /// The last reply was stopped by the person (the worker answers a stopped job with `Cancelled`).
+    pub stopped: bool,
     /// Counts changes, so the page saves after each.
     version: u32,
 }
@@ -118,7 +120,10 @@ impl Conversation {
                 self.keep_partial_reply();
                 self.error = Some(error.message);
             }
-            WorkerEvent::Cancelled { .. } => self.keep_partial_reply(),
+            WorkerEvent::Cancelled { .. } => {
+                self.keep_partial_reply();
+                self.stopped = true;
+            }
             _ => {}
         }
     }
@@ -152,6 +157,7 @@ impl Reducible for Conversation {
                 next.streaming = Some(String::new());
                 next.stats = None;
                 next.error = None;
+                next.stopped = false;
             }
             ConversationAction::Event(event) => next.apply(*event),
             ConversationAction::DropLastReply => {

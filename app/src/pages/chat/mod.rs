@@ -308,6 +308,9 @@ fn status_line(conversation: &Conversation, busy: bool) -> Html {
         }
         return html! { <p role="status">{ "Thinking…" }</p> };
     }
+    if conversation.stopped {
+        return html! { <p class="meta" id="chat-stats" role="status">{ "Stopped. The reply so far is kept; Regenerate writes a new one." }</p> };
+    }
     match &conversation.stats {
         Some(Stats {
             result:
