@@ -43,6 +43,11 @@ PARAGRAPH = (
 )
 
 
+def last_logits(llm) -> np.ndarray:
+    """The logits of the last evaluated token (llama.cpp computes only that row unless asked for all)."""
+    return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+
+
 def llama_cpp_side(model: str, prompt: str, gen: int, runs: int, threads: int) -> dict:
     llm = Llama(model_path=model, n_ctx=2048, n_threads=threads, n_threads_batch=threads, n_batch=512,
                 type_k=0, type_v=0, flash_attn=False, verbose=False)
@@ -52,13 +57,13 @@ def llama_cpp_side(model: str, prompt: str, gen: int, runs: int, threads: int) -
         llm.reset()
         t0 = time.perf_counter()
         llm.eval(ids)
-        logits = np.asarray(llm.scores[llm.n_tokens - 1])
+        logits = last_logits(llm)
         t1 = time.perf_counter()
         out = [int(np.argmax(logits))]
         t2 = time.perf_counter()
         for _ in range(gen - 1):
             llm.eval([out[-1]])
-            out.append(int(np.argmax(np.asarray(llm.scores[llm.n_tokens - 1]))))
+            out.append(int(np.argmax(last_logits(llm))))
         t3 = time.perf_counter()
         if run == 0:
             tokens = out
