@@ -5,7 +5,11 @@ use crate::cpu::reduce::softmax_rows;
 use crate::cpu::{float_out, output, values};
 use crate::{Result, Tensor};
 
-/// Fused SDPA, one (batch, head) at a time: scores by GEMM, mask, softmax, then the weighted sum by GEMM.
+/// Queries up to this many are answered row by row from V (no transposed copy of V): decoding runs one.
+const DIRECT_QUERIES: usize = 4;
+
+/// Fused SDPA, one (batch, head) at a time: scores by GEMM, mask, softmax, then the weighted sum (a GEMM against
+/// Vᵀ for many queries, a sum over V's rows for a few).
 pub fn attention(
     q: &Tensor,
     k: &Tensor,
@@ -19,7 +23,8 @@ pub fn attention(
     let group = hq / hkv;
     // The scale goes into Q (tq × d values) rather than into the scores (tq × tk).
     let qv: Vec<f32> = values(q)?.iter().map(|x| x * scale).collect();
-    let (kv, vv) = (values(k)?, values(v)?);
+    // A KV cache's keys and values are a view of its preallocated buffers: read them in place.
+    let (kh_rows, vh_rows) = (HeadRows::new(k)?, HeadRows::new(v)?);
     // The mask is read through broadcast strides instead of being expanded to [b, hq, tq, tk].
     let mask = match mask {
         Some(m) => Some(MaskRows::new(m, [b, hq, tq, tk])?),
@@ -27,16 +32,32 @@ pub fn attention(
     };
     let mut out = vec![0.0f32; b * hq * tq * d];
     let mut scores = vec![0.0f32; tq * tk];
-    // Vᵀ of each kv head, so the second product is also in the kernel's layout.
-    let vt: Vec<Vec<f32>> = (0..b * hkv)
-        .map(|i| transpose(&vv[i * tk * d..(i + 1) * tk * d], tk, d))
-        .collect();
+    // Vᵀ of each kv head, so the second product is also in the kernel's layout (many queries only).
+    let vt: Vec<Vec<f32>> = if tq > DIRECT_QUERIES {
+        (0..b * hkv)
+            .map(|i| transpose(vh_rows.head(i), tk, d))
+            .collect()
+    } else {
+        Vec::new()
+    };
     for bi in 0..b {
         for h in 0..hq {
             let kvh = bi * hkv + h / group;
             let qh = &qv[(bi * hq + h) * tq * d..][..tq * d];
-            let kh = &kv[kvh * tk * d..][..tk * d];
-            gemm_nt(qh, RowSource::F32(kh), tq, tk, d, &mut scores)?;
+            let kh = kh_rows.head(kvh);
+            if tq > DIRECT_QUERIES {
+                gemm_nt(qh, RowSource::F32(kh), tq, tk, d, &mut scores)?;
+            } else {
+                // A few queries: plain dot products, without packing K for the GEMM kernel.
+                for (qi, row) in qh
+                    .chunks_exact(d.max(1))
+                    .zip(scores.chunks_exact_mut(tk.max(1)))
+                {
+                    for (s, kj) in row.iter_mut().zip(kh.chunks_exact(d.max(1))) {
+                        *s = dot(qi, kj);
+                    }
+                }
+            }
             for (i, row) in scores.chunks_exact_mut(tk.max(1)).enumerate() {
                 if let Some(m) = &mask {
                     m.add_row(bi, h, i, row);
@@ -48,10 +69,83 @@ pub fn attention(
             }
             softmax_rows(&mut scores, tk);
             let dst = &mut out[(bi * hq + h) * tq * d..][..tq * d];
-            gemm_nt(&scores, RowSource::F32(&vt[kvh]), tq, d, tk, dst)?;
+            if tq > DIRECT_QUERIES {
+                gemm_nt(&scores, RowSource::F32(&vt[kvh]), tq, d, tk, dst)?;
+            } else {
+                weighted_rows(&scores, vh_rows.head(kvh), d, dst);
+            }
         }
     }
     output(out, q.shape().clone(), float_out(q.dtype()))
+}
+
+/// `Σ a·b` in eight lanes, so it vectorises (simd128 on wasm, SSE/AVX natively).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let (ca, ra) = a.as_chunks::<8>();
+    let (cb, rb) = b.as_chunks::<8>();
+    let mut lanes = [0f32; 8];
+    for (x, y) in ca.iter().zip(cb) {
+        lanes = std::array::from_fn(|l| lanes[l] + x[l] * y[l]);
+    }
+    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// `dst[i] = Σ_j p[i][j] · v[j]` for `p` of `dst.len() / d` rows of `v.len() / d` weights.
+fn weighted_rows(p: &[f32], v: &[f32], d: usize, dst: &mut [f32]) {
+    let tk = v.len() / d.max(1);
+    for (row, out) in p
+        .chunks_exact(tk.max(1))
+        .zip(dst.chunks_exact_mut(d.max(1)))
+    {
+        out.fill(0.0);
+        for (&w, vj) in row.iter().zip(v.chunks_exact(d.max(1))) {
+            if w != 0.0 {
+                out.iter_mut().zip(vj).for_each(|(o, &x)| *o += w * x);
+            }
+        }
+    }
+}
+
+/// The `[t, d]` rows of each (batch, head) of a `[b, h, t, d]` tensor: borrowed from storage when each head's
+/// rows lie back to back (a contiguous tensor, or the KV cache narrowed to its filled positions), else copied.
+struct HeadRows<'a> {
+    data: std::borrow::Cow<'a, [f32]>,
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl<'a> HeadRows<'a> {
+    fn new(t: &'a Tensor) -> Result<Self> {
+        let [b, h, rows, d] = [t.dims()[0], t.dims()[1], t.dims()[2], t.dims()[3]];
+        let len = rows * d;
+        if let crate::storage::Storage::Cpu(crate::storage::CpuStorage::F32(v)) = t.storage() {
+            let s = t.layout().strides();
+            let offset = t.layout().offset();
+            if (s[3] == 1 || d <= 1) && (s[2] == d || rows <= 1) {
+                let starts: Vec<usize> = (0..b * h)
+                    .map(|i| offset + (i / h.max(1)) * s[0] + (i % h.max(1)) * s[1])
+                    .collect();
+                let data: &[f32] = v;
+                if starts.iter().all(|&st| st + len <= data.len()) {
+                    return Ok(HeadRows {
+                        data: std::borrow::Cow::Borrowed(data),
+                        starts,
+                        len,
+                    });
+                }
+            }
+        }
+        Ok(HeadRows {
+            data: values(t)?,
+            starts: (0..b * h).map(|i| i * len).collect(),
+            len,
+        })
+    }
+
+    fn head(&self, i: usize) -> &[f32] {
+        &self.data[self.starts[i]..][..self.len]
+    }
 }
 
 /// An additive mask of any shape that broadcasts to `[b, h, tq, tk]`, read row by row in place.
