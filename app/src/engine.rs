@@ -3,7 +3,7 @@
 
 use gloo_worker::{Spawnable, WorkerBridge};
 use offgrid_workers::protocol::{
-    ErrorKind, JobId, WorkerError, WorkerEvent, WorkerRequest, CRASH_CHANNEL,
+    ErrorKind, JobId, JobInput, Request, WorkerError, WorkerEvent, WorkerRequest, CRASH_CHANNEL,
 };
 use offgrid_workers::EngineWorker;
 use std::cell::{Cell, RefCell};
@@ -75,12 +75,9 @@ impl Engine {
         } else {
             self.inner.listeners.borrow().get(&job).cloned()
         };
-        let device_lost = matches!(&event, WorkerEvent::Failed { error, .. } if error.kind == ErrorKind::DeviceLost);
+        // A lost GPU needs no restart: the worker drops its GPU models and reloads them on the next use.
         if let Some(listener) = listener {
             listener.emit(event);
-        }
-        if device_lost {
-            self.restart("The GPU was lost (driver reset or the tab was in the background too long). The engine was restarted; try again.".into());
         }
     }
 
@@ -119,25 +116,21 @@ impl Engine {
         self.inner.on_restart.emit(reason);
     }
 
-    /// Sends a request built for a fresh job id; `on_event` receives every event of that job.
-    pub fn run(
-        &self,
-        make: impl FnOnce(JobId) -> WorkerRequest,
-        on_event: Callback<WorkerEvent>,
-    ) -> JobId {
+    /// Starts a job with a fresh id; `on_event` receives every event of that job.
+    pub fn run(&self, request: Request, on_event: Callback<WorkerEvent>) -> JobId {
         let job = self.inner.next_job.get();
         self.inner.next_job.set(job.wrapping_add(1));
         self.inner.listeners.borrow_mut().insert(job, on_event);
         if let Some(bridge) = self.inner.bridge.borrow().as_ref() {
-            bridge.send(make(job));
+            bridge.send(WorkerRequest::Start { job, request });
         }
         job
     }
 
-    /// Sends a request that belongs to a job already started with [`Engine::run`] (live audio, stop).
-    pub fn send(&self, request: WorkerRequest) {
+    /// Sends input to a job started with [`Engine::run`] (live audio, a piece of a file, Stop).
+    pub fn input(&self, job: JobId, input: JobInput) {
         if let Some(bridge) = self.inner.bridge.borrow().as_ref() {
-            bridge.send(request);
+            bridge.send(WorkerRequest::Input { job, input });
         }
     }
 

@@ -1,6 +1,7 @@
 //! Offgrid's web app (Yew). It renders pages and talks to the engine worker; it never runs a model.
-#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the app runs in the browser; natively only route tests
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the app runs in the browser; natively only the route and job-stream tests
 
+mod job_stream;
 mod route;
 
 #[cfg(target_arch = "wasm32")]

@@ -24,12 +24,21 @@ pub struct TaskOverride {
 pub struct Overrides {
     /// Choices per task.
     pub tasks: BTreeMap<Task, TaskOverride>,
+    /// Memory the loaded models may take together, in MB (decimal), instead of the plan's budget.
+    pub memory_budget_mb: Option<u64>,
 }
 
 /// `plan` with the user's choices applied; each applied choice adds a reason saying "chosen by you", each
 /// choice that cannot apply says why and keeps the recommendation.
 pub fn apply_overrides(plan: &Plan, overrides: &Overrides, catalog: &Catalog) -> Plan {
     let mut out = plan.clone();
+    if let Some(mb) = overrides.memory_budget_mb.filter(|&mb| mb > 0) {
+        out.memory_budget_bytes = mb * 1_000_000;
+        out.notes.push(format!(
+            "Models may use up to {} of memory, as you chose.",
+            crate::human_bytes(out.memory_budget_bytes)
+        ));
+    }
     for tp in &mut out.tasks {
         let Some(choice) = overrides.tasks.get(&tp.task) else {
             continue;

@@ -222,6 +222,30 @@ fn low_end_phone_without_webgpu_runs_small_quantized_models_on_the_cpu() {
 }
 
 #[test]
+fn a_memory_budget_override_replaces_the_plans_and_says_so() {
+    let catalog = Catalog::builtin();
+    let base = plan(&desktop_discrete(), &catalog);
+    let json = r#"{"memory_budget_mb": 90}"#;
+    let overrides: Overrides = serde_json::from_str(json).unwrap();
+    let p = apply_overrides(&base, &overrides, &catalog);
+    assert_eq!(p.memory_budget_bytes, 90_000_000);
+    assert_ne!(base.memory_budget_bytes, p.memory_budget_bytes);
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("90 MB") && n.contains("you chose")),
+        "{:?}",
+        p.notes
+    );
+    // Zero means "no choice": the plan's budget stays.
+    let zero: Overrides = serde_json::from_str(r#"{"memory_budget_mb": 0}"#).unwrap();
+    assert_eq!(
+        apply_overrides(&base, &zero, &catalog).memory_budget_bytes,
+        base.memory_budget_bytes
+    );
+}
+
+#[test]
 fn android_with_webgpu_gets_mid_range_models_on_the_gpu_in_f16() {
     let p = check(
         "android webgpu",

@@ -22,6 +22,44 @@ struct Cli {
     command: Command,
 }
 
+/// Arguments of `offgrid transcribe`.
+#[derive(Debug, clap::Args)]
+struct TranscribeArgs {
+    /// Model folder in Hugging Face layout (config.json, generation_config.json, tokenizer.json,
+    /// model.safetensors), e.g. one fetched with `offgrid models fetch openai/whisper-tiny`.
+    #[arg(long)]
+    model: PathBuf,
+    /// The WAV file (any bit depth, rate and channel count).
+    file: PathBuf,
+    /// Language code (en, fr…); detected when left out.
+    #[arg(long)]
+    language: Option<String>,
+    /// transcribe or translate (to English).
+    #[arg(long, default_value = "transcribe")]
+    task: String,
+    /// Print segment times.
+    #[arg(long)]
+    timestamps: bool,
+    /// cpu or gpu.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Print JSON: language, text, segments with times and token ids (with --vad: one JSON object per
+    /// line as each is ready).
+    #[arg(long)]
+    json: bool,
+    /// Silero VAD weights (`silero_vad_16k.safetensors` or a folder holding them): stream the file
+    /// through voice activity and Whisper, utterance by utterance, as the app does, printing lines as
+    /// they are ready, in constant memory however long the file.
+    #[arg(long)]
+    vad: Option<PathBuf>,
+    /// Most tokens Whisper writes per 30 s window.
+    #[arg(long)]
+    max_tokens: Option<usize>,
+    /// Print this process's peak memory to stderr at the end (Linux).
+    #[arg(long)]
+    peak_memory: bool,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Describe this machine's GPU (through wgpu) and print the plan the app would make for it, as JSON.
@@ -29,29 +67,7 @@ enum Command {
     /// Detect speech in a WAV file with Silero VAD; prints JSON {"segments": [[start_s, end_s]], "probs": [..]}.
     Vad(offgrid_cli::vad::VadArgs),
     /// Transcribe (or translate) a WAV file with Whisper; prints the text, or JSON with --json.
-    Transcribe {
-        /// Model folder in Hugging Face layout (config.json, generation_config.json, tokenizer.json,
-        /// model.safetensors), e.g. one fetched with `offgrid models fetch openai/whisper-tiny`.
-        #[arg(long)]
-        model: PathBuf,
-        /// The WAV file (any bit depth, rate and channel count).
-        file: PathBuf,
-        /// Language code (en, fr…); detected when left out.
-        #[arg(long)]
-        language: Option<String>,
-        /// transcribe or translate (to English).
-        #[arg(long, default_value = "transcribe")]
-        task: String,
-        /// Print segment times.
-        #[arg(long)]
-        timestamps: bool,
-        /// cpu or gpu.
-        #[arg(long, default_value = "cpu")]
-        device: String,
-        /// Print JSON: language, text, segments with times and token ids.
-        #[arg(long)]
-        json: bool,
-    },
+    Transcribe(TranscribeArgs),
     /// Chat with a GGUF model (Llama, SmolLM2, Qwen2/2.5, Qwen3): one reply with --prompt, else a conversation
     /// on stdin.
     Chat(offgrid_cli::chat::ChatArgs),
@@ -249,24 +265,91 @@ fn check(model: PathBuf, variant: Option<String>) -> Result<(), String> {
     print_json(&json!({ "dir": dir.path(), "variant": variant.id, "files": files }))
 }
 
-fn transcribe(
-    model: PathBuf,
-    file: PathBuf,
-    language: Option<String>,
-    task: &str,
+fn transcribe(args: TranscribeArgs) -> Result<(), String> {
+    use offgrid_cli::transcribe as tr;
+    let TranscribeArgs {
+        model,
+        file,
+        language,
+        task,
+        timestamps,
+        device,
+        json,
+        vad,
+        max_tokens,
+        peak_memory,
+    } = args;
+    let opts = offgrid_engine::models::whisper::TranscribeOptions {
+        language,
+        task: tr::parse_task(&task)?,
+        // JSON always carries segment times; text output shows them only when asked; the streamed
+        // pipeline places lines on the recording's clock, so it always needs them.
+        timestamps: timestamps || json || vad.is_some(),
+        max_new_tokens: max_tokens,
+    };
+    let device = tr::open_device(&device)?;
+    let result = match vad {
+        Some(vad) => transcribe_streamed(&model, &vad, &file, &device, &opts, timestamps, json),
+        None => transcribe_whole(&model, &file, &device, &opts, timestamps, json),
+    };
+    if peak_memory {
+        if let Some(bytes) = tr::peak_memory_bytes() {
+            eprintln!("peak memory: {bytes} bytes");
+        }
+    }
+    result
+}
+
+/// Prints each utterance's lines as soon as it is transcribed.
+fn transcribe_streamed(
+    model: &std::path::Path,
+    vad: &std::path::Path,
+    file: &std::path::Path,
+    device: &offgrid_engine::Device,
+    opts: &offgrid_engine::models::whisper::TranscribeOptions,
     timestamps: bool,
-    device: &str,
+    json: bool,
+) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    let seconds = offgrid_cli::transcribe::stream(model, vad, file, device, opts, |heard| {
+        for line in &heard.lines {
+            let text = if json {
+                serde_json::json!({
+                    "start_s": line.start_s,
+                    "end_s": line.end_s,
+                    "text": line.text,
+                    "language": heard.language,
+                })
+                .to_string()
+            } else if timestamps {
+                format!(
+                    "[{:>8.2} → {:>8.2}] {}",
+                    line.start_s, line.end_s, line.text
+                )
+            } else {
+                line.text.clone()
+            };
+            writeln!(out, "{text}")
+                .and_then(|()| out.flush())
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })?;
+    eprintln!("{seconds:.1} s of audio transcribed");
+    Ok(())
+}
+
+/// Reads the whole file and transcribes it in one go.
+fn transcribe_whole(
+    model: &std::path::Path,
+    file: &std::path::Path,
+    device: &offgrid_engine::Device,
+    opts: &offgrid_engine::models::whisper::TranscribeOptions,
+    timestamps: bool,
     json: bool,
 ) -> Result<(), String> {
     use offgrid_cli::transcribe as tr;
-    let opts = offgrid_engine::models::whisper::TranscribeOptions {
-        language,
-        task: tr::parse_task(task)?,
-        // JSON always carries segment times; text output shows them only when asked.
-        timestamps: timestamps || json,
-        max_new_tokens: None,
-    };
-    let transcript = tr::run(&model, &file, &tr::open_device(device)?, &opts)?;
+    let transcript = tr::run(model, file, device, opts)?;
     if json {
         return print_json(&transcript);
     }
@@ -283,15 +366,7 @@ fn main() -> ExitCode {
         Command::Probe => probe(),
         Command::Vad(args) => offgrid_cli::vad::command(args),
         Command::Chat(args) => offgrid_cli::chat::command(args),
-        Command::Transcribe {
-            model,
-            file,
-            language,
-            task,
-            timestamps,
-            device,
-            json,
-        } => transcribe(model, file, language, &task, timestamps, &device, json),
+        Command::Transcribe(args) => transcribe(args),
         Command::Bench {
             command: BenchCommand::Ops(args),
         } => offgrid_cli::bench::command(args),

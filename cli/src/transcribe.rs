@@ -1,11 +1,16 @@
 //! `offgrid transcribe`: Whisper over a WAV file (any depth, rate and channels, resampled to 16 kHz mono),
 //! on the CPU or the GPU, printing the text or (with `--json`) segments with times and token ids.
 
-use offgrid_engine::audio::{Resampler, WavReader, SPEECH_RATE};
+use offgrid_engine::audio::{Resampler, SegmenterSettings, WavReader, SPEECH_RATE};
 use offgrid_engine::gpu::GpuDevice;
+use offgrid_engine::models::silero_vad::{FRAME_SAMPLES, SAMPLE_RATE};
 use offgrid_engine::models::whisper::{Task, TranscribeOptions, Transcript, WhisperTranscriber};
+use offgrid_engine::pipelines::speech_to_text::{Heard, SpeechToText};
 use offgrid_engine::Device;
 use std::path::Path;
+
+/// Frames decoded from the file per step of the streamed pipeline (about 2 s at 16 kHz).
+const READ_FRAMES: usize = 1 << 15;
 
 /// Parses `--task`.
 pub fn parse_task(task: &str) -> Result<Task, String> {
@@ -70,6 +75,73 @@ pub fn read_16k(path: &Path) -> Result<Vec<f32>, String> {
         );
     }
     Ok(samples)
+}
+
+/// Streams `wav` through voice activity (Silero from `vad`) and Whisper — the pipeline the app's worker runs
+/// — calling `on_heard` with each utterance's lines as soon as it is transcribed. Memory does not grow with
+/// the length of the file: a block of samples, the scanner, and the utterance in progress. Returns the
+/// seconds of audio read.
+pub fn stream(
+    model_dir: &Path,
+    vad: &Path,
+    wav: &Path,
+    device: &Device,
+    opts: &TranscribeOptions,
+    mut on_heard: impl FnMut(&Heard) -> Result<(), String>,
+) -> Result<f64, String> {
+    let name = wav.display();
+    let model = WhisperTranscriber::from_folder(model_dir, device)
+        .map_err(|e| format!("{}: {e}", model_dir.display()))?;
+    let silero = crate::vad::load_model(vad)?;
+    let file = std::fs::File::open(wav).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let mut reader =
+        WavReader::new(std::io::BufReader::new(file)).map_err(|e| format!("{name}: {e}"))?;
+    // vad-web's defaults for Silero v5, as the app uses.
+    let settings = SegmenterSettings::from_ms(
+        0.5,
+        0.35,
+        1400.0,
+        800.0,
+        400.0,
+        (FRAME_SAMPLES as f32) * 1000.0 / SAMPLE_RATE as f32,
+    );
+    let rate = reader.info().sample_rate;
+    let mut pipeline = SpeechToText::new(&model, opts.clone(), silero, settings, rate)
+        .map_err(|e| format!("{name}: {e}"))?;
+    let mut block = Vec::new();
+    loop {
+        block.clear();
+        let n = reader
+            .read_mono(READ_FRAMES, &mut block)
+            .map_err(|e| format!("{name}: {e}"))?;
+        let heard = if n == 0 {
+            pollster::block_on(pipeline.finish())
+        } else {
+            pollster::block_on(pipeline.push(&block))
+        }
+        .map_err(|e| e.to_string())?;
+        for h in &heard {
+            on_heard(h)?;
+        }
+        if n == 0 {
+            break;
+        }
+    }
+    if reader.end().is_some_and(|e| e.truncated) {
+        eprintln!(
+            "warning: {name} is truncated (it ends before the audio its header announces); transcribed the {:.1} s that are there",
+            pipeline.seconds()
+        );
+    }
+    Ok(pipeline.seconds())
+}
+
+/// This process's peak resident memory in bytes (Linux: `VmHWM`), for `--peak-memory`.
+pub fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// `[start → end] text` lines, or the plain text.

@@ -20,6 +20,7 @@ pub mod microbench;
 pub mod models;
 pub mod nn;
 pub mod ops;
+pub mod pipelines;
 pub mod quant;
 pub mod shape;
 pub mod storage;

@@ -2,68 +2,41 @@
 //! one conversation's KV cache between turns, and streams each reply token by token as `Partial` text,
 //! yielding to the event loop between tokens so that Cancel (Stop) is seen at once.
 
+use crate::job::{engine_error, JobCtx};
 use crate::protocol::{
-    Backend, ChatRole, ChatSettings, ChatTurn, ErrorKind, JobResult, ModelChoice, Progress, Stage,
-    WorkerError,
+    ChatRequest, ChatRole, ChatSettings, ChatTurn, ErrorKind, JobResult, ModelChoice, Progress,
+    Stage, WorkerError,
 };
-use crate::selftest::engine_error;
-use crate::store::{self, CancelFlag};
-use offgrid_catalog::{Catalog, ModelVariant};
+use crate::registry::LoadTarget;
+use offgrid_catalog::Task;
 use offgrid_engine::generation::{SamplingParams, StopReason};
 use offgrid_engine::models::llama::{ChatModel, ChatSession, GenerateOptions};
 use offgrid_engine::text::{ChatMessage, Role};
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 /// Tokens one conversation can hold in the app (prompt and replies): the KV cache is sized for it.
 pub const CONTEXT_TOKENS: usize = 2048;
 
-/// The loaded chat model and the cache of the conversation it served last.
+/// The cache of the conversation served last, and the model that filled it (not kept alive by it: the
+/// registry decides how long a model stays).
 #[derive(Default)]
 pub struct ChatState {
-    model: Option<(String, Backend, Rc<ChatModel>)>,
-    session: Option<ChatSession>,
+    session: Option<(Weak<ChatModel>, ChatSession)>,
 }
-
-/// Shared handle on the chat state.
-pub type SharedChat = Rc<RefCell<ChatState>>;
 
 fn bad_input(msg: impl Into<String>) -> WorkerError {
     WorkerError::new(ErrorKind::BadInput, msg)
 }
 
-/// The one .gguf file of a chat variant.
-fn gguf_path(variant: &ModelVariant) -> Result<&str, WorkerError> {
-    variant
-        .files
-        .iter()
-        .map(|f| f.path.as_str())
-        .find(|p| p.ends_with(".gguf"))
-        .ok_or_else(|| bad_input(format!("{} has no .gguf file to run.", variant.title)))
-}
-
-async fn load(
-    state: &SharedChat,
-    variant: &ModelVariant,
-    choice: &ModelChoice,
-    cancel: &CancelFlag,
-    report: &dyn Fn(Progress),
-) -> Result<Rc<ChatModel>, WorkerError> {
-    if let Some((id, backend, model)) = &state.borrow().model {
-        if *id == variant.id && *backend == choice.backend {
-            return Ok(model.clone());
-        }
-    }
-    store::download_variant(variant, choice.mirror.as_deref(), cancel, report).await?;
-    report(Progress::steps(Stage::Loading, 0, 1));
-    let bytes = store::read_cached(variant, gguf_path(variant)?).await?;
-    let device = crate::selftest::device_for(choice.backend).await?;
-    let model = Rc::new(ChatModel::from_gguf(bytes, &device).map_err(engine_error)?);
-    let mut s = state.borrow_mut();
-    s.model = Some((variant.id.clone(), choice.backend, model.clone()));
-    // A cache belongs to the model that filled it.
-    s.session = None;
-    Ok(model)
+/// The chat model for `choice`, from the registry.
+async fn load(ctx: &JobCtx, choice: &ModelChoice) -> Result<Rc<ChatModel>, WorkerError> {
+    ctx.registry
+        .load(ctx, Task::Chat, choice, async |target: LoadTarget<'_>| {
+            let path = target.files.path_ending(".gguf")?;
+            let bytes = target.files.read(path).await?;
+            ChatModel::from_gguf(bytes, &target.device).map_err(engine_error)
+        })
+        .await
 }
 
 fn to_engine(turn: &ChatTurn) -> ChatMessage {
@@ -101,47 +74,35 @@ fn stop_name(stop: StopReason) -> &'static str {
     }
 }
 
-/// Answers the last user message of `messages`, streaming the reply through `emit_text`.
-#[allow(clippy::too_many_arguments)] // the request's fields, passed through
-pub async fn reply(
-    state: &SharedChat,
-    catalog: &Catalog,
-    choice: ModelChoice,
-    messages: Vec<ChatTurn>,
-    settings: ChatSettings,
-    emit_text: &dyn Fn(String),
-    cancel: &CancelFlag,
-    report: &dyn Fn(Progress),
-) -> Result<JobResult, WorkerError> {
+/// Answers the last user message of the request's conversation, streaming the reply as `Partial` text.
+pub async fn run(ctx: &JobCtx, request: ChatRequest) -> Result<JobResult, WorkerError> {
+    let ChatRequest {
+        model: choice,
+        messages,
+        settings,
+    } = request;
     match messages.last() {
         Some(m) if m.role == ChatRole::User && !m.content.trim().is_empty() => {}
         _ => return Err(bad_input("Type a message first.")),
     }
-    let variant = catalog
-        .get(&choice.variant_id)
-        .filter(|v| v.task == offgrid_catalog::Task::Chat)
-        .ok_or_else(|| {
-            bad_input(format!(
-                "\"{}\" is not a chat model in the catalog. Pick one on the Device page.",
-                choice.variant_id
-            ))
-        })?;
-    let model = load(state, variant, &choice, cancel, report).await?;
+    let model = load(ctx, &choice).await?;
+    let state = ctx.tasks.get::<ChatState>();
     let opts = options(&settings);
     let messages: Vec<ChatMessage> = messages.iter().map(to_engine).collect();
     let (prompt, dropped) = model
         .prompt_for(&messages, CONTEXT_TOKENS, opts.max_tokens)
         .map_err(|e| bad_input(e.to_string()))?;
-    report(Progress::steps(Stage::Running, 0, prompt.len() as u64));
+    ctx.progress(Progress::steps(Stage::Running, 0, prompt.len() as u64));
     // The conversation's cache leaves the shared state while it is used, so another job cannot touch it.
+    // A cache filled by another model (or an earlier load of this one) is useless.
     let taken = state.borrow_mut().session.take();
     let mut session = match taken {
-        Some(s) => s,
-        None => model.new_session(CONTEXT_TOKENS).map_err(engine_error)?,
+        Some((filled_by, s)) if filled_by.upgrade().is_some_and(|m| Rc::ptr_eq(&m, &model)) => s,
+        _ => model.new_session(CONTEXT_TOKENS).map_err(engine_error)?,
     };
-    let result = stream_reply(&model, &mut session, &prompt, &opts, emit_text, cancel).await;
+    let result = stream_reply(ctx, &model, &mut session, &prompt, &opts).await;
     let context_used = session.cached_tokens().len() as u32;
-    state.borrow_mut().session = Some(session);
+    state.borrow_mut().session = Some((Rc::downgrade(&model), session));
     let reply = result?;
     Ok(JobResult::ChatReply {
         prefill_tok_s: reply.prefill_tok_s(),
@@ -158,12 +119,11 @@ pub async fn reply(
 }
 
 async fn stream_reply(
+    ctx: &JobCtx,
     model: &ChatModel,
     session: &mut ChatSession,
     prompt: &[u32],
     opts: &GenerateOptions,
-    emit_text: &dyn Fn(String),
-    cancel: &CancelFlag,
 ) -> Result<offgrid_engine::models::llama::Reply, WorkerError> {
     let mut generation = model
         .start(session, prompt, opts)
@@ -171,11 +131,11 @@ async fn stream_reply(
         .map_err(engine_error)?;
     while let Some(text) = generation.next_text().await.map_err(engine_error)? {
         if !text.is_empty() {
-            emit_text(text);
+            ctx.partial(text);
         }
         // A turn of the event loop: Cancel arrives as a message.
         gloo_timers::future::TimeoutFuture::new(0).await;
-        if cancel.get() {
+        if ctx.is_cancelled() {
             generation.cancel();
         }
     }

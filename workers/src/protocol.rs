@@ -5,230 +5,75 @@
 use serde::{Deserialize, Serialize};
 
 mod chat;
-pub use chat::{ChatRole, ChatSettings, ChatTurn};
+mod models;
+mod search;
+mod system;
+mod transcribe;
+mod voice;
+pub use chat::{ChatRequest, ChatRole, ChatSettings, ChatTurn};
+pub use models::{CacheReport, CachedModel, LoadedModel, LoadedReport, ModelsRequest};
+pub use offgrid_catalog::WeightDType;
+pub use search::{CollectionInfo, SearchHit, SearchRequest};
+pub use system::{GpuProbe, SystemRequest};
+pub use transcribe::{TranscribeRequest, TranscribeSettings, TranscriptLine};
+pub use voice::{AudioInput, FileData, SpeechSegment, VadSettings, VoiceRequest, VoiceUpdate};
 
 /// Identifies one request and all the events it causes.
 pub type JobId = u32;
 
-/// What the UI asks the worker to do.
+/// What the UI sends the worker: a job to start, something for a running job, or a stop.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub enum WorkerRequest {
-    /// Read the WebGPU adapter (features, limits) and run the micro-benchmark.
-    Probe { job: JobId },
-    /// Download, verify and cache every file of a catalog variant.
-    Download {
-        job: JobId,
-        variant_id: String,
-        mirror: Option<String>,
-    },
-    /// List cached models and the storage estimate.
-    ListCached { job: JobId },
-    /// Delete a cached model's files.
-    Delete { job: JobId, variant_id: String },
-    /// A small engine workload (repeated matmuls) used to check a backend end to end; cancellable.
-    SelfTest {
-        job: JobId,
-        backend: Backend,
-        iterations: u32,
-    },
-    /// Embed passages with a catalog model (downloading it first if needed) and save them as a named
-    /// collection (replacing one of the same name).
-    BuildIndex {
-        job: JobId,
-        collection: String,
-        variant_id: String,
-        mirror: Option<String>,
-        backend: Backend,
-        passages: Vec<String>,
-    },
-    /// Top-k passages of a saved collection for a query.
-    Search {
-        job: JobId,
-        collection: String,
-        query: String,
-        top_k: u32,
-        backend: Backend,
-        mirror: Option<String>,
-    },
-    /// The saved collections.
-    ListCollections { job: JobId },
-    /// Delete a saved collection.
-    DeleteCollection { job: JobId, collection: String },
-    /// Start a live voice-activity session (microphone): the job streams [`WorkerEvent::Voice`] updates
-    /// for the audio sent with `VoiceAudio` and ends with the segments after `VoiceStop`.
-    VoiceStart { job: JobId, settings: VadSettings },
-    /// Audio for a live session: mono samples at `rate` Hz (resampled to 16 kHz in the worker).
-    VoiceAudio {
-        job: JobId,
-        samples: Vec<f32>,
-        rate: u32,
-    },
-    /// End a live session; the job ends with `JobResult::Voice`.
-    VoiceStop { job: JobId },
-    /// Voice activity over a whole file, streamed in from the page piece by piece (see [`AudioInput`]).
-    VoiceFile {
-        job: JobId,
-        audio: AudioInput,
-        settings: VadSettings,
-    },
-    /// Live transcription (microphone): a voice-activity session (fed with `VoiceAudio`, ended with
-    /// `VoiceStop`) whose utterances are transcribed as each ends; streams [`WorkerEvent::Voice`] and
-    /// [`WorkerEvent::Transcript`] updates and ends with `JobResult::Transcript`.
-    TranscribeStart {
-        job: JobId,
-        vad: VadSettings,
-        model: ModelChoice,
-        settings: TranscribeSettings,
-    },
-    /// Transcription of a whole file (streamed in like `VoiceFile`), cut into utterances by voice
-    /// activity; streams [`WorkerEvent::Transcript`] updates as each utterance is done.
-    TranscribeFile {
-        job: JobId,
-        audio: AudioInput,
-        vad: VadSettings,
-        model: ModelChoice,
-        settings: TranscribeSettings,
-    },
-    /// A piece of a file job's audio, answering [`WorkerEvent::AudioWanted`].
-    FileAudio {
-        job: JobId,
-        /// Where the piece starts: a byte offset for [`AudioInput::Wav`], a frame for
-        /// [`AudioInput::Decoded`].
-        from: u64,
-        data: FileData,
-    },
-    /// A chat model's reply to a conversation: the reply streams as [`WorkerEvent::Partial`] text and the job
-    /// ends with `JobResult::ChatReply`. The worker keeps the conversation's KV cache, so a next turn that
-    /// starts with the same messages only runs its new tokens.
-    Chat {
-        job: JobId,
-        model: ModelChoice,
-        messages: Vec<ChatTurn>,
-        settings: ChatSettings,
-    },
+    /// Start a job; its events carry `job`.
+    Start { job: JobId, request: Request },
+    /// Something for a running job's inbox (live audio, a piece of a file, the end of input). Ignored when
+    /// the job has ended.
+    Input { job: JobId, input: JobInput },
     /// Stop a running job. The job ends with `Cancelled`.
     Cancel { job: JobId },
 }
 
-/// A piece of a file: bytes of a WAV file, samples the browser decoded, or why it could not be read.
-/// Empty bytes or samples mean the end of the file.
+/// The jobs the worker runs, one variant per task (each task's requests live in its own module).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub enum FileData {
-    Bytes(Vec<u8>),
-    Samples(Vec<f32>),
-    Unreadable(String),
+pub enum Request {
+    System(SystemRequest),
+    Models(ModelsRequest),
+    Search(SearchRequest),
+    Voice(VoiceRequest),
+    Transcribe(TranscribeRequest),
+    Chat(ChatRequest),
 }
 
-/// Which catalog model runs a job, from where it is downloaded, and on which backend.
+/// What a running job can be sent while it runs.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub enum JobInput {
+    /// Live audio: mono samples at `rate` Hz (resampled to 16 kHz in the worker).
+    Audio { samples: Vec<f32>, rate: u32 },
+    /// A piece of a file job's audio, answering [`WorkerEvent::AudioWanted`]. `from`: a byte offset for
+    /// [`AudioInput::Wav`], a frame for [`AudioInput::Decoded`].
+    FileAudio { from: u64, data: FileData },
+    /// No more input: a live session ends and its job finishes with what it heard.
+    Stop,
+}
+
+/// Which catalog model runs a job, from where it is downloaded, on which backend and as which weight type
+/// (the plan's choice; `None` runs the type the files store).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ModelChoice {
     pub variant_id: String,
     /// A mirror with the Hugging Face layout; `None` is the Hub.
     pub mirror: Option<String>,
     pub backend: Backend,
-}
-
-/// Whisper decoding choices, carried in the page's URL (`lang`, `task`).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct TranscribeSettings {
-    /// Language code ("fr"); `None` detects it per utterance.
-    pub language: Option<String>,
-    /// Translate to English instead of transcribing in the spoken language.
-    pub translate: bool,
-}
-
-/// One timed line of a transcript.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct TranscriptLine {
-    /// Start in seconds from the beginning of the recording.
-    pub start_s: f64,
-    pub end_s: f64,
-    pub text: String,
-}
-
-/// The audio of a file job. Neither side holds the whole of it: the worker asks for one piece at a time
-/// ([`WorkerEvent::AudioWanted`]) and the page reads just that piece of the file ([`WorkerRequest::FileAudio`]),
-/// so a recording of hours streams through in bounded memory.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
-pub enum AudioInput {
-    /// A `.wav` file of `bytes` bytes, decoded in the worker as it streams in.
-    Wav { bytes: u64 },
-    /// Mono samples at `rate` Hz that the page decoded (other formats, through `decodeAudioData`).
-    Decoded { frames: u64, rate: u32 },
-}
-
-/// Voice-activity settings (vad-web's names), carried in the page's URL.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
-pub struct VadSettings {
-    /// A frame at or above this probability is speech.
-    pub positive_threshold: f32,
-    /// Frames below this probability count towards the end of speech.
-    pub negative_threshold: f32,
-    /// Speech shorter than this (ms) is ignored.
-    pub min_speech_ms: f32,
-    /// Audio kept before the start of speech (ms).
-    pub pre_speech_pad_ms: f32,
-    /// Silence (ms) that ends a segment.
-    pub redemption_ms: f32,
-}
-
-impl Default for VadSettings {
-    /// vad-web's defaults for Silero v5.
-    fn default() -> Self {
-        VadSettings {
-            positive_threshold: 0.5,
-            negative_threshold: 0.35,
-            min_speech_ms: 400.0,
-            pre_speech_pad_ms: 800.0,
-            redemption_ms: 1400.0,
-        }
-    }
-}
-
-/// A detected stretch of speech.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct SpeechSegment {
-    pub start_s: f64,
-    pub end_s: f64,
-    /// Its audio as a 16 kHz 16-bit mono WAV file, for live sessions (the microphone's audio is kept
-    /// nowhere else). `None` for files: the page cuts the span from the file itself when asked.
-    pub wav: Option<Vec<u8>>,
-}
-
-/// What a live voice session learnt from the latest audio.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct VoiceUpdate {
-    /// Speech probability of each new 32 ms frame.
-    pub probs: Vec<f32>,
-    /// Whether speech is in progress after these frames.
-    pub speaking: bool,
-    /// Segments that ended in these frames.
-    pub segments: Vec<SpeechSegment>,
-    /// Seconds of audio processed so far.
-    pub seconds: f64,
+    #[serde(default)]
+    pub dtype: Option<WeightDType>,
 }
 
 impl WorkerRequest {
     /// The job this request belongs to.
     pub fn job(&self) -> JobId {
         match self {
-            WorkerRequest::Probe { job }
-            | WorkerRequest::Download { job, .. }
-            | WorkerRequest::ListCached { job }
-            | WorkerRequest::Delete { job, .. }
-            | WorkerRequest::SelfTest { job, .. }
-            | WorkerRequest::BuildIndex { job, .. }
-            | WorkerRequest::Search { job, .. }
-            | WorkerRequest::ListCollections { job }
-            | WorkerRequest::DeleteCollection { job, .. }
-            | WorkerRequest::VoiceStart { job, .. }
-            | WorkerRequest::VoiceAudio { job, .. }
-            | WorkerRequest::VoiceStop { job }
-            | WorkerRequest::VoiceFile { job, .. }
-            | WorkerRequest::TranscribeStart { job, .. }
-            | WorkerRequest::TranscribeFile { job, .. }
-            | WorkerRequest::FileAudio { job, .. }
-            | WorkerRequest::Chat { job, .. }
+            WorkerRequest::Start { job, .. }
+            | WorkerRequest::Input { job, .. }
             | WorkerRequest::Cancel { job } => *job,
         }
     }
@@ -349,6 +194,21 @@ impl WorkerEvent {
             | WorkerEvent::Transcript { job, .. } => *job,
         }
     }
+    /// The event that ends job `job`: `Done` with its result, `Failed` with its error, or `Cancelled` when
+    /// it was stopped (`stopped`) or its error is [`ErrorKind::Cancelled`], whatever else happened.
+    pub fn ending(
+        job: JobId,
+        outcome: Result<JobResult, WorkerError>,
+        stopped: bool,
+    ) -> WorkerEvent {
+        match outcome {
+            _ if stopped => WorkerEvent::Cancelled { job },
+            Err(error) if error.kind == ErrorKind::Cancelled => WorkerEvent::Cancelled { job },
+            Ok(result) => WorkerEvent::Done { job, result },
+            Err(error) => WorkerEvent::Failed { job, error },
+        }
+    }
+
     /// Whether this event ends its job.
     pub fn is_final(&self) -> bool {
         !matches!(
@@ -426,6 +286,15 @@ pub enum JobResult {
         decode_tok_s: f64,
         backend: Backend,
     },
+    /// The models in the worker's memory.
+    Loaded(LoadedReport),
+    /// The registry's new budget was applied.
+    BudgetSet {
+        bytes: u64,
+        evicted: u32,
+    },
+    /// The GPU device was destroyed (fault injection).
+    GpuLost,
     /// A finished transcription: every line, in order.
     Transcript {
         lines: Vec<TranscriptLine>,
@@ -435,70 +304,6 @@ pub enum JobResult {
         /// Something the person should know about the result (a file that was cut short).
         notice: Option<String>,
     },
-}
-
-/// One search result.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct SearchHit {
-    pub index: u32,
-    pub score: f32,
-    pub text: String,
-}
-
-/// A saved collection.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct CollectionInfo {
-    pub name: String,
-    pub variant_id: String,
-    pub passages: u32,
-    pub bytes: u64,
-}
-
-/// The worker's half of the hardware probe: what WebGPU offers in a worker.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct GpuProbe {
-    pub webgpu: bool,
-    /// Why there is no adapter, when there is none.
-    pub unavailable_reason: Option<String>,
-    pub vendor: String,
-    pub architecture: String,
-    pub device: String,
-    pub description: String,
-    pub is_software: bool,
-    pub features: Vec<String>,
-    pub max_buffer_size: u64,
-    pub max_storage_buffer_binding_size: u64,
-    pub max_compute_workgroup_size_x: u32,
-    pub max_compute_invocations_per_workgroup: u32,
-    pub max_compute_workgroup_storage_size: u32,
-    pub max_compute_workgroups_per_dimension: u32,
-    /// Measured by the micro-benchmark: GEMM throughput on the GPU, if it ran.
-    pub gpu_gflops: Option<f64>,
-    /// Measured by the micro-benchmark: GEMM throughput on the CPU (wasm).
-    pub cpu_gflops: Option<f64>,
-    /// Measured by the micro-benchmark: copy bandwidth (read + write) on the GPU, GB/s.
-    #[serde(default)]
-    pub gpu_gbps: Option<f64>,
-    /// Measured by the micro-benchmark: copy bandwidth (read + write) on the CPU, GB/s.
-    #[serde(default)]
-    pub cpu_gbps: Option<f64>,
-}
-
-/// Cached models and the browser's storage estimate.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct CacheReport {
-    pub models: Vec<CachedModel>,
-    pub usage_bytes: Option<u64>,
-    pub quota_bytes: Option<u64>,
-}
-
-/// One catalog variant and how much of it is cached.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct CachedModel {
-    pub variant_id: String,
-    pub files_cached: u32,
-    pub files_total: u32,
-    pub bytes: u64,
 }
 
 /// Why a job failed, in words a person can act on.
@@ -521,8 +326,10 @@ pub enum ErrorKind {
     Quota,
     /// The request itself is wrong (unknown model, bad mirror URL).
     BadInput,
-    /// The GPU went away; the worker will be restarted.
+    /// The GPU went away: its models were dropped and the next use loads them on a new device.
     DeviceLost,
+    /// The job was stopped (Cancel, or its input ended early). Its job ends with `Cancelled`, not `Failed`.
+    Cancelled,
     /// A bug or an unexpected browser failure.
     Internal,
 }
@@ -566,10 +373,12 @@ mod tests {
             !wanted.is_final(),
             "asking for audio is not the end of the job"
         );
-        let piece = WorkerRequest::FileAudio {
+        let piece = WorkerRequest::Input {
             job: 7,
-            from: 44,
-            data: FileData::Bytes(vec![1, 2, 3]),
+            input: JobInput::FileAudio {
+                from: 44,
+                data: FileData::Bytes(vec![1, 2, 3]),
+            },
         };
         assert_eq!(piece.job(), 7);
         // The serde derive is what the bridge encodes (with bincode) on its way to the worker.
@@ -578,5 +387,52 @@ mod tests {
             serde_json::from_str::<WorkerRequest>(&json).expect("parses"),
             piece
         );
+    }
+
+    #[test]
+    fn a_model_choice_without_a_dtype_still_parses() {
+        // Choices written before the plan's dtype travelled with them have no dtype field.
+        let json = r#"{"variant_id":"minilm-l6-v2","mirror":null,"backend":"cpu"}"#;
+        let choice: ModelChoice = serde_json::from_str(json).expect("parses");
+        assert_eq!(choice.dtype, None);
+        let with = r#"{"variant_id":"minilm-l6-v2","mirror":null,"backend":"gpu","dtype":"q8_0"}"#;
+        let choice: ModelChoice = serde_json::from_str(with).expect("parses");
+        assert_eq!(choice.dtype, Some(WeightDType::Q8_0));
+    }
+
+    #[test]
+    fn a_stopped_job_ends_as_cancelled_not_as_a_failure() {
+        let stopped = WorkerError::new(ErrorKind::Cancelled, "Stopped.");
+        let broken = WorkerError::new(ErrorKind::Network, "offline");
+        let done = JobResult::GpuLost;
+        // Its own kind of error ends it as Cancelled even when nobody pressed Stop (its input ended).
+        assert_eq!(
+            WorkerEvent::ending(3, Err(stopped), false),
+            WorkerEvent::Cancelled { job: 3 }
+        );
+        // Stop wins over whatever the job was doing when it saw it.
+        assert_eq!(
+            WorkerEvent::ending(3, Err(broken.clone()), true),
+            WorkerEvent::Cancelled { job: 3 }
+        );
+        assert_eq!(
+            WorkerEvent::ending(3, Ok(done.clone()), true),
+            WorkerEvent::Cancelled { job: 3 }
+        );
+        assert_eq!(
+            WorkerEvent::ending(3, Err(broken.clone()), false),
+            WorkerEvent::Failed {
+                job: 3,
+                error: broken
+            }
+        );
+        assert_eq!(
+            WorkerEvent::ending(3, Ok(done.clone()), false),
+            WorkerEvent::Done {
+                job: 3,
+                result: done
+            }
+        );
+        assert!(WorkerEvent::ending(3, Ok(JobResult::GpuLost), true).is_final());
     }
 }

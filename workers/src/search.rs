@@ -2,14 +2,14 @@
 //! progress (cancellable between batches), saves collections in OPFS, and answers top-k queries.
 
 use crate::collection::file_stem;
+use crate::job::{engine_error, JobCtx};
 use crate::opfs::Folder;
 use crate::protocol::{
-    Backend, CollectionInfo, ErrorKind, JobResult, Progress, SearchHit, Stage, WorkerError,
+    CollectionInfo, ErrorKind, JobResult, ModelChoice, Progress, SearchHit, SearchRequest, Stage,
+    WorkerError,
 };
-use crate::selftest::engine_error;
-use crate::store::{self, CancelFlag};
-use offgrid_catalog::{Catalog, ModelVariant};
-use offgrid_engine::io::VarBuilder;
+use crate::registry::LoadTarget;
+use offgrid_catalog::Task;
 use offgrid_engine::models::bert::{EncoderFiles, SentenceEncoder};
 use offgrid_search::{Collection, FlatIndex, Passage};
 use std::cell::RefCell;
@@ -20,15 +20,13 @@ const FOLDER: &str = "offgrid-collections";
 /// Passages embedded per step: small enough that Cancel and queries get a turn often.
 const BATCH: usize = 8;
 
-/// The worker's search state: one loaded encoder and the collections opened so far.
+/// The collections opened so far (the encoder lives in the model registry).
 #[derive(Default)]
 pub struct SearchState {
-    encoder: Option<(String, Backend, Rc<SentenceEncoder>)>,
     collections: HashMap<String, Rc<Collection>>,
 }
 
-/// Shared handle: jobs run concurrently (a query while an index builds).
-pub type SharedSearch = Rc<RefCell<SearchState>>;
+type SharedSearch = Rc<RefCell<SearchState>>;
 
 fn search_error(e: offgrid_search::Error) -> WorkerError {
     WorkerError::new(ErrorKind::Internal, e.to_string())
@@ -41,66 +39,62 @@ fn storage_error(e: String) -> WorkerError {
     )
 }
 
-async fn optional(variant: &ModelVariant, path: &str) -> Option<Vec<u8>> {
-    // Only files the catalog lists (and so were downloaded and verified).
-    variant.file(path)?;
-    store::read_cached(variant, path).await.ok()
+/// The search page's requests.
+pub async fn run(ctx: &JobCtx, request: SearchRequest) -> Result<JobResult, WorkerError> {
+    let state = ctx.tasks.get::<SearchState>();
+    match request {
+        SearchRequest::BuildIndex {
+            collection,
+            model,
+            passages,
+        } => build_index(ctx, &state, collection, &model, passages).await,
+        SearchRequest::Query {
+            collection,
+            query,
+            top_k,
+            model,
+        } => search(ctx, &state, &collection, &query, top_k as usize, model).await,
+        SearchRequest::List => list(&state).await,
+        SearchRequest::Delete { collection } => delete(&state, &collection).await,
+    }
 }
 
-/// The encoder for `variant` on `backend`, loading (and downloading) it when needed.
-async fn encoder(
-    state: &SharedSearch,
-    variant: &ModelVariant,
-    backend: Backend,
-    mirror: Option<&str>,
-    cancel: &CancelFlag,
-    report: &dyn Fn(Progress),
-) -> Result<Rc<SentenceEncoder>, WorkerError> {
-    if let Some((id, b, enc)) = &state.borrow().encoder {
-        if *id == variant.id && *b == backend {
-            return Ok(enc.clone());
-        }
-    }
-    store::download_variant(variant, mirror, cancel, report).await?;
-    report(Progress::steps(Stage::Loading, 0, 1));
-    let weights = store::read_cached(variant, "model.safetensors").await?;
-    let config = store::read_cached(variant, "config.json").await?;
-    let tokenizer = store::read_cached(variant, "tokenizer.json").await?;
-    let pooling = optional(variant, "1_Pooling/config.json").await;
-    let sbert = optional(variant, "sentence_bert_config.json").await;
-    let st = optional(variant, "config_sentence_transformers.json").await;
-    let device = crate::selftest::device_for(backend).await?;
-    let vb = VarBuilder::from_safetensors(weights, &device).map_err(engine_error)?;
-    let files = EncoderFiles {
-        config: &config,
-        tokenizer: &tokenizer,
-        pooling: pooling.as_deref(),
-        sentence_bert_config: sbert.as_deref(),
-        sentence_transformers_config: st.as_deref(),
-    };
-    let mut encoder = SentenceEncoder::from_files(&files, &vb)
-        .map_err(engine_error)?
-        .with_batch_size(BATCH);
-    if let Some(p) = &variant.prefixes {
-        encoder = encoder.with_prefixes(p.query.clone(), p.passage.clone());
-    }
-    let encoder = Rc::new(encoder);
-    state.borrow_mut().encoder = Some((variant.id.clone(), backend, encoder.clone()));
-    Ok(encoder)
+/// The sentence encoder for `choice`, from the registry (loaded, and downloaded, when needed).
+async fn encoder(ctx: &JobCtx, choice: &ModelChoice) -> Result<Rc<SentenceEncoder>, WorkerError> {
+    ctx.registry
+        .load(ctx, Task::Search, choice, async |target: LoadTarget<'_>| {
+            let files = &target.files;
+            let vb = target.safetensors(files.read("model.safetensors").await?)?;
+            let config = files.read("config.json").await?;
+            let tokenizer = files.read("tokenizer.json").await?;
+            let pooling = files.optional("1_Pooling/config.json").await;
+            let sbert = files.optional("sentence_bert_config.json").await;
+            let st = files.optional("config_sentence_transformers.json").await;
+            let parts = EncoderFiles {
+                config: &config,
+                tokenizer: &tokenizer,
+                pooling: pooling.as_deref(),
+                sentence_bert_config: sbert.as_deref(),
+                sentence_transformers_config: st.as_deref(),
+            };
+            let mut encoder = SentenceEncoder::from_files(&parts, &vb)
+                .map_err(engine_error)?
+                .with_batch_size(BATCH);
+            if let Some(p) = &files.variant.prefixes {
+                encoder = encoder.with_prefixes(p.query.clone(), p.passage.clone());
+            }
+            Ok(encoder)
+        })
+        .await
 }
 
 /// Embeds `passages` and saves them as `name`.
-#[allow(clippy::too_many_arguments)] // the request's fields, passed through
-pub async fn build_index(
+async fn build_index(
+    ctx: &JobCtx,
     state: &SharedSearch,
-    catalog: &Catalog,
     name: String,
-    variant_id: &str,
-    mirror: Option<&str>,
-    backend: Backend,
+    choice: &ModelChoice,
     passages: Vec<String>,
-    cancel: &CancelFlag,
-    report: &dyn Fn(Progress),
 ) -> Result<JobResult, WorkerError> {
     let name = name.trim().to_string();
     if name.is_empty() {
@@ -120,21 +114,13 @@ pub async fn build_index(
             "There is nothing to index: the corpus has no text.",
         ));
     }
-    let variant = catalog.get(variant_id).ok_or_else(|| {
-        WorkerError::new(
-            ErrorKind::BadInput,
-            format!("Unknown model \"{variant_id}\"."),
-        )
-    })?;
-    let encoder = encoder(state, variant, backend, mirror, cancel, report).await?;
+    let encoder = encoder(ctx, choice).await?;
     let start = crate::js::now_millis();
     let total = passages.len();
     let mut index = FlatIndex::new(encoder.dim());
     let mut truncated = Vec::new();
     for (batch_no, batch) in passages.chunks(BATCH).enumerate() {
-        if cancel.get() {
-            return Err(WorkerError::new(ErrorKind::Internal, "cancelled"));
-        }
+        ctx.check_cancel()?;
         let texts: Vec<&str> = batch.iter().map(String::as_str).collect();
         let embedded = encoder
             .encode_passages(&texts)
@@ -147,7 +133,7 @@ pub async fn build_index(
             }
         }
         let done = (batch_no * BATCH + batch.len()) as u64;
-        report(Progress::steps(Stage::Running, done, total as u64));
+        ctx.progress(Progress::steps(Stage::Running, done, total as u64));
         // Let Cancel and queries in.
         gloo_timers::future::TimeoutFuture::new(0).await;
     }
@@ -159,8 +145,8 @@ pub async fn build_index(
             text,
         })
         .collect();
-    let collection =
-        Collection::new(name.clone(), variant.id.clone(), passages, index).map_err(search_error)?;
+    let collection = Collection::new(name.clone(), choice.variant_id.clone(), passages, index)
+        .map_err(search_error)?;
     let bytes = collection.to_bytes().map_err(search_error)?;
     let folder = Folder::open(FOLDER).await.map_err(storage_error)?;
     if let Err(e) = folder
@@ -185,7 +171,7 @@ pub async fn build_index(
         passages: total as u32,
         truncated,
         millis: crate::js::now_millis() - start,
-        backend,
+        backend: choice.backend,
     })
 }
 
@@ -221,44 +207,36 @@ async fn open_collection(state: &SharedSearch, name: &str) -> Result<Rc<Collecti
 }
 
 /// Top-k of a query over a saved collection, with the model the collection was built with.
-#[allow(clippy::too_many_arguments)] // the request's fields, passed through
-pub async fn search(
+async fn search(
+    ctx: &JobCtx,
     state: &SharedSearch,
-    catalog: &Catalog,
     name: &str,
     query: &str,
     top_k: usize,
-    backend: Backend,
-    mirror: Option<&str>,
-    cancel: &CancelFlag,
-    report: &dyn Fn(Progress),
+    choice: ModelChoice,
 ) -> Result<JobResult, WorkerError> {
     let collection = open_collection(state, name).await?;
-    let variant = catalog.get(&collection.model).ok_or_else(|| {
-        WorkerError::new(
+    if ctx.catalog.get(&collection.model).is_none() {
+        return Err(WorkerError::new(
             ErrorKind::BadInput,
             format!(
                 "The model \"{}\" of this collection is no longer offered.",
                 collection.model
             ),
-        )
-    })?;
-    // Keep using whichever backend already holds this model; load on `backend` otherwise.
-    let loaded = state
-        .borrow()
-        .encoder
-        .as_ref()
-        .filter(|(id, _, _)| *id == variant.id)
-        .map(|(_, b, _)| *b);
-    let encoder = encoder(
-        state,
-        variant,
-        loaded.unwrap_or(backend),
-        mirror,
-        cancel,
-        report,
-    )
-    .await?;
+        ));
+    }
+    // The page's choice is the plan's model for search; a collection built with another keeps its own
+    // model, as the type it stores.
+    let choice = if choice.variant_id == collection.model {
+        choice
+    } else {
+        ModelChoice {
+            variant_id: collection.model.clone(),
+            dtype: None,
+            ..choice
+        }
+    };
+    let encoder = encoder(ctx, &choice).await?;
     let start = crate::js::now_millis();
     let query_vec = encoder
         .encode_queries(&[query])
@@ -290,7 +268,7 @@ pub async fn search(
 }
 
 /// The saved collections.
-pub async fn list(state: &SharedSearch) -> Result<JobResult, WorkerError> {
+async fn list(state: &SharedSearch) -> Result<JobResult, WorkerError> {
     let folder = Folder::open(FOLDER).await.map_err(storage_error)?;
     let mut out = Vec::new();
     for file in folder.list().await.map_err(storage_error)? {
@@ -323,7 +301,7 @@ pub async fn list(state: &SharedSearch) -> Result<JobResult, WorkerError> {
 }
 
 /// Deletes a saved collection.
-pub async fn delete(state: &SharedSearch, name: &str) -> Result<JobResult, WorkerError> {
+async fn delete(state: &SharedSearch, name: &str) -> Result<JobResult, WorkerError> {
     let folder = Folder::open(FOLDER).await.map_err(storage_error)?;
     let by_stem = folder.remove(&format!("{}.ogsc", file_stem(name))).await;
     // A damaged entry is listed under its file name.

@@ -1,26 +1,9 @@
 //! A small engine workload run in the worker: the probe's throughput estimate, and a cancellable
 //! self-test that exercises a backend end to end (upload, matmuls, one readback).
 
-use crate::protocol::{Backend, ErrorKind, GpuProbe, JobResult, Progress, Stage, WorkerError};
-use crate::store::CancelFlag;
+use crate::job::{engine_error, JobCtx};
+use crate::protocol::{Backend, GpuProbe, JobResult, Progress, Stage, WorkerError};
 use offgrid_engine::{gpu::GpuDevice, Device, Tensor};
-
-/// The engine device for a planned backend (a GPU device is requested from the adapter).
-pub(crate) async fn device_for(backend: Backend) -> Result<Device, WorkerError> {
-    Ok(match backend {
-        Backend::Cpu => Device::Cpu,
-        Backend::Gpu => Device::Gpu(GpuDevice::new().await.map_err(engine_error)?),
-    })
-}
-
-/// An engine error as the UI sees it; a lost GPU is its own kind so the app restarts the worker.
-pub(crate) fn engine_error(e: offgrid_engine::Error) -> WorkerError {
-    let kind = match e {
-        offgrid_engine::Error::DeviceLost(_) => ErrorKind::DeviceLost,
-        _ => ErrorKind::Internal,
-    };
-    WorkerError::new(kind, e.to_string())
-}
 
 fn seeded(n: usize, seed: u32) -> Vec<f32> {
     // A cheap LCG: the values only need to be varied, not random.
@@ -55,22 +38,21 @@ pub async fn measure(probe: &mut GpuProbe) {
 }
 
 /// Runs `iterations` chained 96×96 matmuls on `backend`, yielding between steps so `Cancel` is seen.
+/// The GPU is the registry's shared device, so the self-test checks the device the models use.
 pub async fn run(
+    ctx: &JobCtx,
     backend: Backend,
     iterations: u32,
-    cancel: &CancelFlag,
-    report: &dyn Fn(Progress),
 ) -> Result<JobResult, WorkerError> {
-    let device = device_for(backend).await?;
+    ctx.progress(Progress::steps(Stage::Running, 0, iterations as u64));
+    let (device, _) = ctx.registry.device(backend).await?;
     let n = 96;
     let start = crate::js::now_millis();
     let scale =
         Tensor::from_f32(vec![1.0 / n as f32; n * n], [n, n], &device).map_err(engine_error)?;
     let mut acc = Tensor::from_f32(seeded(n * n, 3), [n, n], &device).map_err(engine_error)?;
     for step in 0..iterations {
-        if cancel.get() {
-            return Err(WorkerError::new(ErrorKind::Internal, "cancelled"));
-        }
+        ctx.check_cancel()?;
         acc = acc
             .matmul(&scale)
             .map_err(engine_error)?
@@ -85,7 +67,7 @@ pub async fn run(
             )
             .map_err(engine_error)?;
         }
-        report(Progress::steps(
+        ctx.progress(Progress::steps(
             Stage::Running,
             step as u64 + 1,
             iterations as u64,

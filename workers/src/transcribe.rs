@@ -3,97 +3,65 @@
 //! code ([`crate::voice`]) and each utterance is transcribed as soon as it ends, so text streams out while
 //! the person is still talking (live) or while the rest of the file is still being read.
 
+use crate::job::{engine_error, JobCtx};
 use crate::protocol::{
-    AudioInput, Backend, ErrorKind, JobId, JobResult, ModelChoice, Progress, SpeechSegment, Stage,
+    AudioInput, ErrorKind, JobResult, ModelChoice, Progress, Stage, TranscribeRequest,
     TranscribeSettings, TranscriptLine, VadSettings, WorkerError, WorkerEvent,
 };
-use crate::selftest::engine_error;
-use crate::store::{self, CancelFlag};
-use crate::voice::{Emit, SharedVoice};
+use crate::registry::LoadTarget;
 use crate::voice_file::FileScan;
 use futures::channel::mpsc;
 use futures::StreamExt;
-use offgrid_catalog::{Catalog, ModelVariant, Task};
-use offgrid_engine::audio::{read_wav, ScanOutput};
-use offgrid_engine::io::VarBuilder;
+use offgrid_catalog::Task;
+use offgrid_engine::audio::{ScanOutput, Speech};
 use offgrid_engine::models::whisper::{TranscribeOptions, WhisperTranscriber};
-use std::cell::RefCell;
+use offgrid_engine::pipelines::speech_to_text::{transcribe_utterance, MAX_UTTERANCE_S};
 use std::rc::Rc;
 
-/// The worker's Whisper: the model loaded last, kept for the next job.
-#[derive(Default)]
-pub struct TranscribeState {
-    model: Option<(String, Backend, Rc<WhisperTranscriber>)>,
-}
-
-/// Longest utterance of a file given to Whisper in one piece: unbroken speech is cut here, so the audio
-/// held for the utterance in progress stays bounded (Whisper reads long input in 30 s windows anyway).
-const MAX_UTTERANCE_S: f64 = 120.0;
-
-/// Shared handle (a live session and a file job may overlap).
-pub type SharedTranscribe = Rc<RefCell<TranscribeState>>;
-
-fn cancelled() -> WorkerError {
-    WorkerError::new(ErrorKind::Internal, "cancelled")
-}
-
-fn variant<'a>(catalog: &'a Catalog, id: &str) -> Result<&'a ModelVariant, WorkerError> {
-    let v = catalog
-        .get(id)
-        .filter(|v| v.task == Task::Transcribe)
-        .ok_or_else(|| {
-            WorkerError::new(
-                ErrorKind::BadInput,
-                format!("There is no speech-recognition model called \"{id}\"."),
-            )
-        })?;
-    if !v.is_verifiable() {
-        return Err(WorkerError::new(
-            ErrorKind::BadInput,
-            format!(
-                "{} cannot be downloaded in this version of Offgrid: the catalog does not know its files' checksums yet, so the download could not be verified. Choose another model on the Device page.",
-                v.title
-            ),
-        ));
+/// The transcribe page's requests.
+pub async fn run(ctx: &JobCtx, request: TranscribeRequest) -> Result<JobResult, WorkerError> {
+    match request {
+        TranscribeRequest::Live {
+            vad,
+            model,
+            settings,
+        } => live(ctx, vad, model, settings).await,
+        TranscribeRequest::File {
+            audio,
+            vad,
+            model,
+            settings,
+        } => file(ctx, audio, vad, model, settings).await,
     }
-    Ok(v)
 }
 
-/// The transcriber for `choice`, downloading and loading it when needed.
+/// Whisper for `choice`, from the registry.
 async fn transcriber(
-    state: &SharedTranscribe,
-    catalog: &Catalog,
+    ctx: &JobCtx,
     choice: &ModelChoice,
-    cancel: &CancelFlag,
-    report: &dyn Fn(Progress),
 ) -> Result<Rc<WhisperTranscriber>, WorkerError> {
-    if let Some((id, b, t)) = &state.borrow().model {
-        if *id == choice.variant_id && *b == choice.backend {
-            return Ok(t.clone());
-        }
-    }
-    let variant = variant(catalog, &choice.variant_id)?;
-    store::download_variant(variant, choice.mirror.as_deref(), cancel, report).await?;
-    if cancel.get() {
-        return Err(cancelled());
-    }
-    report(Progress::steps(Stage::Loading, 0, 1));
-    let weights = store::read_cached(variant, "model.safetensors").await?;
-    let config = store::read_cached(variant, "config.json").await?;
-    let generation = store::read_cached(variant, "generation_config.json").await?;
-    let tokenizer = store::read_cached(variant, "tokenizer.json").await?;
-    let device = crate::selftest::device_for(choice.backend).await?;
-    let vb = VarBuilder::from_safetensors(weights, &device).map_err(engine_error)?;
-    let model = WhisperTranscriber::from_parts(&config, &generation, Some(&tokenizer), &vb)
-        .map_err(|e| {
-            WorkerError::new(
-                ErrorKind::Internal,
-                format!("{} could not be loaded: {e}", variant.title),
-            )
-        })?;
-    let model = Rc::new(model);
-    state.borrow_mut().model = Some((choice.variant_id.clone(), choice.backend, model.clone()));
-    Ok(model)
+    ctx.registry
+        .load(
+            ctx,
+            Task::Transcribe,
+            choice,
+            async |target: LoadTarget<'_>| {
+                let files = &target.files;
+                let vb = target.safetensors(files.read("model.safetensors").await?)?;
+                let config = files.read("config.json").await?;
+                let generation = files.read("generation_config.json").await?;
+                let tokenizer = files.read("tokenizer.json").await?;
+                WhisperTranscriber::from_parts(&config, &generation, Some(&tokenizer), &vb).map_err(
+                    |e| {
+                        WorkerError::new(
+                            ErrorKind::Internal,
+                            format!("{} could not be loaded: {e}", files.variant.title),
+                        )
+                    },
+                )
+            },
+        )
+        .await
 }
 
 /// Refuses a language the model has no token for, before any audio is decoded.
@@ -128,29 +96,26 @@ fn options(settings: &TranscribeSettings) -> TranscribeOptions {
     }
 }
 
-/// Transcribes one utterance (16 kHz mono from `start_s` to `end_s`); its lines are placed on the
-/// recording's clock and kept inside the utterance.
+/// Transcribes one utterance with the pipeline the CLI runs too (`offgrid transcribe --vad`).
 async fn utterance(
     model: &WhisperTranscriber,
-    [start, end]: [f64; 2],
-    samples: &[f32],
+    speech: &Speech,
     opts: &TranscribeOptions,
+    heard_s: f64,
 ) -> Result<(Vec<TranscriptLine>, Option<String>), WorkerError> {
-    let end = end.max(start);
-    let transcript = model
-        .transcribe(samples, opts)
+    let heard = transcribe_utterance(model, speech, opts, heard_s)
         .await
         .map_err(engine_error)?;
-    let lines = transcript
-        .segments
+    let lines = heard
+        .lines
         .into_iter()
-        .map(|s| TranscriptLine {
-            start_s: (start + s.start).min(end),
-            end_s: (start + s.end).clamp(start, end),
-            text: s.text.trim().to_string(),
+        .map(|l| TranscriptLine {
+            start_s: l.start_s,
+            end_s: l.end_s,
+            text: l.text,
         })
         .collect();
-    Ok((lines, transcript.language))
+    Ok((lines, heard.language))
 }
 
 /// The lines of a job so far and the language last detected; each utterance's lines also go to the page at once.
@@ -161,16 +126,10 @@ struct Collected {
 }
 
 impl Collected {
-    fn publish(
-        &mut self,
-        job: JobId,
-        emit: &Emit,
-        lines: Vec<TranscriptLine>,
-        language: Option<String>,
-    ) {
+    fn publish(&mut self, ctx: &JobCtx, lines: Vec<TranscriptLine>, language: Option<String>) {
         self.language = language.clone().or(self.language.take());
-        emit(WorkerEvent::Transcript {
-            job,
+        ctx.emit(WorkerEvent::Transcript {
+            job: ctx.job,
             lines: lines.clone(),
             language,
         });
@@ -179,86 +138,50 @@ impl Collected {
 }
 
 /// Transcribes utterances as they arrive on `queue` until it closes (the voice session ended).
-#[allow(clippy::too_many_arguments)] // the live job's context, passed through
 async fn consume(
-    state: &SharedTranscribe,
-    catalog: &Catalog,
-    job: JobId,
+    ctx: &JobCtx,
     choice: &ModelChoice,
     settings: &TranscribeSettings,
-    queue: &mut mpsc::UnboundedReceiver<SpeechSegment>,
-    emit: &Emit,
-    cancel: &CancelFlag,
-    report: &dyn Fn(Progress),
+    queue: &mut mpsc::UnboundedReceiver<Speech>,
 ) -> Result<(Vec<TranscriptLine>, Option<String>), WorkerError> {
-    let model = transcriber(state, catalog, choice, cancel, report).await?;
-    report(Progress::steps(Stage::Running, 0, 0));
+    let model = transcriber(ctx, choice).await?;
+    ctx.progress(Progress::steps(Stage::Running, 0, 0));
     let opts = options(settings);
     check_language(&model, &opts)?;
     let mut heard = Collected::default();
-    while let Some(segment) = queue.next().await {
-        if cancel.get() {
-            return Err(cancelled());
-        }
-        // The live session sends each utterance as the WAV the page can also play.
-        let samples = match &segment.wav {
-            Some(wav) => {
-                read_wav(wav)
-                    .map_err(|e| crate::voice::internal(e.to_string()))?
-                    .samples
-            }
-            None => Vec::new(),
-        };
-        let span = [segment.start_s, segment.end_s];
-        let (lines, lang) = utterance(&model, span, &samples, &opts).await?;
-        heard.publish(job, emit, lines, lang);
+    while let Some(speech) = queue.next().await {
+        ctx.check_cancel()?;
+        let (lines, lang) = utterance(&model, &speech, &opts, f64::INFINITY).await?;
+        heard.publish(ctx, lines, lang);
     }
     Ok((heard.lines, heard.language))
 }
 
-/// Live transcription: a voice session fed by the microphone (`VoiceAudio`/`VoiceStop` for this job),
-/// each utterance transcribed as it ends. The model loads while the session already listens.
-#[allow(clippy::too_many_arguments)] // the request's fields, passed through
-pub async fn live(
-    voice: &SharedVoice,
-    state: &SharedTranscribe,
-    catalog: &Catalog,
-    job: JobId,
+/// Live transcription: a voice session fed by the microphone (the job's `Audio` input, ended by `Stop`),
+/// each utterance handed to Whisper as samples as soon as it ends. The model loads while the session
+/// already listens.
+async fn live(
+    ctx: &JobCtx,
     vad: VadSettings,
     choice: ModelChoice,
     settings: TranscribeSettings,
-    emit: Emit,
-    cancel: &CancelFlag,
-    report: &dyn Fn(Progress),
 ) -> Result<JobResult, WorkerError> {
-    let (sender, mut queue) = mpsc::unbounded();
-    // The session owns this closure; when it ends the sender drops and the queue closes.
-    let forward: Emit = {
-        let emit = emit.clone();
-        Rc::new(move |event: WorkerEvent| {
-            if let WorkerEvent::Voice { update, .. } = &event {
-                for s in &update.segments {
-                    let _ = sender.unbounded_send(s.clone());
-                }
-            }
-            emit(event)
-        })
+    let (sender, mut queue) = mpsc::unbounded::<Speech>();
+    // The closure owns the sender: when the session ends it drops and the queue closes.
+    let hand_over = move |speech: &Speech| {
+        let _ = sender.unbounded_send(speech.clone());
     };
-    // The voice session reports nothing: progress is the model's download.
-    let quiet = |_: Progress| {};
-    let listening = crate::voice::live(voice, catalog, job, vad, forward, &quiet);
-    let transcribing = async {
-        let out = consume(
-            state, catalog, job, &choice, &settings, &mut queue, &emit, cancel, report,
-        )
-        .await;
-        if out.is_err() {
-            // Nothing more can be transcribed: end the session instead of listening on.
-            crate::voice::stop(voice, job);
+    let listening = crate::voice::listen(ctx, &vad, hand_over);
+    let transcribing = consume(ctx, &choice, &settings, &mut queue);
+    // Whisper failing (say, it cannot be downloaded) ends the job at once instead of listening on.
+    futures::pin_mut!(listening, transcribing);
+    let (heard, text) = match futures::future::select(listening, transcribing).await {
+        futures::future::Either::Left((heard, transcribing)) => (heard, transcribing.await),
+        futures::future::Either::Right((text, listening)) => {
+            let text = text?;
+            (listening.await, Ok(text))
         }
-        out
     };
-    let (heard, text) = futures::future::join(listening, transcribing).await;
     let (lines, language) = text?;
     let seconds = match heard? {
         JobResult::Voice { seconds, .. } => seconds,
@@ -274,54 +197,29 @@ pub async fn live(
 
 /// A file, streamed: voice activity cuts it into utterances as it is read, and each is transcribed and
 /// sent to the page as soon as it ends, before more of the file is read.
-#[allow(clippy::too_many_arguments)] // the request's fields, passed through
-pub async fn file(
-    voice: &SharedVoice,
-    state: &SharedTranscribe,
-    catalog: &Catalog,
-    job: JobId,
+async fn file(
+    ctx: &JobCtx,
     audio: AudioInput,
     vad: VadSettings,
     choice: ModelChoice,
     settings: TranscribeSettings,
-    emit: Emit,
-    cancel: &CancelFlag,
-    report: &dyn Fn(Progress),
 ) -> Result<JobResult, WorkerError> {
     let vad = crate::voice::settings_of(&vad)?;
     // Fail on a model that cannot load before reading a long file.
-    let model = transcriber(state, catalog, &choice, cancel, report).await?;
+    let model = transcriber(ctx, &choice).await?;
     let opts = options(&settings);
     check_language(&model, &opts)?;
-    let mut scan = FileScan::start(
-        voice,
-        catalog,
-        job,
-        audio,
-        vad,
-        Some(MAX_UTTERANCE_S),
-        emit.clone(),
-        cancel,
-        report,
-    )
-    .await?;
+    let mut scan = FileScan::start(ctx, audio, vad, Some(MAX_UTTERANCE_S)).await?;
     let mut out = ScanOutput::default();
     let mut transcript = Collected::default();
     loop {
         let more = scan.step(&mut out).await?;
         for speech in out.speech.drain(..) {
-            if cancel.get() {
-                return Err(cancelled());
-            }
-            let samples = speech.audio.as_deref().unwrap_or_default();
-            let (mut lines, lang) = utterance(&model, speech.seconds(), samples, &opts).await?;
+            ctx.check_cancel()?;
             // The last frame is zero-padded, so an utterance may end up to 32 ms past the audio.
             let heard = if more { f64::INFINITY } else { scan.seconds() };
-            for line in &mut lines {
-                line.start_s = line.start_s.min(heard);
-                line.end_s = line.end_s.min(heard);
-            }
-            transcript.publish(job, &emit, lines, lang);
+            let (lines, lang) = utterance(&model, &speech, &opts, heard).await?;
+            transcript.publish(ctx, lines, lang);
         }
         out.clear();
         if !more {

@@ -3,20 +3,18 @@
 //! [`crate::voice_file`]. The weights ship with the app shell (`models/`), so they are fetched
 //! same-origin (the service worker serves them offline) and checked against the catalog's SHA-256.
 
+use crate::job::{cancelled, JobCtx};
 use crate::protocol::{
-    ErrorKind, JobId, JobResult, Progress, SpeechSegment, Stage, VadSettings, VoiceUpdate,
-    WorkerError, WorkerEvent,
+    Backend, ErrorKind, JobInput, JobResult, ModelChoice, Progress, SpeechSegment, Stage,
+    VadSettings, VoiceRequest, VoiceUpdate, WorkerError, WorkerEvent,
 };
-use futures::channel::oneshot;
-use offgrid_catalog::Catalog;
+use crate::registry::LoadTarget;
+use offgrid_catalog::Task;
 use offgrid_engine::audio::{
     write_wav_16bit, ProbTrace, ScanOutput, SegmenterSettings, Speech, SpeechScanner, SPEECH_RATE,
 };
 use offgrid_engine::models::silero_vad::SileroVad;
 use sha2::{Digest, Sha256};
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
 use wasm_bindgen::JsCast;
 
 /// The catalog entry whose file ships with the app.
@@ -32,43 +30,6 @@ const MAX_SESSION_SECONDS: f64 = 4.0 * 3600.0;
 const MAX_LIVE_SEGMENT_S: f64 = 300.0;
 /// Probability values kept for a result's plot (see [`ProbTrace`]).
 pub const PLOT_POINTS: usize = 4096;
-
-/// Sends an event to the page that started a job.
-pub type Emit = Rc<dyn Fn(WorkerEvent)>;
-
-struct Session {
-    /// The model until the first audio says at which rate the scanner runs.
-    vad: Option<SileroVad>,
-    settings: SegmenterSettings,
-    scanner: Option<SpeechScanner>,
-    out: ScanOutput,
-    trace: ProbTrace,
-    segments: Vec<SpeechSegment>,
-    emit: Emit,
-    done: Option<oneshot::Sender<Result<JobResult, WorkerError>>>,
-}
-
-/// The worker's voice state: the loaded model, the live sessions, and the file jobs' inboxes.
-#[derive(Default)]
-pub struct VoiceState {
-    model: Option<SileroVad>,
-    sessions: HashMap<JobId, Session>,
-    /// Sessions still loading the model: what came for them meanwhile, so no audio (or Stop) is lost.
-    starting: HashMap<JobId, Early>,
-    /// File jobs waiting for pieces of their audio from the page.
-    pub(crate) inboxes:
-        HashMap<JobId, futures::channel::mpsc::UnboundedSender<crate::protocol::FileData>>,
-}
-
-/// Microphone audio and a Stop that arrived before the session's model was loaded.
-#[derive(Default)]
-struct Early {
-    audio: Vec<(Vec<f32>, u32)>,
-    stopped: bool,
-}
-
-/// Shared handle (sessions are fed from `received`, outside any job future).
-pub type SharedVoice = Rc<RefCell<VoiceState>>;
 
 pub(crate) fn internal(msg: impl Into<String>) -> WorkerError {
     WorkerError::new(ErrorKind::Internal, msg)
@@ -137,41 +98,36 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, WorkerError> {
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-/// The Silero model (fetched, verified and loaded on first use).
-pub(crate) async fn model(
-    state: &SharedVoice,
-    catalog: &Catalog,
-    report: &dyn Fn(Progress),
-) -> Result<SileroVad, WorkerError> {
-    if let Some(m) = &state.borrow().model {
-        return Ok(m.fresh());
-    }
-    let variant = catalog
-        .get(VAD_VARIANT)
-        .ok_or_else(|| internal("the catalog has no Silero VAD entry"))?;
-    let file = variant
-        .files
-        .first()
-        .ok_or_else(|| internal("the Silero VAD entry lists no file"))?;
-    report(Progress {
-        stage: Stage::Loading,
-        file: Some(file.path.clone()),
-        file_done: 0,
-        file_total: 0,
-        done: 0,
-        total: 1,
-    });
-    let bytes = fetch_bytes(VAD_URL).await?;
-    let got = hex::encode(Sha256::digest(&bytes));
-    if file.sha256.as_deref() != Some(got.as_str()) {
-        return Err(WorkerError::new(
-            ErrorKind::Integrity,
-            "The bundled voice model is damaged (its checksum does not match). Reload the page to fetch it again.",
-        ));
-    }
-    let vad = SileroVad::load(bytes)
-        .map_err(|e| internal(format!("The voice model could not be read: {e}")))?;
-    state.borrow_mut().model = Some(vad.clone());
+/// The Silero model from the registry (fetched from the app's own files and verified on first use), fresh
+/// for a new stream.
+pub(crate) async fn model(ctx: &JobCtx) -> Result<SileroVad, WorkerError> {
+    let choice = ModelChoice {
+        variant_id: VAD_VARIANT.into(),
+        mirror: None,
+        backend: Backend::Cpu,
+        dtype: None,
+    };
+    let vad = ctx
+        .registry
+        .load(ctx, Task::Vad, &choice, async |target: LoadTarget<'_>| {
+            let file = target
+                .files
+                .variant
+                .files
+                .first()
+                .ok_or_else(|| internal("the Silero VAD entry lists no file"))?;
+            let bytes = fetch_bytes(VAD_URL).await?;
+            let got = hex::encode(Sha256::digest(&bytes));
+            if file.sha256.as_deref() != Some(got.as_str()) {
+                return Err(WorkerError::new(
+                    ErrorKind::Integrity,
+                    "The bundled voice model is damaged (its checksum does not match). Reload the page to fetch it again.",
+                ));
+            }
+            SileroVad::load(bytes)
+                .map_err(|e| internal(format!("The voice model could not be read: {e}")))
+        })
+        .await?;
     Ok(vad.fresh())
 }
 
@@ -191,45 +147,93 @@ pub(crate) fn segment_of(speech: &Speech) -> Result<SpeechSegment, WorkerError> 
     })
 }
 
-/// Starts a live session and waits until it is stopped; updates go out through `emit`.
-pub async fn live(
-    state: &SharedVoice,
-    catalog: &Catalog,
-    job: JobId,
-    settings: VadSettings,
-    emit: Emit,
-    report: &dyn Fn(Progress),
+/// The voice page's requests.
+pub async fn run(ctx: &JobCtx, request: VoiceRequest) -> Result<JobResult, WorkerError> {
+    match request {
+        VoiceRequest::Live { settings } => listen(ctx, &settings, |_| {}).await,
+        VoiceRequest::File { audio, settings } => {
+            crate::voice_file::vad(ctx, audio, settings).await
+        }
+    }
+}
+
+/// A live session's scanner and what it has found so far.
+struct Session {
+    /// The model until the first audio says at which rate the scanner runs.
+    vad: Option<SileroVad>,
+    settings: SegmenterSettings,
+    scanner: Option<SpeechScanner>,
+    out: ScanOutput,
+    trace: ProbTrace,
+    segments: Vec<SpeechSegment>,
+}
+
+/// A live session: the job's input (microphone audio, then Stop) is scanned as it comes; updates stream to
+/// the page as [`WorkerEvent::Voice`] and `on_speech` gets each utterance, with its audio, as it ends. Audio
+/// that arrives while the model loads waits in the job's inbox, so none is lost.
+pub(crate) async fn listen(
+    ctx: &JobCtx,
+    settings: &VadSettings,
+    mut on_speech: impl FnMut(&Speech),
 ) -> Result<JobResult, WorkerError> {
-    let seg_settings = settings_of(&settings)?;
-    state.borrow_mut().starting.insert(job, Early::default());
-    let vad = model(state, catalog, report).await;
-    // Cancel (say, the microphone was refused) may have come while the model loaded.
-    let Some(early) = state.borrow_mut().starting.remove(&job) else {
-        return Err(internal("cancelled"));
+    let settings = settings_of(settings)?;
+    let vad = model(ctx).await?;
+    ctx.progress(Progress::steps(Stage::Running, 0, 0));
+    let mut session = Session {
+        vad: Some(vad),
+        settings,
+        scanner: None,
+        out: ScanOutput::default(),
+        trace: ProbTrace::new(PLOT_POINTS),
+        segments: Vec::new(),
     };
-    let vad = vad?;
-    let (tx, rx) = oneshot::channel();
-    state.borrow_mut().sessions.insert(
-        job,
-        Session {
-            vad: Some(vad),
-            settings: seg_settings,
-            scanner: None,
-            out: ScanOutput::default(),
-            trace: ProbTrace::new(PLOT_POINTS),
-            segments: Vec::new(),
-            emit,
-            done: Some(tx),
-        },
-    );
-    report(Progress::steps(Stage::Running, 0, 0));
-    for (samples, rate) in early.audio {
-        feed(state, job, &samples, rate);
+    loop {
+        ctx.check_cancel()?;
+        match ctx.next_input().await.ok_or_else(cancelled)? {
+            JobInput::Audio { samples, rate } => {
+                let mut out = std::mem::take(&mut session.out);
+                let scanner = session.scanner_at(rate)?;
+                scanner.push(&samples, &mut out);
+                let too_long = scanner.seconds() > MAX_SESSION_SECONDS;
+                out.speech.iter().for_each(&mut on_speech);
+                session.out = out;
+                let update = session.update()?;
+                if !update.probs.is_empty() || !update.segments.is_empty() {
+                    ctx.emit(WorkerEvent::Voice {
+                        job: ctx.job,
+                        update,
+                    });
+                }
+                if too_long {
+                    break;
+                }
+            }
+            JobInput::Stop => break,
+            // Not for a live session.
+            JobInput::FileAudio { .. } => {}
+        }
     }
-    if early.stopped {
-        stop(state, job);
+    // The last partial frame, then every segment.
+    if let Some(scanner) = session.scanner.as_mut() {
+        scanner.finish(&mut session.out);
     }
-    rx.await.unwrap_or_else(|_| Err(internal("cancelled")))
+    session.out.speech.iter().for_each(&mut on_speech);
+    let update = session.update()?;
+    if !update.probs.is_empty() || !update.segments.is_empty() {
+        ctx.emit(WorkerEvent::Voice {
+            job: ctx.job,
+            update,
+        });
+    }
+    let seconds = session.scanner.as_ref().map_or(0.0, SpeechScanner::seconds);
+    let (probs, prob_frames) = session.trace.finish();
+    Ok(JobResult::Voice {
+        probs,
+        prob_frames,
+        segments: session.segments,
+        seconds,
+        notice: None,
+    })
 }
 
 impl Session {
@@ -284,83 +288,4 @@ impl Session {
             seconds,
         })
     }
-}
-
-/// Ends a session with `error`.
-fn fail(st: &mut VoiceState, job: JobId, error: WorkerError) {
-    if let Some(done) = st.sessions.remove(&job).and_then(|mut s| s.done.take()) {
-        let _ = done.send(Err(error));
-    }
-}
-
-/// Feeds microphone audio to a live session (ignored when the session is gone).
-pub fn feed(state: &SharedVoice, job: JobId, samples: &[f32], rate: u32) {
-    let mut st = state.borrow_mut();
-    if let Some(early) = st.starting.get_mut(&job) {
-        early.audio.push((samples.to_vec(), rate));
-        return;
-    }
-    let Some(session) = st.sessions.get_mut(&job) else {
-        return;
-    };
-    let mut out = std::mem::take(&mut session.out);
-    let too_long = match session.scanner_at(rate) {
-        Ok(scanner) => {
-            scanner.push(samples, &mut out);
-            scanner.seconds() > MAX_SESSION_SECONDS
-        }
-        Err(e) => return fail(&mut st, job, e),
-    };
-    session.out = out;
-    match session.update() {
-        Ok(update) if !update.probs.is_empty() || !update.segments.is_empty() => {
-            (session.emit)(WorkerEvent::Voice { job, update })
-        }
-        Ok(_) => {}
-        Err(e) => return fail(&mut st, job, e),
-    }
-    if too_long {
-        drop(st);
-        stop(state, job);
-    }
-}
-
-/// Ends a live session: the last partial frame is run and the job ends with every segment.
-pub fn stop(state: &SharedVoice, job: JobId) {
-    if let Some(early) = state.borrow_mut().starting.get_mut(&job) {
-        early.stopped = true;
-        return;
-    }
-    let Some(mut session) = state.borrow_mut().sessions.remove(&job) else {
-        return;
-    };
-    if let Some(scanner) = session.scanner.as_mut() {
-        scanner.finish(&mut session.out);
-    }
-    let result = session.update().map(|update| {
-        if !update.probs.is_empty() || !update.segments.is_empty() {
-            (session.emit)(WorkerEvent::Voice { job, update });
-        }
-        let seconds = session.scanner.as_ref().map_or(0.0, SpeechScanner::seconds);
-        let (probs, prob_frames) =
-            std::mem::replace(&mut session.trace, ProbTrace::new(1)).finish();
-        JobResult::Voice {
-            probs,
-            prob_frames,
-            segments: std::mem::take(&mut session.segments),
-            seconds,
-            notice: None,
-        }
-    });
-    if let Some(done) = session.done.take() {
-        let _ = done.send(result);
-    }
-}
-
-/// Drops a live session or a file job's inbox (Cancel): its job ends as cancelled.
-pub fn cancel(state: &SharedVoice, job: JobId) {
-    let mut st = state.borrow_mut();
-    st.sessions.remove(&job);
-    st.starting.remove(&job);
-    st.inboxes.remove(&job);
 }

@@ -6,16 +6,13 @@
 //! Memory does not grow with the length of the recording: a piece or two, the scanner's bounded state,
 //! and the results (segment times, a bounded probability trace, transcript lines).
 
+use crate::job::{cancelled, JobCtx};
 use crate::protocol::{
-    AudioInput, ErrorKind, FileData, JobId, JobResult, Progress, Stage, VadSettings, VoiceUpdate,
-    WorkerError, WorkerEvent,
+    AudioInput, ErrorKind, FileData, JobInput, JobResult, Progress, Stage, VadSettings,
+    VoiceUpdate, WorkerError, WorkerEvent,
 };
-use crate::store::CancelFlag;
 use crate::transcript::short_clock;
-use crate::voice::{internal, model, segment_of, settings_of, Emit, SharedVoice, PLOT_POINTS};
-use futures::channel::mpsc;
-use futures::StreamExt;
-use offgrid_catalog::Catalog;
+use crate::voice::{internal, model, segment_of, settings_of, PLOT_POINTS};
 use offgrid_engine::audio::{ProbTrace, ScanOutput, SegmenterSettings, SpeechScanner, WavStream};
 use offgrid_engine::models::silero_vad::FRAME_SAMPLES;
 
@@ -28,10 +25,6 @@ const DECODED_PIECE: u64 = 1 << 20;
 /// VAD frames scanned between two yields to the event loop, so Cancel and the next piece get a turn.
 const STEP_FRAMES: usize = 500;
 
-fn cancelled() -> WorkerError {
-    internal("cancelled")
-}
-
 fn unreadable_wav(e: offgrid_engine::Error) -> WorkerError {
     WorkerError::new(
         ErrorKind::BadInput,
@@ -39,20 +32,11 @@ fn unreadable_wav(e: offgrid_engine::Error) -> WorkerError {
     )
 }
 
-/// Hands a piece the page sent to its job (dropped when the job is gone, e.g. cancelled).
-pub fn deliver(state: &SharedVoice, job: JobId, data: FileData) {
-    if let Some(inbox) = state.borrow().inboxes.get(&job) {
-        let _ = inbox.unbounded_send(data);
-    }
-}
-
-/// A file's audio pulled from the page piece by piece, decoded to mono at the file's own rate.
-struct FileSource {
-    job: JobId,
+/// A file's audio pulled from the page piece by piece (through the job's inbox), decoded to mono at the
+/// file's own rate.
+struct FileSource<'a> {
+    ctx: &'a JobCtx,
     input: AudioInput,
-    state: SharedVoice,
-    emit: Emit,
-    inbox: mpsc::UnboundedReceiver<FileData>,
     wav: WavStream,
     /// Next frame to ask for (page-decoded audio).
     next_frame: u64,
@@ -62,22 +46,11 @@ struct FileSource {
     ended: bool,
 }
 
-impl Drop for FileSource {
-    fn drop(&mut self) {
-        self.state.borrow_mut().inboxes.remove(&self.job);
-    }
-}
-
-impl FileSource {
-    fn open(state: &SharedVoice, job: JobId, input: AudioInput, emit: Emit) -> FileSource {
-        let (tx, inbox) = mpsc::unbounded();
-        state.borrow_mut().inboxes.insert(job, tx);
+impl<'a> FileSource<'a> {
+    fn open(ctx: &'a JobCtx, input: AudioInput) -> FileSource<'a> {
         FileSource {
-            job,
+            ctx,
             input,
-            state: state.clone(),
-            emit,
-            inbox,
             wav: WavStream::new(),
             next_frame: 0,
             asked: false,
@@ -107,8 +80,8 @@ impl FileSource {
             return;
         }
         self.asked = true;
-        (self.emit)(WorkerEvent::AudioWanted {
-            job: self.job,
+        self.ctx.emit(WorkerEvent::AudioWanted {
+            job: self.ctx.job,
             from,
             len,
         });
@@ -123,7 +96,15 @@ impl FileSource {
             return Ok(false);
         }
         // `None`: the inbox was dropped, i.e. the job was cancelled.
-        let data = self.inbox.next().await.ok_or_else(cancelled)?;
+        let data = loop {
+            match self.ctx.next_input().await.ok_or_else(cancelled)? {
+                JobInput::FileAudio { data, .. } => break data,
+                // The page gave up on the file (it closed or replaced it).
+                JobInput::Stop => return Err(cancelled()),
+                // Not for a file job.
+                JobInput::Audio { .. } => {}
+            }
+        };
         self.asked = false;
         match (data, self.input) {
             (FileData::Unreadable(message), _) => {
@@ -213,7 +194,7 @@ impl FileSource {
 
 /// A file being scanned piece by piece, with progress and Cancel between steps.
 pub(crate) struct FileScan<'a> {
-    source: FileSource,
+    source: FileSource<'a>,
     scanner: SpeechScanner,
     rate: u32,
     /// Frames of the file decoded so far (at its own rate).
@@ -222,27 +203,19 @@ pub(crate) struct FileScan<'a> {
     /// Decoded samples not yet scanned.
     samples: Vec<f32>,
     ended: bool,
-    cancel: &'a CancelFlag,
-    report: &'a dyn Fn(Progress),
 }
 
 impl<'a> FileScan<'a> {
     /// Loads the VAD model and reads the file's header. `keep_audio`: keep each segment's audio, cut
     /// into pieces of at most that many seconds (for Whisper).
-    #[allow(clippy::too_many_arguments)] // the job's context, passed through
     pub(crate) async fn start(
-        state: &SharedVoice,
-        catalog: &Catalog,
-        job: JobId,
+        ctx: &'a JobCtx,
         input: AudioInput,
         settings: SegmenterSettings,
         keep_audio: Option<f64>,
-        emit: Emit,
-        cancel: &'a CancelFlag,
-        report: &'a dyn Fn(Progress),
     ) -> Result<FileScan<'a>, WorkerError> {
-        let vad = model(state, catalog, report).await?;
-        let mut source = FileSource::open(state, job, input, emit);
+        let vad = model(ctx).await?;
+        let mut source = FileSource::open(ctx, input);
         let mut samples = Vec::new();
         let (rate, total_s) = source.header(&mut samples).await?;
         let mut scanner = SpeechScanner::new(vad, settings, rate).map_err(|e| {
@@ -262,8 +235,6 @@ impl<'a> FileScan<'a> {
             total_s,
             samples,
             ended: false,
-            cancel,
-            report,
         };
         scan.progress();
         Ok(scan)
@@ -277,7 +248,7 @@ impl<'a> FileScan<'a> {
     fn progress(&self) {
         let done = self.scanner.seconds().min(self.seconds());
         let total = self.total_s.unwrap_or(0.0).max(done);
-        (self.report)(Progress::steps(
+        self.source.ctx.progress(Progress::steps(
             Stage::Listening,
             (done * 1000.0) as u64,
             (total * 1000.0) as u64,
@@ -306,9 +277,7 @@ impl<'a> FileScan<'a> {
             self.scanner.push(block, out);
             self.progress();
             gloo_timers::future::TimeoutFuture::new(0).await;
-            if self.cancel.get() {
-                return Err(cancelled());
-            }
+            self.source.ctx.check_cancel()?;
         }
         self.samples.clear();
         Ok(true)
@@ -329,30 +298,13 @@ impl<'a> FileScan<'a> {
 
 /// Voice activity over a file: segments stream to the page as they are found (times only; the page
 /// cuts their audio from the file when asked), and the job ends with all of them and the plot.
-#[allow(clippy::too_many_arguments)] // the request's fields, passed through
 pub async fn vad(
-    state: &SharedVoice,
-    catalog: &Catalog,
-    job: JobId,
+    ctx: &JobCtx,
     input: AudioInput,
     settings: VadSettings,
-    emit: Emit,
-    cancel: &CancelFlag,
-    report: &dyn Fn(Progress),
 ) -> Result<JobResult, WorkerError> {
     let settings = settings_of(&settings)?;
-    let mut scan = FileScan::start(
-        state,
-        catalog,
-        job,
-        input,
-        settings,
-        None,
-        emit.clone(),
-        cancel,
-        report,
-    )
-    .await?;
+    let mut scan = FileScan::start(ctx, input, settings, None).await?;
     let mut trace = ProbTrace::new(PLOT_POINTS);
     let mut segments = Vec::new();
     let mut out = ScanOutput::default();
@@ -368,8 +320,8 @@ pub async fn vad(
             .collect::<Result<Vec<_>, _>>()?;
         out.clear();
         if !found.is_empty() {
-            emit(WorkerEvent::Voice {
-                job,
+            ctx.emit(WorkerEvent::Voice {
+                job: ctx.job,
                 update: VoiceUpdate {
                     probs: Vec::new(),
                     speaking: false,

@@ -8,7 +8,7 @@
 use crate::engine::Engine;
 use js_sys::{ArrayBuffer, Float32Array, Promise, Uint8Array};
 use offgrid_engine::audio::{write_wav_16bit, Resampler, WavInfo, WavStream, SPEECH_RATE};
-use offgrid_workers::protocol::{AudioInput, FileData, WorkerEvent, WorkerRequest};
+use offgrid_workers::protocol::{AudioInput, FileData, JobInput, WorkerEvent};
 use offgrid_workers::transcript::short_clock;
 use std::cell::Cell;
 use std::rc::Rc;
@@ -358,7 +358,7 @@ pub fn feeding(
             let (engine, file) = (engine.clone(), file.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let data = file.piece(from, len).await;
-                engine.send(WorkerRequest::FileAudio { job, from, data });
+                engine.input(job, JobInput::FileAudio { from, data });
             });
         }
         other => on_event.emit(other),

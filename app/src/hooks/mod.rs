@@ -3,4 +3,5 @@
 pub mod use_device_plan;
 pub mod use_file_job;
 pub mod use_job;
+pub mod use_job_stream;
 pub mod use_live_mic;

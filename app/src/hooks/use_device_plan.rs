@@ -4,8 +4,12 @@
 
 use crate::browser;
 use crate::engine::Engine;
-use offgrid_catalog::{apply_overrides, plan, Catalog, DeviceProfile, Overrides, Plan};
-use offgrid_workers::protocol::{GpuProbe, JobResult, WorkerEvent, WorkerRequest};
+use offgrid_catalog::{
+    apply_overrides, plan, Catalog, DeviceProfile, Overrides, Plan, Task, WeightDType,
+};
+use offgrid_workers::protocol::{
+    GpuProbe, JobResult, ModelsRequest, Request, SystemRequest, WorkerEvent,
+};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -44,6 +48,22 @@ fn load_overrides() -> Overrides {
         .unwrap_or_default()
 }
 
+/// The weight type the plan chose for `task`, when the model that runs is the plan's (`variant_id`); a
+/// model picked some other way (a `?model=` link) runs as its files store it.
+pub fn planned_dtype(
+    plan: Option<&DevicePlan>,
+    task: Task,
+    variant_id: &str,
+) -> Option<WeightDType> {
+    match plan.map(|p| &p.state) {
+        Some(ProbeState::Ready { plan, .. }) => plan
+            .task(task)
+            .filter(|tp| tp.variant.as_deref() == Some(variant_id))
+            .and_then(|tp| tp.dtype),
+        _ => None,
+    }
+}
+
 /// Runs the probe once per page load and provides [`DevicePlan`].
 #[function_component(DevicePlanProvider)]
 pub fn device_plan_provider(props: &DevicePlanProviderProps) -> Html {
@@ -56,6 +76,7 @@ pub fn device_plan_provider(props: &DevicePlanProviderProps) -> Html {
     {
         let readings = readings.clone();
         let state = state.clone();
+        let engine = engine.clone();
         use_effect_with((*generation, engine.is_some()), move |_| {
             state.set(ProbeState::Running);
             if let Some(engine) = engine {
@@ -64,7 +85,7 @@ pub fn device_plan_provider(props: &DevicePlanProviderProps) -> Html {
                     let readings = readings.clone();
                     let state = state.clone();
                     engine.run(
-                        |job| WorkerRequest::Probe { job },
+                        Request::System(SystemRequest::Probe),
                         Callback::from(move |event: WorkerEvent| match event {
                             WorkerEvent::Done {
                                 result: JobResult::Probe(gpu),
@@ -85,9 +106,11 @@ pub fn device_plan_provider(props: &DevicePlanProviderProps) -> Html {
         });
     }
 
-    // Recompute the plan whenever readings or overrides change.
+    // Recompute the plan whenever readings or overrides change; the worker keeps its loaded models under
+    // the plan's memory budget.
     {
         let state = state.clone();
+        let engine = engine.clone();
         use_effect_with(
             ((*readings).clone(), (*overrides).clone()),
             move |(readings, overrides)| {
@@ -95,6 +118,13 @@ pub fn device_plan_provider(props: &DevicePlanProviderProps) -> Html {
                     let catalog = Catalog::builtin();
                     let auto = plan(profile, &catalog);
                     let chosen = apply_overrides(&auto, overrides, &catalog);
+                    if let Some(engine) = &engine {
+                        let bytes = chosen.memory_budget_bytes;
+                        engine.run(
+                            Request::Models(ModelsRequest::SetBudget { bytes }),
+                            Callback::noop(),
+                        );
+                    }
                     state.set(ProbeState::Ready {
                         profile: profile.clone(),
                         gpu: gpu.clone(),

@@ -1,7 +1,7 @@
 //! `use_job`: run one worker job at a time from a component and follow its events.
 
 use crate::engine::Engine;
-use offgrid_workers::protocol::{JobId, WorkerEvent, WorkerRequest};
+use offgrid_workers::protocol::{JobId, Request, WorkerEvent};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -12,14 +12,14 @@ pub struct JobHandle {
     pub running: Option<JobId>,
     /// The last event received (progress, result or error).
     pub last: Option<WorkerEvent>,
-    start: Callback<Box<dyn FnOnce(JobId) -> WorkerRequest>>,
+    start: Callback<Request>,
     cancel: Callback<()>,
 }
 
 impl JobHandle {
     /// Starts a job (a running one keeps going; the new one replaces it on screen).
-    pub fn start(&self, make: impl FnOnce(JobId) -> WorkerRequest + 'static) {
-        self.start.emit(Box::new(make));
+    pub fn start(&self, request: Request) {
+        self.start.emit(request);
     }
     /// Cancels the running job.
     pub fn cancel(&self) {
@@ -36,7 +36,7 @@ pub fn use_job() -> JobHandle {
         let engine = engine.clone();
         let running = running.clone();
         let last = last.clone();
-        Callback::from(move |make: Box<dyn FnOnce(JobId) -> WorkerRequest>| {
+        Callback::from(move |request: Request| {
             let Some(engine) = engine.as_ref() else {
                 return;
             };
@@ -44,7 +44,7 @@ pub fn use_job() -> JobHandle {
             let last = last.clone();
             last.set(None);
             let job = engine.run(
-                make,
+                request,
                 Callback::from(move |event: WorkerEvent| {
                     if event.is_final() {
                         running_for_events.set(None);

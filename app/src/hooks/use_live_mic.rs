@@ -4,7 +4,7 @@
 
 use crate::components::audio_capture::MicCapture;
 use crate::engine::Engine;
-use offgrid_workers::protocol::{JobId, WorkerRequest};
+use offgrid_workers::protocol::{JobId, JobInput};
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -28,7 +28,7 @@ impl LiveMic {
         *self.active.borrow_mut() = Some(job);
         let sender = engine.clone();
         let on_chunk = Callback::from(move |(samples, rate): (Vec<f32>, u32)| {
-            sender.send(WorkerRequest::VoiceAudio { job, samples, rate });
+            sender.input(job, JobInput::Audio { samples, rate });
         });
         let lost = {
             let this = self.clone();
@@ -66,7 +66,7 @@ impl LiveMic {
             capture.stop();
         }
         if let (Some(engine), Some(job)) = (self.engine.as_ref(), self.active.borrow_mut().take()) {
-            engine.send(WorkerRequest::VoiceStop { job });
+            engine.input(job, JobInput::Stop);
         }
     }
 }

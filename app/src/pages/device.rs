@@ -5,7 +5,7 @@ use crate::components::job_status::JobStatus;
 use crate::hooks::use_device_plan::{DevicePlan, ProbeState};
 use crate::hooks::use_job::use_job;
 use offgrid_catalog::{human_bytes, Backend, Catalog, Overrides, Plan, TaskOverride};
-use offgrid_workers::protocol::{self, JobResult, WorkerEvent, WorkerRequest};
+use offgrid_workers::protocol::{self, JobResult, Request, SystemRequest, WorkerEvent};
 use std::rc::Rc;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -100,6 +100,7 @@ pub fn device_page() -> Html {
             { body }
             <p><button class="secondary" onclick={Callback::from(move |_| rerun.emit(()))}>{ "Run the probe again" }</button></p>
             <SelfTest />
+            <GpuReset />
         </section>
     }
 }
@@ -153,7 +154,8 @@ fn plan_table(props: &PlanTableProps) -> Html {
                 let backend_id = format!("backend-{}", task.slug());
                 let variant_id = format!("variant-{}", task.slug());
                 html! {
-                    <li class="plan-task" data-task={task.slug()}>
+                    <li class="plan-task" data-task={task.slug()} data-backend={if tp.backend == Backend::Gpu { "gpu" } else { "cpu" }}
+                        data-variant={tp.variant.clone().unwrap_or_default()} data-dtype={tp.dtype.map(|d| d.name()).unwrap_or_default()}>
                         <h3>{ task.title() }</h3>
                         <p class="plan-choice">
                             <strong class="plan-backend">{ backend_label(tp.backend) }</strong>
@@ -193,11 +195,10 @@ fn self_test() -> Html {
     let run = |backend: protocol::Backend| {
         let job = job.clone();
         Callback::from(move |_| {
-            job.start(move |id| WorkerRequest::SelfTest {
-                job: id,
+            job.start(Request::System(SystemRequest::SelfTest {
                 backend,
                 iterations: 200,
-            })
+            }))
         })
     };
     let result = match &job.last {
@@ -227,6 +228,35 @@ fn self_test() -> Html {
             { " " }
             <button onclick={run(protocol::Backend::Cpu)} disabled={job.running.is_some()}>{ "Test on CPU" }</button>
             <JobStatus event={job.last.clone()} running={job.running.is_some()} on_cancel={cancel} />
+            { result }
+        </div>
+    }
+}
+
+/// Destroys the worker's GPU device as a driver reset would, to see the app recover: the GPU models are
+/// dropped and load again on their next use (the Models page shows the new device).
+#[function_component(GpuReset)]
+fn gpu_reset() -> Html {
+    let job = use_job();
+    let start = {
+        let job = job.clone();
+        Callback::from(move |_| job.start(Request::System(SystemRequest::LoseGpu)))
+    };
+    let result = match &job.last {
+        Some(WorkerEvent::Done {
+            result: JobResult::GpuLost,
+            ..
+        }) => html! {
+            <p role="status" id="gpu-reset-result">{ "The GPU device was destroyed. Its models were unloaded; the next task that uses the GPU loads them again on a new device." }</p>
+        },
+        _ => html! {},
+    };
+    html! {
+        <div class="selftest">
+            <h2>{ "Simulate a GPU reset" }</h2>
+            <p>{ "Checks that the app recovers when the browser takes the GPU away (a driver reset, a long time in the background)." }</p>
+            <button id="gpu-reset" onclick={start} disabled={job.running.is_some()}>{ "Reset the GPU device" }</button>
+            <JobStatus event={job.last.clone()} running={job.running.is_some()} on_cancel={Callback::noop()} />
             { result }
         </div>
     }

@@ -4,10 +4,11 @@
 use crate::app::Nav;
 use crate::browser;
 use crate::components::job_status::JobStatus;
+use crate::components::loaded_models::LoadedModels;
 use crate::engine::Engine;
 use crate::hooks::use_job::use_job;
 use offgrid_catalog::{human_bytes, Catalog, ModelSource, ModelVariant};
-use offgrid_workers::protocol::{CacheReport, JobResult, WorkerEvent, WorkerRequest};
+use offgrid_workers::protocol::{CacheReport, JobResult, ModelsRequest, Request, WorkerEvent};
 use std::rc::Rc;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -37,7 +38,7 @@ pub fn models_page() -> Html {
         use_effect_with(*refresh_count, move |_| {
             if let Some(engine) = engine {
                 engine.run(
-                    |job| WorkerRequest::ListCached { job },
+                    Request::Models(ModelsRequest::ListCached),
                     Callback::from(move |event: WorkerEvent| {
                         if let WorkerEvent::Done {
                             result: JobResult::Cached(r),
@@ -76,6 +77,7 @@ pub fn models_page() -> Html {
     html! {
         <section>
             <p id="storage" role="status">{ storage }</p>
+            <LoadedModels />
             <MirrorSetting mirror={mirror.clone()} />
             <ul class="models">
             // Test checkpoints live only on mirrors: listed only when one is set (they are not on the Hub).
@@ -176,11 +178,10 @@ fn model_row(props: &ModelRowProps) -> Html {
                 // Ask once that models are not evicted; a refusal still lets the download go on.
                 let _ = browser::request_persistent_storage().await;
             });
-            job.start(move |job| WorkerRequest::Download {
-                job,
+            job.start(Request::Models(ModelsRequest::Download {
                 variant_id: id,
                 mirror,
-            });
+            }));
         })
     };
     let delete = {
@@ -188,10 +189,7 @@ fn model_row(props: &ModelRowProps) -> Html {
         let id = v.id.clone();
         Callback::from(move |_| {
             let id = id.clone();
-            job.start(move |job| WorkerRequest::Delete {
-                job,
-                variant_id: id,
-            });
+            job.start(Request::Models(ModelsRequest::Delete { variant_id: id }));
         })
     };
     let cancel = {

@@ -9,14 +9,16 @@ use crate::components::audio_picker::AudioPicker;
 use crate::components::job_status::JobStatus;
 use crate::components::transcript_view::{revoke, AudioSource, TranscriptView};
 use crate::engine::Engine;
-use crate::hooks::use_device_plan::{DevicePlan, ProbeState};
+use crate::hooks::use_device_plan::{planned_dtype, DevicePlan, ProbeState};
 use crate::hooks::use_file_job::use_file_job;
+use crate::hooks::use_job_stream::use_job_stream;
 use crate::hooks::use_live_mic::use_live_mic;
+use crate::job_stream::StreamView;
 use crate::pages::models::effective_mirror;
 use offgrid_catalog::{Catalog, Task};
 use offgrid_workers::protocol::{
-    Backend, JobId, JobResult, ModelChoice, TranscribeSettings, TranscriptLine, VadSettings,
-    WorkerEvent, WorkerRequest,
+    Backend, JobResult, ModelChoice, Request, TranscribeRequest, TranscribeSettings,
+    TranscriptLine, VadSettings, WorkerEvent,
 };
 use std::rc::Rc;
 use web_sys::HtmlSelectElement;
@@ -64,13 +66,14 @@ fn model_choice(nav: Option<&Nav>, plan: Option<&DevicePlan>) -> ModelChoice {
         .or_else(|| planned.and_then(|t| t.variant))
         .unwrap_or_else(|| "whisper-tiny".to_string());
     ModelChoice {
+        dtype: planned_dtype(plan, Task::Transcribe, &variant_id),
         variant_id,
         mirror: nav.and_then(effective_mirror),
         backend,
     }
 }
 
-/// What the page shows.
+/// What the page shows of a transcription job (the job itself is tracked by [`use_job_stream`]).
 #[derive(Clone, PartialEq, Default)]
 pub struct TranscribeView {
     pub lines: Vec<TranscriptLine>,
@@ -79,11 +82,8 @@ pub struct TranscribeView {
     pub speaking: bool,
     pub heard_s: f64,
     pub utterances: usize,
-    pub live: Option<JobId>,
-    pub busy: bool,
-    pub error: Option<String>,
-    /// The job's last progress, failure or cancellation (for [`JobStatus`]).
-    pub last: Option<WorkerEvent>,
+    /// A live (microphone) session, still listening.
+    pub live: bool,
     /// The job ended with a transcript.
     pub finished: bool,
     pub stem: String,
@@ -91,98 +91,56 @@ pub struct TranscribeView {
     pub notice: Option<String>,
 }
 
-pub enum TranscribeAction {
-    /// A job started: live (with its id) or on a file (whose audio is `source`).
-    Started {
-        live: Option<JobId>,
-        source: Option<AudioSource>,
-        stem: String,
-    },
-    Event(WorkerEvent),
-    Error(String),
-}
-
-impl Reducible for TranscribeView {
-    type Action = TranscribeAction;
-    fn reduce(self: Rc<Self>, action: TranscribeAction) -> Rc<Self> {
-        let mut v = (*self).clone();
-        match action {
-            TranscribeAction::Started { live, source, stem } => {
-                // The previous run's audio is no longer reachable from the page.
-                revoke(&v.sources);
-                v = TranscribeView {
-                    live,
-                    busy: true,
-                    sources: source.into_iter().collect(),
-                    stem,
-                    ..TranscribeView::default()
-                };
+impl StreamView for TranscribeView {
+    fn apply(&mut self, event: &WorkerEvent) {
+        match event {
+            WorkerEvent::Voice { update, .. } => {
+                self.speaking = update.speaking;
+                self.heard_s = update.seconds;
+                self.utterances += update.segments.len();
+                self.sources.extend(update.segments.iter().filter_map(|s| {
+                    let wav = s.wav.as_deref()?;
+                    crate::components::audio_segments::wav_url(wav).map(|url| AudioSource {
+                        start_s: s.start_s,
+                        end_s: s.end_s,
+                        url,
+                        file: None,
+                    })
+                }));
             }
-            TranscribeAction::Error(e) => {
-                v.error = Some(e);
-                v.busy = false;
-                v.live = None;
-                v.speaking = false;
+            WorkerEvent::Transcript {
+                lines, language, ..
+            } => {
+                self.lines.extend(lines.iter().cloned());
+                self.language = language.clone().or(self.language.take());
             }
-            TranscribeAction::Event(event) => match event {
-                WorkerEvent::Voice { update, .. } => {
-                    v.speaking = update.speaking;
-                    v.heard_s = update.seconds;
-                    v.utterances += update.segments.len();
-                    v.sources.extend(update.segments.iter().filter_map(|s| {
-                        let wav = s.wav.as_deref()?;
-                        crate::components::audio_segments::wav_url(wav).map(|url| AudioSource {
-                            start_s: s.start_s,
-                            end_s: s.end_s,
-                            url,
-                            file: None,
-                        })
-                    }));
-                }
-                WorkerEvent::Transcript {
-                    lines, language, ..
-                } => {
-                    v.lines.extend(lines);
-                    v.language = language.or(v.language.take());
-                }
-                WorkerEvent::Done {
-                    result:
-                        JobResult::Transcript {
-                            lines,
-                            language,
-                            seconds,
-                            notice,
-                        },
-                    ..
-                } => {
-                    v.notice = notice;
-                    v.lines = lines;
-                    v.language = language;
-                    v.heard_s = seconds;
-                    v.busy = false;
-                    v.live = None;
-                    v.speaking = false;
-                    v.finished = true;
-                    v.last = None;
-                }
-                event => {
-                    if event.is_final() {
-                        v.busy = false;
-                        v.live = None;
-                        v.speaking = false;
-                    }
-                    v.last = Some(event);
-                }
-            },
+            WorkerEvent::Done {
+                result:
+                    JobResult::Transcript {
+                        lines,
+                        language,
+                        seconds,
+                        notice,
+                    },
+                ..
+            } => {
+                self.notice = notice.clone();
+                self.lines = lines.clone();
+                self.language = language.clone();
+                self.heard_s = *seconds;
+                self.finished = true;
+            }
+            _ => {}
         }
-        Rc::new(v)
     }
-}
-
-/// Routes a job's events into the page's state.
-fn events_to(view: &UseReducerHandle<TranscribeView>) -> Callback<WorkerEvent> {
-    let view = view.clone();
-    Callback::from(move |e| view.dispatch(TranscribeAction::Event(e)))
+    fn ended(&mut self) {
+        self.live = false;
+        self.speaking = false;
+    }
+    fn dropped(&mut self) {
+        // The previous run's audio is no longer reachable from the page.
+        revoke(&self.sources);
+    }
 }
 
 #[function_component(TranscribePage)]
@@ -193,48 +151,40 @@ pub fn transcribe_page() -> Html {
     let catalog = use_memo((), |_| Catalog::builtin());
     let settings = settings_from(nav.as_ref());
     let choice = model_choice(nav.as_ref(), plan.as_ref());
-    let view = use_reducer(TranscribeView::default);
+    let stream = use_job_stream::<TranscribeView>();
     let mic = use_live_mic();
     // The file job in progress, for Cancel (a long recording takes a while).
     let file_job = use_file_job(engine.clone());
     // Leaving the page releases the blob URLs of the audio (the latest list, read at unmount).
     let latest_sources = use_mut_ref(Vec::<AudioSource>::new);
-    *latest_sources.borrow_mut() = view.sources.clone();
+    *latest_sources.borrow_mut() = stream.state().view.sources.clone();
     {
         let latest = latest_sources.clone();
         use_effect_with((), move |_| move || revoke(&latest.borrow()));
     }
 
     let start = {
-        let engine = engine.clone();
-        let view = view.clone();
+        let stream = stream.clone();
         let settings = settings.clone();
         let choice = choice.clone();
         let mic = mic.clone();
         Callback::from(move |_: ()| {
-            let Some(engine) = engine.as_ref() else {
+            let (settings, model) = (settings.clone(), choice.clone());
+            let request = Request::Transcribe(TranscribeRequest::Live {
+                vad: VadSettings::default(),
+                model,
+                settings,
+            });
+            let view = TranscribeView {
+                live: true,
+                stem: "transcript".into(),
+                ..TranscribeView::default()
+            };
+            let Some(job) = stream.start(request, view, std::convert::identity) else {
                 return;
             };
-            let (settings, model) = (settings.clone(), choice.clone());
-            let job = engine.run(
-                move |job| WorkerRequest::TranscribeStart {
-                    job,
-                    vad: VadSettings::default(),
-                    model,
-                    settings,
-                },
-                events_to(&view),
-            );
-            view.dispatch(TranscribeAction::Started {
-                live: Some(job),
-                source: None,
-                stem: "transcript".into(),
-            });
-            let view = view.clone();
-            mic.start(
-                job,
-                Callback::from(move |e| view.dispatch(TranscribeAction::Error(e))),
-            );
+            let stream = stream.clone();
+            mic.start(job, Callback::from(move |e| stream.fail(e)));
         })
     };
     let stop = {
@@ -252,7 +202,7 @@ pub fn transcribe_page() -> Html {
     };
     let open_file = {
         let engine = engine.clone();
-        let view = view.clone();
+        let stream = stream.clone();
         let file_job = file_job.clone();
         let settings = settings.clone();
         let choice = choice.clone();
@@ -260,13 +210,13 @@ pub fn transcribe_page() -> Html {
             let Some(engine) = engine.clone() else {
                 return;
             };
-            let view = view.clone();
+            let stream = stream.clone();
             let file_job = file_job.clone();
             let (settings, model) = (settings.clone(), choice.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let audio_file = match AudioFile::open(file.clone()).await {
                     Ok(audio) => audio,
-                    Err(e) => return view.dispatch(TranscribeAction::Error(e)),
+                    Err(e) => return stream.fail(e),
                 };
                 let audio = audio_file.input();
                 // The file itself plays the lines back (the browser seeks in it; nothing is decoded
@@ -285,22 +235,19 @@ pub fn transcribe_page() -> Html {
                     .rsplit_once('.')
                     .map_or(name.as_str(), |(s, _)| s)
                     .to_string();
-                view.dispatch(TranscribeAction::Started {
-                    live: None,
-                    source,
+                let view = TranscribeView {
+                    sources: source.into_iter().collect(),
                     stem,
+                    ..TranscribeView::default()
+                };
+                let request = Request::Transcribe(TranscribeRequest::File {
+                    audio,
+                    vad: VadSettings::default(),
+                    model,
+                    settings,
                 });
-                let job = engine.run(
-                    move |job| WorkerRequest::TranscribeFile {
-                        job,
-                        audio,
-                        vad: VadSettings::default(),
-                        model,
-                        settings,
-                    },
-                    feeding(engine.clone(), audio_file, events_to(&view)),
-                );
-                *file_job.borrow_mut() = Some(job);
+                *file_job.borrow_mut() =
+                    stream.start(request, view, |events| feeding(engine, audio_file, events));
             });
         })
     };
@@ -314,8 +261,10 @@ pub fn transcribe_page() -> Html {
             }
         })
     };
-    let live = view.live.is_some();
-    let busy = view.busy;
+    let state = stream.state();
+    let view = &state.view;
+    let live = view.live;
+    let busy = state.busy;
     let variant = catalog.get(&choice.variant_id);
     let plan_state = match plan.as_ref().map(|p| &p.state) {
         Some(ProbeState::Ready { .. }) => "ready",
@@ -379,11 +328,11 @@ pub fn transcribe_page() -> Html {
                         if view.speaking { "Speaking" } else { "Listening" }, view.heard_s, view.utterances, view.lines.len()) }
                 </p>
             }
-            if let Some(e) = &view.error {
+            if let Some(e) = &state.error {
                 <p class="job-status error" role="alert">{ e.clone() }</p>
             }
-            if view.error.is_none() && !done {
-                <JobStatus event={view.last.clone()} running={busy && !live} on_cancel={cancel} />
+            if state.error.is_none() && !done {
+                <JobStatus event={state.last.clone()} running={busy && !live} on_cancel={cancel} />
             }
             if let Some(lang) = &view.language {
                 <p class="muted" id="language">{ format!("Language: {lang}") }</p>

@@ -9,9 +9,11 @@ use crate::components::audio_segments::{ProbPlot, SegmentRow};
 use crate::components::job_status::JobStatus;
 use crate::engine::Engine;
 use crate::hooks::use_file_job::use_file_job;
+use crate::hooks::use_job_stream::use_job_stream;
 use crate::hooks::use_live_mic::use_live_mic;
+use crate::job_stream::StreamView;
 use offgrid_workers::protocol::{
-    JobId, JobResult, SpeechSegment, VadSettings, WorkerEvent, WorkerRequest,
+    JobResult, Request, SpeechSegment, VadSettings, VoiceRequest, WorkerEvent,
 };
 use std::rc::Rc;
 use web_sys::HtmlInputElement;
@@ -35,86 +37,55 @@ pub fn settings_from(nav: Option<&Nav>) -> VadSettings {
     }
 }
 
-/// What the page shows.
+/// What the page shows of a voice job (the job itself is tracked by [`use_job_stream`]).
 #[derive(Clone, PartialEq, Default)]
 pub struct VadView {
     pub probs: Vec<f32>,
     pub speaking: bool,
     pub segments: Vec<SpeechSegment>,
     pub seconds: f64,
-    pub last: Option<WorkerEvent>,
-    pub live: Option<JobId>,
-    pub busy: bool,
-    pub error: Option<String>,
+    /// A live (microphone) session, still listening.
+    pub live: bool,
+    /// The job ended with its result.
+    pub finished: bool,
     /// The recording of a file job (its segments' audio is cut from it).
     pub source: Option<AudioFile>,
     /// What the result's notice says (a file that was cut short).
     pub notice: Option<String>,
 }
 
-/// Changes to the view.
-pub enum VadAction {
-    /// A job started: live (with its id) or on a file.
-    Started(Option<JobId>, Option<AudioFile>),
-    Event(WorkerEvent),
-    Error(String),
-}
-
-impl Reducible for VadView {
-    type Action = VadAction;
-    fn reduce(self: Rc<Self>, action: VadAction) -> Rc<Self> {
-        let mut v = (*self).clone();
-        match action {
-            VadAction::Started(live, source) => {
-                v = VadView {
-                    live,
-                    source,
-                    busy: true,
-                    ..VadView::default()
-                };
+impl StreamView for VadView {
+    fn apply(&mut self, event: &WorkerEvent) {
+        match event {
+            WorkerEvent::Voice { update, .. } => {
+                self.probs.extend_from_slice(&update.probs);
+                self.speaking = update.speaking;
+                self.segments.extend(update.segments.iter().cloned());
+                self.seconds = update.seconds;
             }
-            VadAction::Error(e) => {
-                v.error = Some(e);
-                v.busy = false;
-                v.live = None;
-                v.speaking = false;
-            }
-            VadAction::Event(event) => {
-                match &event {
-                    WorkerEvent::Voice { update, .. } => {
-                        v.probs.extend_from_slice(&update.probs);
-                        v.speaking = update.speaking;
-                        v.segments.extend(update.segments.iter().cloned());
-                        v.seconds = update.seconds;
-                        return Rc::new(v);
-                    }
-                    WorkerEvent::Done {
-                        result:
-                            JobResult::Voice {
-                                probs,
-                                segments,
-                                seconds,
-                                notice,
-                                ..
-                            },
+            WorkerEvent::Done {
+                result:
+                    JobResult::Voice {
+                        probs,
+                        segments,
+                        seconds,
+                        notice,
                         ..
-                    } => {
-                        v.probs = probs.clone();
-                        v.segments = segments.clone();
-                        v.seconds = *seconds;
-                        v.notice = notice.clone();
-                    }
-                    _ => {}
-                }
-                if event.is_final() {
-                    v.busy = false;
-                    v.live = None;
-                    v.speaking = false;
-                }
-                v.last = Some(event);
+                    },
+                ..
+            } => {
+                self.probs = probs.clone();
+                self.segments = segments.clone();
+                self.seconds = *seconds;
+                self.notice = notice.clone();
+                self.finished = true;
             }
+            _ => {}
         }
-        Rc::new(v)
+    }
+    fn ended(&mut self) {
+        self.live = false;
+        self.speaking = false;
     }
 }
 
@@ -123,31 +94,29 @@ pub fn vad_page() -> Html {
     let nav = use_context::<Nav>();
     let engine = use_context::<Rc<Engine>>();
     let settings = settings_from(nav.as_ref());
-    let view = use_reducer(VadView::default);
+    let stream = use_job_stream::<VadView>();
     let mic = use_live_mic();
     // The file job in progress, for Cancel (a long recording takes a while).
     let file_job = use_file_job(engine.clone());
 
     let run_file = {
         let engine = engine.clone();
-        let view = view.clone();
+        let stream = stream.clone();
         let file_job = file_job.clone();
         Callback::from(move |file: AudioFile| {
             let Some(engine) = engine.clone() else {
                 return;
             };
-            view.dispatch(VadAction::Started(None, Some(file.clone())));
-            let v = view.clone();
             let audio = file.input();
-            let events = Callback::from(move |e| v.dispatch(VadAction::Event(e)));
-            *file_job.borrow_mut() = Some(engine.run(
-                move |job| WorkerRequest::VoiceFile {
-                    job,
-                    audio,
-                    settings,
-                },
-                feeding(engine.clone(), file, events),
-            ));
+            let view = VadView {
+                source: Some(file.clone()),
+                ..VadView::default()
+            };
+            *file_job.borrow_mut() = stream.start(
+                Request::Voice(VoiceRequest::File { audio, settings }),
+                view,
+                |events| feeding(engine, file, events),
+            );
         })
     };
     let cancel = {
@@ -159,15 +128,15 @@ pub fn vad_page() -> Html {
         })
     };
     let open_file = {
-        let view = view.clone();
+        let stream = stream.clone();
         let run_file = run_file.clone();
         Callback::from(move |file: web_sys::File| {
-            let view = view.clone();
+            let stream = stream.clone();
             let run_file = run_file.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 match AudioFile::open(file).await {
                     Ok(audio) => run_file.emit(audio),
-                    Err(e) => view.dispatch(VadAction::Error(e)),
+                    Err(e) => stream.fail(e),
                 }
             });
         })
@@ -177,23 +146,18 @@ pub fn vad_page() -> Html {
         Callback::from(move |_: ()| mic.stop())
     };
     let start = {
-        let engine = engine.clone();
-        let view = view.clone();
+        let stream = stream.clone();
         Callback::from(move |_: ()| {
-            let Some(engine) = engine.as_ref() else {
+            let view = VadView {
+                live: true,
+                ..VadView::default()
+            };
+            let request = Request::Voice(VoiceRequest::Live { settings });
+            let Some(job) = stream.start(request, view, std::convert::identity) else {
                 return;
             };
-            let v = view.clone();
-            let job = engine.run(
-                move |job| WorkerRequest::VoiceStart { job, settings },
-                Callback::from(move |e| v.dispatch(VadAction::Event(e))),
-            );
-            view.dispatch(VadAction::Started(Some(job), None));
-            let view = view.clone();
-            mic.start(
-                job,
-                Callback::from(move |e| view.dispatch(VadAction::Error(e))),
-            );
+            let stream = stream.clone();
+            mic.start(job, Callback::from(move |e| stream.fail(e)));
         })
     };
 
@@ -206,8 +170,10 @@ pub fn vad_page() -> Html {
             }
         })
     };
-    let live = view.live.is_some();
-    let busy = view.busy;
+    let state = stream.state();
+    let view = &state.view;
+    let live = view.live;
+    let busy = state.busy;
     let indicator = if !live {
         html! {}
     } else if view.speaking {
@@ -223,19 +189,18 @@ pub fn vad_page() -> Html {
             </label>
         }
     };
-    let done_empty =
-        !busy && view.segments.is_empty() && matches!(view.last, Some(WorkerEvent::Done { .. }));
+    let done_empty = !busy && view.segments.is_empty() && view.finished;
 
     html! {
         <section class="vad">
             <p class="lead">{ "Finds where people speak, live from the microphone or in a recording. Nothing leaves this device." }</p>
             <AudioPicker live={live} busy={busy} on_start={start} on_stop={stop} on_file={open_file} />
             { indicator }
-            if let Some(e) = &view.error {
+            if let Some(e) = &state.error {
                 <p class="job-status error" role="alert">{ e.clone() }</p>
             }
-            if view.error.is_none() && !matches!(view.last, Some(WorkerEvent::Done { .. })) {
-                <JobStatus event={view.last.clone()} running={busy && !live} on_cancel={cancel} />
+            if state.error.is_none() {
+                <JobStatus event={state.last.clone()} running={busy && !live} on_cancel={cancel} />
             }
             if !view.probs.is_empty() {
                 <ProbPlot probs={view.probs.clone()} positive={settings.positive_threshold} negative={settings.negative_threshold}

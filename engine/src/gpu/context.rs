@@ -180,6 +180,18 @@ impl GpuDevice {
         })
     }
 
+    /// Whether the device was lost (driver reset, `destroy`); every later use fails with
+    /// [`Error::DeviceLost`].
+    pub fn is_lost(&self) -> bool {
+        lock(&self.inner.lost).is_some()
+    }
+
+    /// Destroys the device, as a driver reset would: its buffers are freed and the lost callback fires (on
+    /// the web, asynchronously). For fault-injection tests.
+    pub fn destroy(&self) {
+        self.inner.device.destroy();
+    }
+
     /// Whether two handles refer to the same device.
     pub fn same(&self, other: &GpuDevice) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)

@@ -1,6 +1,17 @@
 //! The chat request's messages and settings.
 
+use super::ModelChoice;
 use serde::{Deserialize, Serialize};
+
+/// A chat model's reply to a conversation: the reply streams as [`super::WorkerEvent::Partial`] text and the
+/// job ends with `JobResult::ChatReply`. The worker keeps the conversation's KV cache, so a next turn that
+/// starts with the same messages only runs its new tokens.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ChatRequest {
+    pub model: ModelChoice,
+    pub messages: Vec<ChatTurn>,
+    pub settings: ChatSettings,
+}
 
 /// Who wrote a chat message.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]

@@ -8,13 +8,13 @@ mod markdown;
 
 use crate::app::Nav;
 use crate::engine::Engine;
-use crate::hooks::use_device_plan::{DevicePlan, ProbeState};
+use crate::hooks::use_device_plan::{planned_dtype, DevicePlan, ProbeState};
 use crate::pages::models::effective_mirror;
 use conversation::{Conversation, ConversationAction, Stats};
 use offgrid_catalog::Task;
 use offgrid_workers::protocol::{
-    Backend, ChatRole, ChatSettings, ChatTurn, JobId, JobResult, ModelChoice, WorkerEvent,
-    WorkerRequest,
+    Backend, ChatRequest, ChatRole, ChatSettings, ChatTurn, JobId, JobResult, ModelChoice, Request,
+    WorkerEvent,
 };
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
@@ -108,6 +108,7 @@ pub fn chat_page() -> Html {
                 variant_id: variant_id.clone(),
                 mirror: mirror.clone(),
                 backend,
+                dtype: planned_dtype(plan.as_ref(), Task::Chat, &variant_id),
             };
             let events = {
                 let conversation = conversation.clone();
@@ -121,12 +122,11 @@ pub fn chat_page() -> Html {
             };
             conversation.dispatch(ConversationAction::ReplyStarted);
             let job = engine.run(
-                move |job| WorkerRequest::Chat {
-                    job,
+                Request::Chat(ChatRequest {
                     model,
                     messages,
                     settings,
-                },
+                }),
                 events,
             );
             running.set(Some(job));

@@ -7,12 +7,14 @@ mod results;
 
 use crate::app::Nav;
 use crate::engine::Engine;
-use crate::hooks::use_device_plan::{DevicePlan, ProbeState};
+use crate::hooks::use_device_plan::{planned_dtype, DevicePlan, ProbeState};
 use crate::hooks::use_job::use_job;
 use crate::pages::models::effective_mirror;
 use corpus::{read_text_file, split, Splitting, MAX_BYTES, SAMPLE, SAMPLE_NAME};
 use offgrid_catalog::Task;
-use offgrid_workers::protocol::{Backend, CollectionInfo, JobResult, WorkerEvent, WorkerRequest};
+use offgrid_workers::protocol::{
+    Backend, CollectionInfo, JobResult, ModelChoice, Request, SearchRequest, WorkerEvent,
+};
 use results::Results;
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
@@ -44,6 +46,13 @@ pub fn search_page() -> Html {
         Some(ProbeState::Ready { .. })
     );
     let (variant_id, backend) = search_choice(plan.as_ref());
+    // What a query runs on: the plan's model, backend and weight type.
+    let query_model = ModelChoice {
+        variant_id: variant_id.clone(),
+        mirror: nav.as_ref().and_then(effective_mirror),
+        backend,
+        dtype: planned_dtype(plan.as_ref(), Task::Search, &variant_id),
+    };
     let mirror = nav.as_ref().and_then(effective_mirror);
     let collection = nav
         .as_ref()
@@ -70,7 +79,7 @@ pub fn search_page() -> Html {
         use_effect_with(*refresh, move |_| {
             if let Some(engine) = engine {
                 engine.run(
-                    |job| WorkerRequest::ListCollections { job },
+                    Request::Search(SearchRequest::List),
                     Callback::from(move |e: WorkerEvent| match e {
                         WorkerEvent::Done {
                             result: JobResult::Collections(list),
@@ -98,18 +107,22 @@ pub fn search_page() -> Html {
         let variant_id = variant_id.clone();
         let mirror = mirror.clone();
         let build_started = build_started.clone();
+        let plan = plan.clone();
         Callback::from(move |(name, passages): (String, Vec<String>)| {
             let variant_id = variant_id.clone();
+            let dtype = planned_dtype(plan.as_ref(), Task::Search, &variant_id);
             let mirror = mirror.clone();
             build_started.set(Some(js_sys::Date::now()));
-            build.start(move |job| WorkerRequest::BuildIndex {
-                job,
+            build.start(Request::Search(SearchRequest::BuildIndex {
                 collection: name,
-                variant_id,
-                mirror,
-                backend,
+                model: ModelChoice {
+                    variant_id,
+                    mirror,
+                    backend,
+                    dtype,
+                },
                 passages,
-            });
+            }));
         })
     };
 
@@ -269,10 +282,7 @@ pub fn search_page() -> Html {
             if let Some(engine) = &engine {
                 let refresh = refresh.clone();
                 engine.run(
-                    |job| WorkerRequest::DeleteCollection {
-                        job,
-                        collection: name,
-                    },
+                    Request::Search(SearchRequest::Delete { collection: name }),
                     Callback::from(move |e: WorkerEvent| {
                         if e.is_final() {
                             refresh.set(*refresh + 1);
@@ -317,7 +327,7 @@ pub fn search_page() -> Html {
                 }) }
                 </ul>
             </div>
-            <Results collection={collection.clone()} query={query.clone()} {backend} mirror={mirror.clone()}
+            <Results collection={collection.clone()} query={query.clone()} model={query_model}
                 building={building} saved={saved.iter().any(|c| Some(&c.name) == collection.as_ref())} />
             <form class="new-collection" onsubmit={on_build}>
                 <h2>{ "New collection" }</h2>

@@ -4,7 +4,7 @@
 use super::corpus::{highlight, query_words};
 use crate::app::Nav;
 use crate::hooks::use_job::use_job;
-use offgrid_workers::protocol::{Backend, JobResult, WorkerEvent, WorkerRequest};
+use offgrid_workers::protocol::{JobResult, ModelChoice, Request, SearchRequest, WorkerEvent};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -17,8 +17,8 @@ const DEBOUNCE_MS: u32 = 250;
 pub struct ResultsProps {
     pub collection: Option<String>,
     pub query: String,
-    pub backend: Backend,
-    pub mirror: Option<String>,
+    /// The plan's model for search (a collection built with another uses its own).
+    pub model: ModelChoice,
     pub building: bool,
     pub saved: bool,
 }
@@ -33,7 +33,7 @@ pub fn results(props: &ResultsProps) -> Html {
     {
         let job = job.clone();
         let timer = timer.clone();
-        let (backend, mirror) = (props.backend, props.mirror.clone());
+        let model = props.model.clone();
         use_effect_with(
             (props.collection.clone(), props.query.clone(), props.saved),
             move |(collection, query, saved)| {
@@ -41,18 +41,16 @@ pub fn results(props: &ResultsProps) -> Html {
                 if let (Some(collection), true, true) =
                     (collection.clone(), !query.trim().is_empty(), *saved)
                 {
-                    let query = query.clone();
+                    let (query, model) = (query.clone(), model.clone());
                     *timer.borrow_mut() = Some(gloo_timers::callback::Timeout::new(
                         DEBOUNCE_MS,
                         move || {
-                            job.start(move |job| WorkerRequest::Search {
-                                job,
+                            job.start(Request::Search(SearchRequest::Query {
                                 collection,
                                 query,
                                 top_k: TOP_K,
-                                backend,
-                                mirror,
-                            });
+                                model,
+                            }));
                         },
                     ));
                 }

@@ -1,0 +1,3 @@
+//! Pipelines that chain models, shared by the app's worker and the `offgrid` CLI so both run the same steps.
+
+pub mod speech_to_text;
