@@ -93,15 +93,23 @@ fn a_long_recording_streams_through_vad_and_whisper_in_constant_memory() {
     let (long, long_s) = long_wav(&dir, 1800.0);
     let a = transcribe(&short);
     let b = transcribe(&long);
-    // Every utterance of every copy of the fixture is heard: 15x the audio gives about 15x the lines.
+    // The whole recording is heard: every 2-minute stretch of the long file has lines (random weights
+    // write a varying number of lines per utterance, so counts are compared loosely).
     assert!(!a.lines.is_empty(), "the 2-minute file gives lines");
-    let ratio = b.lines.len() as f64 / a.lines.len() as f64;
     assert!(
-        (13.0..=17.0).contains(&ratio),
-        "{} lines for 30 min vs {} for 2 min",
+        b.lines.len() > 5 * a.lines.len(),
+        "{} vs {}",
         b.lines.len(),
         a.lines.len()
     );
+    let starts: Vec<f64> = times(&b.lines).iter().map(|t| t.0).collect();
+    for k in 0..15 {
+        let window = (k as f64 * 120.0)..((k + 1) as f64 * 120.0);
+        assert!(
+            starts.iter().any(|s| window.contains(s)),
+            "no line in {window:?} of the 30-minute file"
+        );
+    }
     // Lines are on the recording's clock, in order, inside the audio.
     for (lines, seconds) in [(&a.lines, short_s), (&b.lines, long_s)] {
         let t = times(lines);
