@@ -11,7 +11,7 @@ pub use encoder::{
 };
 
 use crate::io::VarBuilder;
-use crate::ops::UnaryOp;
+use crate::nn::{as_f32, Activation, LayerNorm, Linear};
 use crate::{DType, Error, Result, Tensor};
 use serde::Deserialize;
 
@@ -28,9 +28,9 @@ pub struct Config {
     pub num_attention_heads: usize,
     /// Width of the feed-forward layer.
     pub intermediate_size: usize,
-    /// Feed-forward activation ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu").
+    /// Feed-forward activation ("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", …).
     #[serde(default = "default_act")]
-    pub hidden_act: String,
+    pub hidden_act: Activation,
     /// Number of learned positions.
     pub max_position_embeddings: usize,
     /// Number of segment types.
@@ -50,8 +50,8 @@ pub struct Config {
     pub model_type: Option<String>,
 }
 
-fn default_act() -> String {
-    "gelu".into()
+fn default_act() -> Activation {
+    Activation::Gelu
 }
 fn default_type_vocab() -> usize {
     2
@@ -64,18 +64,6 @@ fn default_pos_type() -> String {
 }
 
 impl Config {
-    fn activation(&self) -> Result<UnaryOp> {
-        match self.hidden_act.as_str() {
-            "gelu" => Ok(UnaryOp::Gelu),
-            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Ok(UnaryOp::GeluTanh),
-            "relu" => Ok(UnaryOp::Relu),
-            other => Err(Error::invalid(
-                "bert config",
-                format!("activation `{other}` is not supported"),
-            )),
-        }
-    }
-
     fn validate(&self) -> Result<()> {
         if self.num_attention_heads == 0
             || !self.hidden_size.is_multiple_of(self.num_attention_heads)
@@ -101,58 +89,6 @@ impl Config {
     }
 }
 
-/// Loads a float parameter and brings it to F32 (norms and biases are tiny; F32 keeps every kernel simple).
-fn param(vb: &VarBuilder, name: &str, shape: impl Into<crate::Shape>) -> Result<Tensor> {
-    let t = vb.get_float(name, shape)?;
-    if t.dtype() == DType::F32 {
-        Ok(t)
-    } else {
-        t.cast(DType::F32)
-    }
-}
-
-/// `nn.Linear`: the weight as stored (F32/F16/quantized), the bias in F32.
-#[derive(Debug, Clone)]
-struct Linear {
-    weight: Tensor,
-    bias: Tensor,
-}
-
-impl Linear {
-    fn load(vb: &VarBuilder, in_f: usize, out_f: usize) -> Result<Self> {
-        Ok(Linear {
-            weight: vb.get("weight", [out_f, in_f])?,
-            bias: param(vb, "bias", [out_f])?,
-        })
-    }
-
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        x.linear(&self.weight, Some(&self.bias))
-    }
-}
-
-/// `nn.LayerNorm` (BERT names it `LayerNorm` with `weight`/`bias`).
-#[derive(Debug, Clone)]
-struct LayerNorm {
-    weight: Tensor,
-    bias: Tensor,
-    eps: f32,
-}
-
-impl LayerNorm {
-    fn load(vb: &VarBuilder, d: usize, eps: f64) -> Result<Self> {
-        Ok(LayerNorm {
-            weight: param(vb, "weight", [d])?,
-            bias: param(vb, "bias", [d])?,
-            eps: eps as f32,
-        })
-    }
-
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        x.layer_norm(&self.weight, Some(&self.bias), self.eps)
-    }
-}
-
 /// `BertEmbeddings`: word + absolute position + segment embeddings, then LayerNorm.
 #[derive(Debug, Clone)]
 struct Embeddings {
@@ -168,13 +104,13 @@ impl Embeddings {
         Ok(Embeddings {
             // The word table stays as stored (F16 halves its memory); rows are cast after lookup.
             word: vb.get_float("word_embeddings.weight", [c.vocab_size, d])?,
-            position: param(
-                vb,
-                "position_embeddings.weight",
-                [c.max_position_embeddings, d],
+            position: as_f32(
+                vb.get_float("position_embeddings.weight", [c.max_position_embeddings, d])?,
             )?,
-            token_type: param(vb, "token_type_embeddings.weight", [c.type_vocab_size, d])?,
-            norm: LayerNorm::load(&vb.pp("LayerNorm"), d, c.layer_norm_eps)?,
+            token_type: as_f32(
+                vb.get_float("token_type_embeddings.weight", [c.type_vocab_size, d])?,
+            )?,
+            norm: LayerNorm::load(&vb.pp("LayerNorm"), d, c.layer_norm_eps as f32)?,
         })
     }
 
@@ -223,11 +159,11 @@ impl Attention {
         let s = vb.pp("self");
         let o = vb.pp("output");
         Ok(Attention {
-            query: Linear::load(&s.pp("query"), d, d)?,
-            key: Linear::load(&s.pp("key"), d, d)?,
-            value: Linear::load(&s.pp("value"), d, d)?,
-            output: Linear::load(&o.pp("dense"), d, d)?,
-            norm: LayerNorm::load(&o.pp("LayerNorm"), d, c.layer_norm_eps)?,
+            query: Linear::load(&s.pp("query"), d, d, true)?,
+            key: Linear::load(&s.pp("key"), d, d, true)?,
+            value: Linear::load(&s.pp("value"), d, d, true)?,
+            output: Linear::load(&o.pp("dense"), d, d, true)?,
+            norm: LayerNorm::load(&o.pp("LayerNorm"), d, c.layer_norm_eps as f32)?,
             heads: c.num_attention_heads,
         })
     }
@@ -260,7 +196,7 @@ struct Layer {
     intermediate: Linear,
     output: Linear,
     norm: LayerNorm,
-    act: UnaryOp,
+    act: Activation,
 }
 
 impl Layer {
@@ -268,16 +204,16 @@ impl Layer {
         let (d, ff) = (c.hidden_size, c.intermediate_size);
         Ok(Layer {
             attention: Attention::load(&vb.pp("attention"), c)?,
-            intermediate: Linear::load(&vb.pp("intermediate").pp("dense"), d, ff)?,
-            output: Linear::load(&vb.pp("output").pp("dense"), ff, d)?,
-            norm: LayerNorm::load(&vb.pp("output").pp("LayerNorm"), d, c.layer_norm_eps)?,
-            act: c.activation()?,
+            intermediate: Linear::load(&vb.pp("intermediate").pp("dense"), ff, d, true)?,
+            output: Linear::load(&vb.pp("output").pp("dense"), d, ff, true)?,
+            norm: LayerNorm::load(&vb.pp("output").pp("LayerNorm"), d, c.layer_norm_eps as f32)?,
+            act: c.hidden_act,
         })
     }
 
     fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
         let a = self.attention.forward(x, mask)?;
-        let hidden = self.intermediate.forward(&a)?.unary(self.act)?;
+        let hidden = self.act.forward(&self.intermediate.forward(&a)?)?;
         self.norm.forward(&self.output.forward(&hidden)?.add(&a)?)
     }
 }

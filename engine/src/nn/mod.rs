@@ -7,6 +7,9 @@ use crate::io::VarBuilder;
 use crate::{DType, Result, Tensor};
 use serde::{Deserialize, Serialize};
 
+mod conv;
+pub use conv::{Conv1dK3, Conv2d};
+
 /// `t` as F32 (norms, biases and position tables are small; every kernel reads them as f32).
 pub fn as_f32(t: Tensor) -> Result<Tensor> {
     if t.dtype() == DType::F32 {
@@ -107,7 +110,7 @@ pub struct LayerNorm {
 }
 
 impl LayerNorm {
-    /// Loads `weight` `[d]` and `bias` `[d]`.
+    /// Loads `weight` `[d]` and `bias` `[d]` (BERT names the layer `LayerNorm`, Whisper `*_layer_norm`).
     pub fn load(vb: &VarBuilder, d: usize, eps: f32) -> Result<Self> {
         Ok(LayerNorm {
             weight: as_f32(vb.get_float("weight", [d])?)?,
@@ -128,8 +131,8 @@ impl LayerNorm {
 pub enum Activation {
     /// Exact (erf) GELU.
     Gelu,
-    /// GELU's tanh approximation (`gelu_new`, `gelu_pytorch_tanh`).
-    #[serde(alias = "gelu_new", alias = "gelu_pytorch_tanh")]
+    /// GELU's tanh approximation (`gelu_new`, `gelu_pytorch_tanh`, `gelu_fast`).
+    #[serde(alias = "gelu_new", alias = "gelu_pytorch_tanh", alias = "gelu_fast")]
     GeluTanh,
     /// `x·σ(x)` (`swish`).
     #[serde(alias = "swish")]
@@ -150,5 +153,37 @@ impl Activation {
             Activation::Relu => x.relu(),
             Activation::Tanh => x.tanh(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activations_parse_by_the_names_configs_use() {
+        let parse = |name: &str| serde_json::from_str::<Activation>(&format!("\"{name}\""));
+        assert_eq!(parse("gelu").ok(), Some(Activation::Gelu));
+        for tanh in ["gelu_new", "gelu_pytorch_tanh", "gelu_fast"] {
+            assert_eq!(parse(tanh).ok(), Some(Activation::GeluTanh), "{tanh}");
+        }
+        assert_eq!(parse("swish").ok(), Some(Activation::Silu));
+        assert_eq!(parse("relu").ok(), Some(Activation::Relu));
+        // An unknown name is an error that names it, not a silent default.
+        let err = parse("mystery_act").expect_err("unknown activation");
+        assert!(err.to_string().contains("mystery_act"), "{err}");
+    }
+
+    #[test]
+    fn activations_compute_their_functions() {
+        let x = Tensor::from_f32(vec![-2.0, 0.0, 1.5], [3], &crate::Device::Cpu).expect("tensor");
+        let relu = Activation::Relu.forward(&x).and_then(|t| t.to_vec_f32());
+        assert_eq!(relu.ok(), Some(vec![0.0, 0.0, 1.5]));
+        let silu = Activation::Silu
+            .forward(&x)
+            .and_then(|t| t.to_vec_f32())
+            .expect("silu");
+        let want = 1.5 / (1.0 + (-1.5f32).exp());
+        assert!((silu[2] - want).abs() < 1e-6);
     }
 }

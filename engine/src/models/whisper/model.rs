@@ -4,110 +4,11 @@
 
 use super::Config;
 use crate::io::VarBuilder;
+use crate::nn::{as_f32, Conv1dK3, LayerNorm, Linear};
 use crate::ops::KvCache;
 use crate::{DType, Result, Tensor};
 
 const LN_EPS: f32 = 1e-5;
-
-/// Norms, biases and position tables are small: keep them in F32 whatever the checkpoint stores.
-fn as_f32(t: Tensor) -> Result<Tensor> {
-    if t.dtype() == DType::F32 {
-        Ok(t)
-    } else {
-        t.cast(DType::F32)
-    }
-}
-
-struct Linear {
-    w: Tensor,
-    b: Option<Tensor>,
-}
-
-impl Linear {
-    fn load(vb: &VarBuilder, out_f: usize, in_f: usize, bias: bool) -> Result<Self> {
-        let w = vb.get("weight", [out_f, in_f])?;
-        let b = if bias {
-            Some(as_f32(vb.get_float("bias", [out_f])?)?)
-        } else {
-            None
-        };
-        Ok(Linear { w, b })
-    }
-
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        x.linear(&self.w, self.b.as_ref())
-    }
-}
-
-struct LayerNorm {
-    w: Tensor,
-    b: Tensor,
-}
-
-impl LayerNorm {
-    fn load(vb: &VarBuilder, d: usize) -> Result<Self> {
-        Ok(LayerNorm {
-            w: as_f32(vb.get_float("weight", [d])?)?,
-            b: as_f32(vb.get_float("bias", [d])?)?,
-        })
-    }
-
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        x.layer_norm(&self.w, Some(&self.b), LN_EPS)
-    }
-}
-
-/// `nn.Conv1d(kernel_size=3, padding=1)` as im2col + `linear`, so it runs on every device with the same kernels.
-/// Works on time-major activations `[len, channels]`.
-struct Conv3 {
-    /// `[out, 3 * in]`, tap-major (the PyTorch `[out, in, 3]` weight permuted once at load).
-    w: Tensor,
-    b: Tensor,
-    c_in: usize,
-    stride: usize,
-}
-
-impl Conv3 {
-    fn load(vb: &VarBuilder, c_out: usize, c_in: usize, stride: usize) -> Result<Self> {
-        let w = as_f32(vb.get_float("weight", [c_out, c_in, 3])?)?;
-        let w = w
-            .permute(&[0, 2, 1])?
-            .contiguous()?
-            .reshape([c_out, 3 * c_in])?;
-        let b = as_f32(vb.get_float("bias", [c_out])?)?;
-        Ok(Conv3 { w, b, c_in, stride })
-    }
-
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let len = x.dims()[0];
-        let zero = Tensor::zeros([1, self.c_in], DType::F32, x.device())?;
-        let padded = Tensor::concat(&[&zero, x, &zero], 0)?;
-        let taps: Vec<Tensor> = if self.stride == 1 {
-            (0..3)
-                .map(|k| padded.narrow(0, k, len)?.unsqueeze(1))
-                .collect::<Result<_>>()?
-        } else {
-            // Stride 2: view rows as pairs so that taps 2t, 2t+1 and 2t+2 are plain narrows.
-            let out_len = (len - 1) / 2 + 1;
-            let padded = if (len + 2) % 2 == 1 {
-                Tensor::concat(&[&padded, &zero], 0)?
-            } else {
-                padded
-            };
-            let pairs = padded.reshape([padded.dims()[0] / 2, 2, self.c_in])?;
-            vec![
-                pairs.narrow(0, 0, out_len)?.narrow(1, 0, 1)?,
-                pairs.narrow(0, 0, out_len)?.narrow(1, 1, 1)?,
-                pairs.narrow(0, 1, out_len)?.narrow(1, 0, 1)?,
-            ]
-        };
-        let refs: Vec<&Tensor> = taps.iter().collect();
-        let cols = Tensor::concat(&refs, 1)?;
-        let out_len = cols.dims()[0];
-        cols.reshape([out_len, 3 * self.c_in])?
-            .linear(&self.w, Some(&self.b))
-    }
-}
 
 /// Multi-head attention (`WhisperAttention`): `k_proj` has no bias.
 struct Attention {
@@ -211,9 +112,9 @@ impl EncoderLayer {
     fn load(vb: &VarBuilder, c: &Config) -> Result<Self> {
         Ok(EncoderLayer {
             attn: Attention::load(&vb.pp("self_attn"), c.d_model, c.encoder_attention_heads)?,
-            attn_ln: LayerNorm::load(&vb.pp("self_attn_layer_norm"), c.d_model)?,
+            attn_ln: LayerNorm::load(&vb.pp("self_attn_layer_norm"), c.d_model, LN_EPS)?,
             mlp: FeedForward::load(vb, c.d_model, c.encoder_ffn_dim)?,
-            mlp_ln: LayerNorm::load(&vb.pp("final_layer_norm"), c.d_model)?,
+            mlp_ln: LayerNorm::load(&vb.pp("final_layer_norm"), c.d_model, LN_EPS)?,
         })
     }
 
@@ -225,8 +126,8 @@ impl EncoderLayer {
 
 /// `WhisperEncoder`: two convolutions with GELU, positions, layers, final norm.
 pub(super) struct Encoder {
-    conv1: Conv3,
-    conv2: Conv3,
+    conv1: Conv1dK3,
+    conv2: Conv1dK3,
     positions: Tensor,
     layers: Vec<EncoderLayer>,
     ln: LayerNorm,
@@ -238,14 +139,14 @@ impl Encoder {
             .map(|i| EncoderLayer::load(&vb.pp(format!("layers.{i}")), c))
             .collect::<Result<_>>()?;
         Ok(Encoder {
-            conv1: Conv3::load(&vb.pp("conv1"), c.d_model, c.num_mel_bins, 1)?,
-            conv2: Conv3::load(&vb.pp("conv2"), c.d_model, c.d_model, 2)?,
+            conv1: Conv1dK3::load(&vb.pp("conv1"), c.d_model, c.num_mel_bins, 1)?,
+            conv2: Conv1dK3::load(&vb.pp("conv2"), c.d_model, c.d_model, 2)?,
             positions: as_f32(vb.get_float(
                 "embed_positions.weight",
                 [c.max_source_positions, c.d_model],
             )?)?,
             layers,
-            ln: LayerNorm::load(&vb.pp("layer_norm"), c.d_model)?,
+            ln: LayerNorm::load(&vb.pp("layer_norm"), c.d_model, LN_EPS)?,
         })
     }
 
@@ -286,11 +187,11 @@ impl DecoderLayer {
         let h = c.decoder_attention_heads;
         Ok(DecoderLayer {
             attn: Attention::load(&vb.pp("self_attn"), c.d_model, h)?,
-            attn_ln: LayerNorm::load(&vb.pp("self_attn_layer_norm"), c.d_model)?,
+            attn_ln: LayerNorm::load(&vb.pp("self_attn_layer_norm"), c.d_model, LN_EPS)?,
             cross: Attention::load(&vb.pp("encoder_attn"), c.d_model, h)?,
-            cross_ln: LayerNorm::load(&vb.pp("encoder_attn_layer_norm"), c.d_model)?,
+            cross_ln: LayerNorm::load(&vb.pp("encoder_attn_layer_norm"), c.d_model, LN_EPS)?,
             mlp: FeedForward::load(vb, c.d_model, c.decoder_ffn_dim)?,
-            mlp_ln: LayerNorm::load(&vb.pp("final_layer_norm"), c.d_model)?,
+            mlp_ln: LayerNorm::load(&vb.pp("final_layer_norm"), c.d_model, LN_EPS)?,
         })
     }
 }
@@ -335,7 +236,7 @@ impl Decoder {
                 [c.max_target_positions, c.d_model],
             )?)?,
             layers,
-            ln: LayerNorm::load(&vb.pp("layer_norm"), c.d_model)?,
+            ln: LayerNorm::load(&vb.pp("layer_norm"), c.d_model, LN_EPS)?,
             heads: c.decoder_attention_heads,
             max_len: c.max_target_positions,
         })
