@@ -3,6 +3,7 @@
 //! Both readers take the whole file as bytes (the browser has no files), validate every length and offset
 //! against the buffer before use, and never panic on malformed input.
 
+pub mod ctranslate2;
 pub mod gguf;
 mod gguf_metadata;
 pub mod hf;

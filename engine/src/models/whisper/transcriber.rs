@@ -5,7 +5,7 @@ use super::{
     apply_logit_rules, argmax, split_segments, Config, GenerationConfig, Segment, Task, Whisper,
     WhisperTokenizer,
 };
-use crate::audio::mel::{MelFeatures, MelSpectrogram, N_FRAMES, N_SAMPLES};
+use crate::audio::mel::{MelFeatures, MelSpectrogram, HOP_LENGTH, N_FRAMES, N_SAMPLES};
 use crate::io::VarBuilder;
 use crate::{Device, Error, Result, Tensor};
 
@@ -42,6 +42,37 @@ pub struct WhisperTranscriber {
     mel: MelSpectrogram,
     tokenizer: Option<WhisperTokenizer>,
     device: Device,
+    padding: FeaturePadding,
+}
+
+/// How audio shorter than a 30-second window is padded. The two reference runtimes differ, and a model's
+/// outputs follow the one it is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FeaturePadding {
+    /// openai-whisper and transformers: the audio is padded with silence to 30 s and the log-mel is computed
+    /// (and normalised) over all of it.
+    #[default]
+    Audio,
+    /// faster-whisper (CTranslate2 models): the log-mel of the audio itself (plus one hop of silence),
+    /// normalised over the audio, then the window is padded with zero features.
+    Features,
+}
+
+/// `feats` minus its last frame.
+fn without_last_frame(feats: MelFeatures) -> MelFeatures {
+    let n = feats.n_frames.saturating_sub(1);
+    let data = (0..feats.n_mels)
+        .flat_map(|m| {
+            feats.data[m * feats.n_frames..m * feats.n_frames + n]
+                .iter()
+                .copied()
+        })
+        .collect();
+    MelFeatures {
+        data,
+        n_mels: feats.n_mels,
+        n_frames: n,
+    }
 }
 
 impl WhisperTranscriber {
@@ -59,7 +90,14 @@ impl WhisperTranscriber {
             mel,
             tokenizer,
             device: device.clone(),
+            padding: FeaturePadding::Audio,
         })
+    }
+
+    /// The same transcriber with another padding convention.
+    pub fn with_feature_padding(mut self, padding: FeaturePadding) -> Self {
+        self.padding = padding;
+        self
     }
 
     /// Loads from the bytes of a model folder's `config.json`, `generation_config.json`, `tokenizer.json` and
@@ -79,9 +117,47 @@ impl WhisperTranscriber {
         Self::new(model, gen, tokenizer, vb.device())
     }
 
-    /// Loads a Hugging Face model folder from disk (native only).
+    /// Loads a CTranslate2 Whisper (`model.bin`, its `config.json`, `tokenizer.json`: the
+    /// `Systran/faster-whisper-*` files); `weights_as` sets how the weights are held (dtype policy, load-time
+    /// quantization) on the converted checkpoint.
+    pub fn from_ctranslate2(
+        model_bin: &[u8],
+        ct2_config: &[u8],
+        tokenizer_json: &[u8],
+        device: &Device,
+        weights_as: impl FnOnce(VarBuilder) -> Result<VarBuilder>,
+    ) -> Result<Self> {
+        let parts = super::ct2::convert(model_bin, ct2_config, tokenizer_json)?;
+        let vb = weights_as(VarBuilder::from_safetensors(parts.safetensors, device)?)?;
+        // The files are faster-whisper's, and so is the front end their outputs are checked against.
+        Ok(Self::from_parts(
+            &parts.config_json,
+            &parts.generation_json,
+            Some(tokenizer_json),
+            &vb,
+        )?
+        .with_feature_padding(FeaturePadding::Features))
+    }
+
+    /// Loads a model folder from disk (native only): Hugging Face's layout (`model.safetensors`,
+    /// `config.json`, `generation_config.json`) or CTranslate2's (`model.bin`, `config.json`).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn from_folder(dir: impl AsRef<std::path::Path>, device: &Device) -> Result<Self> {
+        let dir = dir.as_ref();
+        if dir.join("model.bin").is_file() && !dir.join("model.safetensors").is_file() {
+            let read = |f: &str| {
+                std::fs::read(dir.join(f)).map_err(|e| {
+                    Error::Malformed(format!("cannot read {}: {e}", dir.join(f).display()))
+                })
+            };
+            return Self::from_ctranslate2(
+                &read("model.bin")?,
+                &read("config.json")?,
+                &read("tokenizer.json")?,
+                device,
+                Ok,
+            );
+        }
         let folder = crate::io::hf::ModelFolder::new(dir);
         let tokenizer = folder.read("tokenizer.json").ok();
         Self::from_parts(
@@ -209,10 +285,16 @@ impl WhisperTranscriber {
         samples: &[f32],
         opts: &TranscribeOptions,
     ) -> Result<Transcript> {
-        let feats = if samples.len() <= N_SAMPLES {
-            self.mel.window_30s(samples)
-        } else {
-            self.mel.compute(samples)
+        let feats = match self.padding {
+            FeaturePadding::Audio if samples.len() <= N_SAMPLES => self.mel.window_30s(samples),
+            FeaturePadding::Audio => self.mel.compute(samples),
+            FeaturePadding::Features => {
+                let mut padded = Vec::with_capacity(samples.len() + HOP_LENGTH);
+                padded.extend_from_slice(samples);
+                padded.resize(samples.len() + HOP_LENGTH, 0.0);
+                // Normalised over every frame, but the last (the hop of silence) is not content.
+                without_last_frame(self.mel.compute(&padded))
+            }
         };
         self.transcribe_features(&feats, opts).await
     }
