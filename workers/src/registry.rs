@@ -97,15 +97,16 @@ impl LoadTarget<'_> {
 
 /// `vb` loading its weights as `dtype`.
 pub fn weights_as(vb: VarBuilder, dtype: WeightDType) -> Result<VarBuilder, WorkerError> {
+    engine_weights_as(vb, dtype).map_err(engine_error)
+}
+
+/// [`weights_as`] with the engine's error, for loaders that take an engine closure.
+pub fn engine_weights_as(vb: VarBuilder, dtype: WeightDType) -> offgrid_engine::Result<VarBuilder> {
     Ok(match dtype {
         WeightDType::F32 => vb.with_dtype(DTypePolicy::F32),
         WeightDType::F16 => vb.with_dtype(DTypePolicy::F16),
-        WeightDType::Q8_0 => vb
-            .with_quantization(Some(DType::Q8_0))
-            .map_err(engine_error)?,
-        WeightDType::Q4_0 => vb
-            .with_quantization(Some(DType::Q4_0))
-            .map_err(engine_error)?,
+        WeightDType::Q8_0 => vb.with_quantization(Some(DType::Q8_0))?,
+        WeightDType::Q4_0 => vb.with_quantization(Some(DType::Q4_0))?,
         // Stored block types (GGUF) load as they are.
         _ => vb,
     })

@@ -8,7 +8,7 @@ use crate::protocol::{
     AudioInput, ErrorKind, JobResult, ModelChoice, Progress, Stage, TranscribeRequest,
     TranscribeSettings, TranscriptLine, VadSettings, WorkerError, WorkerEvent,
 };
-use crate::registry::LoadTarget;
+use crate::registry::{engine_weights_as, LoadTarget};
 use crate::voice_file::FileScan;
 use futures::channel::mpsc;
 use futures::StreamExt;
@@ -35,7 +35,8 @@ pub async fn run(ctx: &JobCtx, request: TranscribeRequest) -> Result<JobResult, 
     }
 }
 
-/// Whisper for `choice`, from the registry.
+/// Whisper for `choice`, from the registry: faster-whisper's CTranslate2 files (`model.bin`) or openai's
+/// safetensors layout, with the plan's dtype applied to either.
 async fn transcriber(
     ctx: &JobCtx,
     choice: &ModelChoice,
@@ -47,18 +48,31 @@ async fn transcriber(
             choice,
             async |target: LoadTarget<'_>| {
                 let files = &target.files;
-                let vb = target.safetensors(files.read("model.safetensors").await?)?;
+                let title = files.variant.title.clone();
+                let unloadable = move |e: offgrid_engine::Error| {
+                    WorkerError::new(
+                        ErrorKind::Internal,
+                        format!("{title} could not be loaded: {e}"),
+                    )
+                };
                 let config = files.read("config.json").await?;
-                let generation = files.read("generation_config.json").await?;
                 let tokenizer = files.read("tokenizer.json").await?;
-                WhisperTranscriber::from_parts(&config, &generation, Some(&tokenizer), &vb).map_err(
-                    |e| {
-                        WorkerError::new(
-                            ErrorKind::Internal,
-                            format!("{} could not be loaded: {e}", files.variant.title),
-                        )
-                    },
-                )
+                if files.variant.file("model.bin").is_some() {
+                    let model_bin = files.read("model.bin").await?;
+                    let dtype = target.dtype;
+                    return WhisperTranscriber::from_ctranslate2(
+                        &model_bin,
+                        &config,
+                        &tokenizer,
+                        &target.device,
+                        |vb| engine_weights_as(vb, dtype),
+                    )
+                    .map_err(unloadable);
+                }
+                let vb = target.safetensors(files.read("model.safetensors").await?)?;
+                let generation = files.read("generation_config.json").await?;
+                WhisperTranscriber::from_parts(&config, &generation, Some(&tokenizer), &vb)
+                    .map_err(unloadable)
             },
         )
         .await

@@ -53,7 +53,7 @@ pub fn settings_from(nav: Option<&Nav>) -> TranscribeSettings {
     }
 }
 
-/// The model: `?model=` wins, then the plan's choice (with its backend), else Whisper tiny on the CPU.
+/// The model: `?model=` wins, then the plan's choice (with its backend), else Whisper tiny.en on the CPU.
 fn model_choice(nav: Option<&Nav>, plan: Option<&DevicePlan>) -> ModelChoice {
     let planned = match plan.map(|p| &p.state) {
         Some(ProbeState::Ready { plan, .. }) => plan.task(Task::Transcribe).cloned(),
@@ -64,7 +64,7 @@ fn model_choice(nav: Option<&Nav>, plan: Option<&DevicePlan>) -> ModelChoice {
         .and_then(|n| n.location.get("model"))
         .map(str::to_string)
         .or_else(|| planned.and_then(|t| t.variant))
-        .unwrap_or_else(|| "whisper-tiny".to_string());
+        .unwrap_or_else(|| "whisper-tiny-en".to_string());
     ModelChoice {
         dtype: planned_dtype(plan, Task::Transcribe, &variant_id),
         variant_id,

