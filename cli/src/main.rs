@@ -116,6 +116,8 @@ enum BenchCommand {
     Ops(offgrid_cli::bench::BenchOpsArgs),
     /// Prefill and decode tokens/s of a GGUF chat model (greedy, warm, medians), with the tokens it wrote.
     Chat(offgrid_cli::bench::chat::ChatBenchArgs),
+    /// Whisper's real-time factor on a recording (greedy, timestamps, warm, median), with the text it wrote.
+    Transcribe(offgrid_cli::bench::transcribe::TranscribeBenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -373,6 +375,9 @@ fn main() -> ExitCode {
         Command::Bench {
             command: BenchCommand::Chat(args),
         } => offgrid_cli::bench::chat::command(args),
+        Command::Bench {
+            command: BenchCommand::Transcribe(args),
+        } => offgrid_cli::bench::transcribe::command(args),
         Command::Models { command } => match command {
             ModelsCommand::List { json } => list(json),
             ModelsCommand::Fetch {

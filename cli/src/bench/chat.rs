@@ -98,7 +98,7 @@ pub fn command(args: ChatBenchArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn rayon_threads() -> usize {
+pub(crate) fn rayon_threads() -> usize {
     std::env::var("RAYON_NUM_THREADS")
         .ok()
         .and_then(|v| v.parse().ok())

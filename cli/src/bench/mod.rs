@@ -8,6 +8,7 @@
 
 pub mod cases;
 pub mod chat;
+pub mod transcribe;
 
 use cases::{Case, Kind, Suite};
 use offgrid_engine::microbench::now_ms;
