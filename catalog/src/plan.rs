@@ -243,8 +243,11 @@ fn dtype_order(v: &ModelVariant, backend: Backend, cx: &Context) -> Vec<WeightDT
 fn dtype_reason(v: &ModelVariant, dtype: WeightDType, backend: Backend, cx: &Context) -> String {
     match (backend, dtype) {
         _ if v.runtime_dtypes.len() == 1 => format!("The model is published as {dtype}."),
-        (Backend::Gpu, WeightDType::F16) => {
+        (Backend::Gpu, WeightDType::F16) if cx.f16 => {
             "The GPU supports shader-f16: half-precision weights halve memory and bandwidth.".into()
+        }
+        (Backend::Gpu, WeightDType::F16) => {
+            "The weights are published as f16; the engine reads them on any WebGPU device (without shader-f16 it computes in f32).".into()
         }
         (Backend::Gpu, WeightDType::F32) if !cx.f16 => {
             "The GPU lacks shader-f16, so weights stay in f32.".into()

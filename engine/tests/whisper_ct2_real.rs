@@ -24,6 +24,8 @@ struct Segment {
 #[derive(Deserialize)]
 struct Case {
     file: String,
+    language: String,
+    task: String,
     segments: Vec<Segment>,
 }
 
@@ -36,32 +38,52 @@ fn fixture() -> Fixture {
     serde_json::from_str(include_str!("fixtures/whisper_ct2_tiny_en.json")).expect("fixture parses")
 }
 
-fn weights() -> PathBuf {
+fn base_fixture() -> Fixture {
+    serde_json::from_str(include_str!("fixtures/whisper_ct2_base.json")).expect("fixture parses")
+}
+
+const TINY_EN: &str = "faster-whisper-tiny.en";
+const BASE: &str = "faster-whisper-base";
+
+fn weights(model: &str) -> PathBuf {
     let dir = std::env::var_os("OFFGRID_WEIGHTS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/weights"))
-        .join("faster-whisper-tiny.en");
+        .join(model);
     assert!(
         dir.join("model.bin").is_file(),
-        "faster-whisper-tiny.en missing in {}; run scripts/fetch-test-weights.sh first",
+        "{model} missing in {}; run scripts/fetch-test-weights.sh first",
         dir.display()
     );
     dir
 }
 
-fn read(name: &str) -> Vec<u8> {
-    std::fs::read(weights().join(name)).expect("weights readable")
+fn read_from(model: &str, name: &str) -> Vec<u8> {
+    std::fs::read(weights(model).join(name)).expect("weights readable")
 }
 
-fn load(device: &Device, policy: DTypePolicy, quantize: Option<DType>) -> WhisperTranscriber {
+fn read(name: &str) -> Vec<u8> {
+    read_from(TINY_EN, name)
+}
+
+fn load_model(
+    model: &str,
+    device: &Device,
+    policy: DTypePolicy,
+    quantize: Option<DType>,
+) -> WhisperTranscriber {
     WhisperTranscriber::from_ctranslate2(
-        &read("model.bin"),
-        &read("config.json"),
-        &read("tokenizer.json"),
+        &read_from(model, "model.bin"),
+        &read_from(model, "config.json"),
+        &read_from(model, "tokenizer.json"),
         device,
         |vb| vb.with_dtype(policy).with_quantization(quantize),
     )
-    .expect("tiny.en loads from model.bin")
+    .expect("loads from model.bin")
+}
+
+fn load(device: &Device, policy: DTypePolicy, quantize: Option<DType>) -> WhisperTranscriber {
+    load_model(TINY_EN, device, policy, quantize)
 }
 
 fn audio(file: &str) -> Vec<f32> {
@@ -81,11 +103,32 @@ const OPTS: TranscribeOptions = TranscribeOptions {
     max_new_tokens: None,
 };
 
-/// Every token, time and text equal to faster-whisper's.
+/// Every token, time and text equal to faster-whisper's (and the language, for multilingual models, which
+/// detect it as faster-whisper did: no language is given).
 fn matches_faster_whisper(tr: &WhisperTranscriber, what: &str) {
-    for case in fixture().results {
-        let got = pollster::block_on(tr.transcribe(&audio(&case.file), &OPTS)).expect("transcribe");
-        let name = format!("{what}: {}", case.file);
+    matches(tr, fixture(), what);
+}
+
+fn matches(tr: &WhisperTranscriber, fixture: Fixture, what: &str) {
+    let multilingual = tr.generation_config().is_multilingual;
+    for case in fixture.results {
+        let opts = TranscribeOptions {
+            task: if case.task == "translate" {
+                Task::Translate
+            } else {
+                Task::Transcribe
+            },
+            ..OPTS
+        };
+        let got = pollster::block_on(tr.transcribe(&audio(&case.file), &opts)).expect("transcribe");
+        let name = format!("{what}: {} ({})", case.file, case.task);
+        if multilingual {
+            assert_eq!(
+                got.language.as_deref(),
+                Some(case.language.as_str()),
+                "{name}: language"
+            );
+        }
         assert_eq!(got.segments.len(), case.segments.len(), "{name}: segments");
         for (g, w) in got.segments.iter().zip(&case.segments) {
             assert_eq!(g.tokens, w.tokens, "{name}: tokens of {:?}", w.text);
@@ -106,6 +149,13 @@ fn matches_faster_whisper(tr: &WhisperTranscriber, what: &str) {
 fn tiny_en_on_the_cpu_transcribes_as_faster_whisper_does() {
     // The stored f16 weights widened to f32, as faster-whisper's float32 compute type does.
     matches_faster_whisper(&load(&Device::Cpu, DTypePolicy::F32, None), "cpu f32");
+}
+
+#[test]
+fn base_detects_the_language_transcribes_and_translates_as_faster_whisper_does() {
+    // English, French, German and Spanish with the language detected, and French translated to English.
+    let tr = load_model(BASE, &Device::Cpu, DTypePolicy::F32, None);
+    matches(&tr, base_fixture(), "base cpu f32");
 }
 
 #[test]

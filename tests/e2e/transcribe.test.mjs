@@ -308,9 +308,9 @@ test("language and task live in the URL and reach the model; unknown language an
 test("a Whisper without known checksums is refused with a reason, and a refused mic is explained", async () => {
   const b = await launchVoice({ webgpu: false, micWav: SPEECH.wav, grantMic: false });
   try {
-    await b.page.goto(appUrl(app, "/transcribe", "model=whisper-base"));
+    await b.page.goto(appUrl(app, "/transcribe", "model=whisper-small"));
     await b.page.waitForSelector("#model-choice");
-    assert.match(await b.page.textContent("#model-choice"), /Whisper base is not downloadable in this version yet/);
+    assert.match(await b.page.textContent("#model-choice"), /Whisper small is not downloadable in this version yet/);
     await b.page.setInputFiles("input[type=file]", VAD_WAV);
     assert.match(await (await b.page.waitForSelector("[role=alert]", { timeout: 60_000 })).textContent(), /cannot be downloaded in this version of Offgrid/);
     await b.page.click("#mic-start");

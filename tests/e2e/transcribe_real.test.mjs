@@ -57,6 +57,12 @@ for (const webgpu of [false, true]) {
         await b.page.waitForSelector("#model-choice[data-plan=ready]", { timeout: 90_000 });
         const again = (await transcribe(b.page)).toLowerCase();
         assert.ok(again.includes("milk back in the fridge"), again);
+        // French asked of an English-only model: refused with the way out, not English noise.
+        await b.page.goto(appUrl(app, "/transcribe", `${query}&lang=fr`));
+        await b.page.waitForSelector("#model-choice[data-plan=ready]", { timeout: 90_000 });
+        await b.page.setInputFiles("input[type=file]", KITCHEN);
+        const alert = await b.page.waitForSelector("[role=alert]", { timeout: 120_000 });
+        assert.match(await alert.textContent(), /English only.*Whisper tiny or base \(99 languages\)/);
       }
       await b.shot(`transcribe-real-${webgpu ? "webgpu" : "cpu"}`);
     } finally {

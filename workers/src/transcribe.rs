@@ -88,6 +88,18 @@ fn check_language(model: &WhisperTranscriber, opts: &TranscribeOptions) -> Resul
                 format!("This model does not know the language \"{code}\". Use a code such as en, fr or de, or leave the language on automatic."),
             ))
         }
+        Some(code) if !gen.is_multilingual && code != "en" => Err(WorkerError::new(
+            ErrorKind::BadInput,
+            format!("This model understands English only. To transcribe \"{code}\", choose Whisper tiny or base (99 languages) on the Device page."),
+        )),
+        _ if !gen.is_multilingual
+            && opts.task == offgrid_engine::models::whisper::Task::Translate =>
+        {
+            Err(WorkerError::new(
+                ErrorKind::BadInput,
+                "This model understands English only, so there is nothing to translate. Choose Whisper tiny or base (99 languages) on the Device page to translate other languages into English.",
+            ))
+        }
         _ => Ok(()),
     }
 }
