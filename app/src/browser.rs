@@ -140,6 +140,13 @@ pub fn load_setting(key: &str) -> Option<String> {
         .ok()?
 }
 
+/// Whether developer mode is on (localStorage `offgrid.developer` = `1`): test checkpoints (random weights,
+/// served only by test mirrors) are then listed on the Models and Device pages. People never see them
+/// otherwise; a link with `?model=` can still name one.
+pub fn developer_mode() -> bool {
+    load_setting("offgrid.developer").as_deref() == Some("1")
+}
+
 /// Saves (or with `None` removes) a value in localStorage; failures (private mode) are ignored.
 pub fn save_setting(key: &str, value: Option<&str>) {
     if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {

@@ -368,11 +368,13 @@ fn chosen(
             v.title
         )
     } else {
-        format!(
-            "{}: suits a {} device; it {size}.",
-            v.title,
-            cx.class.label()
-        )
+        let class = cx.class.label();
+        let article = if class.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{}: suits {article} {class} device; it {size}.", v.title)
     };
     reasons.push(pick);
     reasons.extend(choice.reasons);

@@ -224,7 +224,7 @@ fn low_end_phone_without_webgpu_runs_small_quantized_models_on_the_cpu() {
         chat.reasons
             .iter()
             .any(|r| r
-                .contains("SmolLM2 135M Instruct: suits a entry-level device; it downloads 98 MB")),
+                .contains("SmolLM2 135M Instruct: suits an entry-level device; it downloads 98 MB")),
         "{:?}",
         chat.reasons
     );

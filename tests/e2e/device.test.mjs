@@ -17,12 +17,18 @@ test("with WebGPU the Device page shows the adapter, and the engine runs on the 
     const adapter = await page.textContent("#adapter");
     assert.match(adapter, /swiftshader/i, "headless Chromium's WebGPU adapter is SwiftShader");
     assert.match(adapter, /maxStorageBufferBindingSize/);
+    const checksums = {};
     for (const backend of ["GPU", "CPU"]) {
       await page.click(`text=Test on ${backend}`);
       await page.waitForSelector("#selftest-result", { timeout: 120_000 });
-      assert.match(await page.textContent("#selftest-result"), new RegExp(`on the ${backend} in`));
+      const text = await page.textContent("#selftest-result");
+      assert.match(text, new RegExp(`on the ${backend} in`));
+      checksums[backend] = Number(text.match(/checksum (-?[\d.]+)/)?.[1]);
       await page.evaluate(() => document.querySelector("#selftest-result")?.remove());
     }
+    // The same workload gives the same checksum on both backends (finite: the values stay bounded).
+    assert.ok(Number.isFinite(checksums.CPU) && checksums.CPU > 0, JSON.stringify(checksums));
+    assert.ok(Math.abs(checksums.GPU - checksums.CPU) <= 1e-3 * checksums.CPU, JSON.stringify(checksums));
   } finally {
     await browser.close();
   }

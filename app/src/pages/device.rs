@@ -116,6 +116,7 @@ struct PlanTableProps {
 #[function_component(PlanTable)]
 fn plan_table(props: &PlanTableProps) -> Html {
     let catalog = use_memo((), |_| Catalog::builtin());
+    let developer = crate::browser::developer_mode();
     let plan = &props.plan;
     html! {
         <div class="plan" id="plan">
@@ -176,7 +177,7 @@ fn plan_table(props: &PlanTableProps) -> Html {
                             <label for={variant_id.clone()}>{ "Model" }</label>
                             <select id={variant_id} onchange={on_variant}>
                                 <option value="" selected={current.variant.is_none()}>{ format!("Automatic ({auto_variant})") }</option>
-                                { for catalog.for_task(task).map(|v| html! {
+                                { for catalog.for_task(task).filter(|v| developer || !v.is_test_checkpoint()).map(|v| html! {
                                     <option value={v.id.clone()} selected={current.variant.as_deref() == Some(v.id.as_str())}>{ v.title.clone() }</option>
                                 }) }
                             </select>

@@ -32,6 +32,7 @@ pub fn models_page() -> Html {
     let report = use_state(|| None::<CacheReport>);
     let refresh_count = use_state(|| 0u32);
     let mirror = nav.as_ref().and_then(effective_mirror);
+    let developer = browser::developer_mode();
 
     {
         let report = report.clone();
@@ -80,8 +81,8 @@ pub fn models_page() -> Html {
             <LoadedModels />
             <MirrorSetting mirror={mirror.clone()} />
             <ul class="models">
-            // Test checkpoints live only on mirrors: listed only when one is set (they are not on the Hub).
-            { for catalog.variants.iter().filter(|v| v.available && (mirror.is_some() || !v.is_test_checkpoint())).map(|v| html! {
+            // Test checkpoints (random weights, only on test mirrors) are for developers: listed in developer mode.
+            { for catalog.variants.iter().filter(|v| v.available && (developer || !v.is_test_checkpoint())).map(|v| html! {
                 <ModelRow variant={Rc::new(v.clone())} cached={cached(v).map(|c| (c.files_cached, c.files_total, c.bytes))}
                     mirror={mirror.clone()} on_change={refresh.clone()} />
             }) }
@@ -197,6 +198,11 @@ fn model_row(props: &ModelRowProps) -> Html {
         Callback::from(move |_| job.cancel())
     };
     let state = match props.cached {
+        // Served with the app itself: nothing to download, cached with the app for offline use.
+        _ if v.bundled => format!(
+            "Ships with the app ({}), works offline",
+            human_bytes(v.download_bytes)
+        ),
         Some((have, all, bytes)) if have == all => {
             format!("Downloaded ({}), works offline", human_bytes(bytes))
         }
@@ -230,7 +236,7 @@ fn model_row(props: &ModelRowProps) -> Html {
             <p class="meta">{ format!("{} · {} · {}", v.task.title(), v.repo, v.dtype.name()) }</p>
             <p class="model-state">{ state }</p>
             <div class="row">
-                if !complete {
+                if !complete && !v.bundled {
                     <button class="download" onclick={download} disabled={busy}>{ if props.cached.is_some() { "Resume download" } else { "Download" } }</button>
                 }
                 if props.cached.is_some() {
