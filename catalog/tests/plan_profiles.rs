@@ -221,10 +221,8 @@ fn low_end_phone_without_webgpu_runs_small_quantized_models_on_the_cpu() {
     assert!(!p.webgpu && !p.gpu_usable);
     let chat = &p.tasks[5];
     assert!(
-        chat.reasons
-            .iter()
-            .any(|r| r
-                .contains("SmolLM2 135M Instruct: suits an entry-level device; it downloads 98 MB")),
+        chat.reasons.iter().any(|r| r
+            .contains("SmolLM2 135M Instruct: suits an entry-level device; it downloads 98 MB")),
         "{:?}",
         chat.reasons
     );

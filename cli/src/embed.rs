@@ -114,6 +114,7 @@ pub fn embed(model: &str, device_name: &str) -> Result<(), String> {
 pub fn search(
     model: &str,
     corpus: &Path,
+    split: offgrid_search::Splitting,
     query: &str,
     top: usize,
     device_name: &str,
@@ -122,16 +123,10 @@ pub fn search(
         std::fs::read(corpus).map_err(|e| format!("cannot read {}: {e}", corpus.display()))?;
     let text =
         String::from_utf8(text).map_err(|_| format!("{} is not UTF-8 text", corpus.display()))?;
-    let passages: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let passages = offgrid_search::split_corpus(&text, split);
+    let passages: Vec<&str> = passages.iter().map(String::as_str).collect();
     if passages.is_empty() {
-        return Err(format!(
-            "{} has no passages (one per line)",
-            corpus.display()
-        ));
+        return Err(format!("{} has no passages", corpus.display()));
     }
     let device = device(device_name)?;
     let encoder = load_encoder(model, &device)?;

@@ -107,6 +107,10 @@ enum Command {
         /// cpu or gpu.
         #[arg(long, default_value = "cpu")]
         device: String,
+        /// Passages: `lines` (one per line), `paragraphs`, or `words:N` (windows of about N words, as the
+        /// app's search page offers).
+        #[arg(long, default_value = "lines")]
+        split: String,
     },
 }
 
@@ -396,7 +400,10 @@ fn main() -> ExitCode {
             query,
             top,
             device,
-        } => offgrid_cli::embed::search(&model, &corpus, &query, top, &device),
+            split,
+        } => offgrid_search::Splitting::parse(&split)
+            .map_err(|e| e.to_string())
+            .and_then(|how| offgrid_cli::embed::search(&model, &corpus, how, &query, top, &device)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -127,3 +127,46 @@ fn bad_models_devices_and_corpora_fail_with_a_message() {
     let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
     assert!(err.contains("empty") || err.contains("no passage"), "{err}");
 }
+
+#[test]
+fn search_splits_paragraphs_as_the_app_does_and_refuses_an_unknown_split() {
+    let dir = TempDir::new("split");
+    let corpus = dir.write(
+        "notes.md",
+        b"# Notes\n\nThe recipe needs flour,\nbutter and two eggs.\n\n\
+          A violinist played a concerto\nin the old hall.\n",
+    );
+    let model = model_dir();
+    let run = |split: &str| {
+        offgrid(
+            &[
+                "search",
+                "--model",
+                model.to_str().unwrap(),
+                "--corpus",
+                corpus.to_str().unwrap(),
+                "--query",
+                "classical music",
+                "--split",
+                split,
+            ],
+            "",
+        )
+    };
+    let out = run("paragraphs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hits: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    // Two paragraphs (the heading alone is dropped), each a passage across its lines.
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    assert_eq!(
+        hits[0]["text"],
+        "A violinist played a concerto\nin the old hall."
+    );
+    let bad = run("sentences");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("words:N"));
+}

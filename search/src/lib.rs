@@ -10,7 +10,7 @@ pub mod store;
 
 pub use exact::{FlatIndex, Hit};
 pub use hnsw::HnswIndex;
-pub use split::{paragraphs, paragraphs_within, windows, Passage};
+pub use split::{paragraphs, paragraphs_within, split_corpus, windows, Passage, Splitting};
 pub use store::Collection;
 
 /// Everything that can go wrong in search.

@@ -1,5 +1,6 @@
 //! Bringing a corpus in: pasted text, dropped or chosen `.txt`/`.md` files, or the built-in sample;
-//! checks (size, binary, UTF-8) and splitting into passages, all on the page before anything is sent.
+//! checks (size, binary, UTF-8), and the passages previewed before anything is sent (cut by
+//! `offgrid_search::split_corpus`, the function the CLI uses too).
 
 use js_sys::Uint8Array;
 use wasm_bindgen_futures::JsFuture;
@@ -11,48 +12,8 @@ pub const SAMPLE_NAME: &str = "sample";
 /// Most text indexed at once; bigger corpora take hours on a phone's CPU.
 pub const MAX_BYTES: usize = 5_000_000;
 
-/// How the corpus is cut into passages.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Splitting {
-    /// Blank-line separated paragraphs.
-    Paragraphs,
-    /// Windows of about this many words, overlapping by a quarter.
-    Words(usize),
-}
-
-/// Splits `text` into passages; headings-only lines (`# …`) are dropped.
-pub fn split(text: &str, how: Splitting) -> Vec<String> {
-    let paragraphs: Vec<String> = offgrid_search::paragraphs(text)
-        .into_iter()
-        .map(|p| p.text)
-        .filter(|p| !p.starts_with('#') || p.contains('\n'))
-        .collect();
-    match how {
-        Splitting::Paragraphs => paragraphs,
-        Splitting::Words(size) => {
-            let size = size.max(8);
-            let step = (size - size / 4).max(1);
-            let mut out = Vec::new();
-            for paragraph in paragraphs {
-                let words: Vec<&str> = paragraph.split_whitespace().collect();
-                if words.len() <= size {
-                    out.push(words.join(" "));
-                    continue;
-                }
-                let mut start = 0;
-                while start < words.len() {
-                    let end = (start + size).min(words.len());
-                    out.push(words[start..end].join(" "));
-                    if end == words.len() {
-                        break;
-                    }
-                    start += step;
-                }
-            }
-            out
-        }
-    }
-}
+/// How the corpus is cut into passages, and the cutting itself: shared with the CLI (`offgrid search --split`).
+pub use offgrid_search::{split_corpus as split, Splitting};
 
 /// Reads a chosen or dropped file as text, refusing binary and non-UTF-8 files with a clear message.
 pub async fn read_text_file(file: &web_sys::File) -> Result<String, String> {
