@@ -101,7 +101,11 @@ test("404, CORS refusal and a bad mirror URL each give a clear message and the p
     page = await modelsPage(browser, "nocors");
     await page.click(`${row} button.download`);
     await page.waitForSelector(`${row} .job-status.error`, { timeout: 90_000 });
-    assert.match(await page.textContent(`${row} .job-status.error`), /could not reach the model source.*CORS/);
+    // Plain words: which mirror, what may be wrong, what to do; no CORS or TypeError jargon.
+    const unreachable = await page.textContent(`${row} .job-status.error`);
+    assert.match(unreachable, /could not reach your model mirror \(http:\/\/127\.0\.0\.1:\d+\/nocors\).*Check the mirror on the Models page, then retry/);
+    assert.doesNotMatch(unreachable, /CORS|TypeError|Failed to fetch/);
+    assert.ok(await page.isVisible(`${row} .job-status button.retry`), "a Retry button");
 
     await page.fill("#mirror-url", "ftp://example.org/models");
     await page.click("form.mirror button");

@@ -44,6 +44,9 @@ test("home shows the six tasks as cards", async () => {
   const cards = await page.locator(".card h2").allTextContents();
   assert.equal(cards.length, 6, cards.join(", "));
   assert.ok(cards.includes("Search") && cards.includes("Chat"), cards.join(", "));
+  // The lead says what exists and what is coming, not "six tools".
+  const lead = await page.textContent("#home-lead");
+  assert.match(lead, /^4 AI tools .*voice activity.*transcribe.*search.*chat\. Coming: speak, remove background\.$/i);
   // Each card says whether the task is ready on this device once the probe has run.
   await page.waitForFunction(() => [...document.querySelectorAll(".card .status")].every((s) => !s.textContent.includes("Checking")), null, { timeout: 60_000 });
 });

@@ -87,7 +87,10 @@ pub async fn download_variant(
     }
     for file in missing {
         let url = source.file_url(variant, file);
-        let bytes = download_file(&cache, variant, file, &url, cancel, done, total, report).await?;
+        let bytes = download_file(
+            &cache, variant, file, &source, &url, cancel, done, total, report,
+        )
+        .await?;
         done += bytes;
     }
     Ok((done, false))
@@ -98,6 +101,7 @@ async fn download_file(
     cache: &Cache,
     variant: &ModelVariant,
     file: &ModelFile,
+    source: &ModelSource,
     url: &str,
     cancel: &CancelFlag,
     done_before: u64,
@@ -126,21 +130,42 @@ async fn download_file(
             Ok(()) => break,
             Err(FetchFailure::Fatal(e)) => {
                 save_partial(cache, &pkey, &partial).await;
+                if e.kind == ErrorKind::NotFound && *source == ModelSource::HuggingFace {
+                    return Err(WorkerError::new(
+                        ErrorKind::NotFound,
+                        format!(
+                            "{} is not on huggingface.co any more (HTTP 404). This version of Offgrid cannot download it; choose another model on the Device page.",
+                            file.name()
+                        ),
+                    ));
+                }
                 return Err(e);
             }
-            Err(FetchFailure::Retry(e)) => {
+            Err(failure @ (FetchFailure::Retry(_) | FetchFailure::Unreachable)) => {
                 attempt += 1;
                 if attempt >= MAX_ATTEMPTS || !js::is_online() {
                     save_partial(cache, &pkey, &partial).await;
                     let got = format_bytes(partial.len());
                     let of = file.size.map(format_bytes).unwrap_or_else(|| "?".into());
-                    let message = if js::is_online() {
-                        format!(
-                            "Downloading {} failed ({e}); {got} of {of} kept. Retry to resume.",
-                            file.name()
-                        )
+                    let kept = if partial.is_empty() {
+                        String::new()
                     } else {
-                        format!("You are offline. {got} of {of} of {} was downloaded and kept; it resumes when you retry online.", file.name())
+                        format!(" The {got} of {of} already downloaded is kept.")
+                    };
+                    let name = file.name();
+                    let message = match (js::is_online(), failure, source) {
+                        (false, _, _) => format!("You are offline. {name} will download when you retry online.{kept}"),
+                        (true, FetchFailure::Unreachable, ModelSource::Mirror(_)) => format!(
+                            "Offgrid could not reach your model mirror ({}) to download {name}. It may be down, or it may not accept requests from this site. Check the mirror on the Models page, then retry.{kept}",
+                            source.base()
+                        ),
+                        (true, FetchFailure::Unreachable, ModelSource::HuggingFace) => format!(
+                            "Offgrid could not reach huggingface.co to download {name}. Check your internet connection, then retry.{kept}"
+                        ),
+                        (true, FetchFailure::Retry(why), _) => {
+                            format!("Downloading {name} failed: {why}. Retry to resume.{kept}")
+                        }
+                        (true, FetchFailure::Fatal(e), _) => return Err(e),
                     };
                     return Err(WorkerError::new(ErrorKind::Network, message));
                 }
@@ -210,6 +235,9 @@ async fn save_partial(cache: &Cache, key: &str, partial: &PartialFile) {
 }
 
 enum FetchFailure {
+    /// The request never got an answer (offline, the host is down, or the browser refused it).
+    Unreachable,
+    /// An answer that a later attempt may improve on (HTTP 5xx, a cut stream), in words.
     Retry(String),
     Fatal(WorkerError),
 }
@@ -251,18 +279,13 @@ async fn fetch_into(
         .map_err(|e| FetchFailure::Fatal(WorkerError::new(ErrorKind::Internal, e)))?;
     let response = js::await_promise(scope.fetch_with_request(&request))
         .await
-        .map_err(|e| {
-            FetchFailure::Retry(format!(
-                "could not reach the model source: offline, or the mirror does not allow this site (CORS): {}",
-                js::js_error_message(&e)
-            ))
-        })?;
+        .map_err(|_| FetchFailure::Unreachable)?;
     let response: Response = response.dyn_into().map_err(internal)?;
     let status = response.status();
     if status == 404 {
         return Err(FetchFailure::Fatal(WorkerError::new(
             ErrorKind::NotFound,
-            format!("{} is not on the model source (HTTP 404 at {url}). Check the mirror URL on the Models page.", file.path),
+            format!("{} is not on the model source (HTTP 404 at {url}). Check the mirror on the Models page.", file.path),
         )));
     }
     if status >= 500 || status == 429 {

@@ -1,7 +1,7 @@
 //! Shows a job's progress (stage, bytes, a progress bar), its error, or its end.
 
 use offgrid_workers::download::format_bytes;
-use offgrid_workers::protocol::{Stage, WorkerEvent};
+use offgrid_workers::protocol::{ErrorKind, Stage, WorkerEvent};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -11,6 +11,9 @@ pub struct JobStatusProps {
     pub on_cancel: Option<Callback<()>>,
     #[prop_or_default]
     pub running: bool,
+    /// Starts the job again; offered after a network failure (what was downloaded is kept and resumes).
+    #[prop_or_default]
+    pub on_retry: Option<Callback<()>>,
 }
 
 /// `h:mm:ss` or `m:ss` for a duration in milliseconds.
@@ -82,6 +85,10 @@ pub fn job_status(props: &JobStatusProps) -> Html {
                         format!("{}: {}", progress.stage.label(), clock_ms(progress.done))
                     }
                 }
+                // Loading has no byte counts: one step, said in words.
+                Stage::Loading if progress.file.is_none() => {
+                    "Loading the model into memory…".to_string()
+                }
                 _ => {
                     let file = progress
                         .file
@@ -104,9 +111,18 @@ pub fn job_status(props: &JobStatusProps) -> Html {
                 </div>
             }
         }
-        Some(WorkerEvent::Failed { error, .. }) => html! {
-            <div class="job-status error" role="alert">{ error.message.clone() }</div>
-        },
+        Some(WorkerEvent::Failed { error, .. }) => {
+            let retry = props
+                .on_retry
+                .clone()
+                .filter(|_| error.kind == ErrorKind::Network)
+                .map(|cb| {
+                    html! { <button class="secondary retry" onclick={Callback::from(move |_| cb.emit(()))}>{ "Retry" }</button> }
+                });
+            html! {
+                <div class="job-status error" role="alert">{ error.message.clone() }{ for retry }</div>
+            }
+        }
         Some(WorkerEvent::Cancelled { .. }) => html! {
             <div class="job-status" role="status">{ "Cancelled. Anything already downloaded is kept and resumes next time." }</div>
         },

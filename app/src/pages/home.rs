@@ -52,9 +52,36 @@ pub fn readiness(plan: &DevicePlan, task: Task) -> (String, &'static str) {
 #[function_component(Home)]
 pub fn home() -> Html {
     let plan = use_context::<DevicePlan>();
+    // Say what exists: the tasks with a model the app can run, and the ones still coming.
+    let catalog = offgrid_catalog::Catalog::builtin();
+    let (ready, coming): (Vec<Task>, Vec<Task>) = Task::ALL.iter().copied().partition(|t| {
+        catalog
+            .for_task(*t)
+            .any(|v| v.available && !v.is_test_checkpoint())
+    });
+    let names = |tasks: &[Task]| {
+        tasks
+            .iter()
+            .map(|t| t.title().to_lowercase())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let lead = if coming.is_empty() {
+        format!(
+            "{} AI tools that run entirely on this device, online or off.",
+            ready.len()
+        )
+    } else {
+        format!(
+            "{} AI tools that run entirely on this device, online or off: {}. Coming: {}.",
+            ready.len(),
+            names(&ready),
+            names(&coming)
+        )
+    };
     html! {
         <section>
-            <p class="lead">{ "Six AI tools that run entirely on this device, online or off." }</p>
+            <p class="lead" id="home-lead">{ lead }</p>
             <ul class="cards">
             { for Task::ALL.iter().map(|task| {
                 let (status, class) = plan.as_ref().map(|p| readiness(p, *task)).unwrap_or(("".into(), "pending"));

@@ -168,11 +168,11 @@ fn model_row(props: &ModelRowProps) -> Html {
             }
         });
     }
-    let download = {
+    let start_download = {
         let job = job.clone();
         let id = v.id.clone();
         let mirror = props.mirror.clone();
-        Callback::from(move |_| {
+        Callback::from(move |_: ()| {
             let id = id.clone();
             let mirror = mirror.clone();
             wasm_bindgen_futures::spawn_local(async move {
@@ -230,6 +230,8 @@ fn model_row(props: &ModelRowProps) -> Html {
         _ => html! {},
     };
     let busy = job.running.is_some();
+    let download = start_download.reform(|_: MouseEvent| ());
+    let retry = start_download;
     html! {
         <li class="model" data-variant={v.id.clone()}>
             <h2>{ v.title.clone() }</h2>
@@ -243,7 +245,7 @@ fn model_row(props: &ModelRowProps) -> Html {
                     <button class="secondary delete" onclick={delete} disabled={busy}>{ "Delete" }</button>
                 }
             </div>
-            <JobStatus event={job.last.clone()} running={busy} on_cancel={cancel} />
+            <JobStatus event={job.last.clone()} running={busy} on_cancel={cancel} on_retry={retry} />
             { done_line }
         </li>
     }

@@ -46,8 +46,19 @@ pub fn query_words(query: &str) -> Vec<String> {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() >= 3)
         .map(str::to_lowercase)
+        // Words that appear in every text say nothing about why a passage matched.
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
         .collect()
 }
+
+/// English words too common to highlight.
+const STOP_WORDS: &[&str] = &[
+    "the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "her", "was",
+    "one", "our", "out", "has", "his", "how", "its", "who", "did", "yes", "she", "him", "they",
+    "them", "this", "that", "with", "have", "from", "what", "when", "where", "which", "there",
+    "their", "would", "could", "should", "about", "into", "than", "then", "does", "each", "some",
+    "more",
+];
 
 /// Splits `text` into (piece, highlighted) runs: words that start with a query word are highlighted.
 pub fn highlight(text: &str, words: &[String]) -> Vec<(String, bool)> {
