@@ -29,7 +29,7 @@ pub fn source_for(mirror: Option<&str>) -> Result<ModelSource, WorkerError> {
 pub type CancelFlag = Rc<Cell<bool>>;
 
 fn cancelled() -> WorkerError {
-    WorkerError::new(ErrorKind::Internal, "cancelled")
+    crate::job::cancelled()
 }
 
 /// Downloads (or finds cached) every file of `variant`. Reports progress through `report`.
