@@ -325,7 +325,8 @@ impl Catalog {
             task: Task::Search,
             title: "all-MiniLM-L6-v2".into(),
             repo: "sentence-transformers/all-MiniLM-L6-v2".into(),
-            revision: "main".into(),
+            // The commit these files and digests belong to (several public manifests pin the same one).
+            revision: "1110a243fdf4706b3f48f1d95db1a4f5529b4d41".into(),
             files: vec![
                 known(
                     "model.safetensors",

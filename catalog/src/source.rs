@@ -121,13 +121,13 @@ mod tests {
         let pooling = &v.files[3];
         assert_eq!(
             ModelSource::HuggingFace.file_url(v, pooling),
-            "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2/resolve/main/1_Pooling/config.json"
+            "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2/resolve/1110a243fdf4706b3f48f1d95db1a4f5529b4d41/1_Pooling/config.json"
         );
         for typed in ["http://127.0.0.1:8081/hf/", "http://127.0.0.1:8081/hf"] {
             let source = ModelSource::mirror(typed);
             assert_eq!(
                 source.map(|s| s.file_url(v, &v.files[0])),
-                Ok("http://127.0.0.1:8081/hf/sentence-transformers/all-MiniLM-L6-v2/resolve/main/model.safetensors".into())
+                Ok("http://127.0.0.1:8081/hf/sentence-transformers/all-MiniLM-L6-v2/resolve/1110a243fdf4706b3f48f1d95db1a4f5529b4d41/model.safetensors".into())
             );
         }
         let root = ModelSource::mirror("https://mirror.example.org/");

@@ -96,11 +96,6 @@ impl JobCtx {
         (self.emit)(event);
     }
 
-    /// A clone of the sender, for code that outlives a borrow of the context.
-    pub fn emitter(&self) -> Emit {
-        self.emit.clone()
-    }
-
     /// Reports progress.
     pub fn progress(&self, progress: Progress) {
         self.emit(WorkerEvent::Progress {
