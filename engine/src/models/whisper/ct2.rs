@@ -57,6 +57,8 @@ struct Out {
 struct Converter<'a, 'b> {
     model: &'b Ct2Model<'a>,
     out: Vec<Out>,
+    /// The last integer weight scaled back to f32, so a fused one is dequantized once for all its parts.
+    scaled: Option<(String, Vec<f32>)>,
 }
 
 impl Converter<'_, '_> {
@@ -93,7 +95,10 @@ impl Converter<'_, '_> {
             }
             // Integer weights are scaled back to f32 (the plan's dtype may quantize them again).
             _ => {
-                let values = self.model.to_f32(name)?;
+                if self.scaled.as_ref().is_none_or(|(n, _)| n != name) {
+                    self.scaled = Some((name.to_string(), self.model.to_f32(name)?));
+                }
+                let values = self.scaled.as_ref().map_or(&[][..], |(_, v)| v.as_slice());
                 let slice = &values[from * per_row..(from + rows) * per_row];
                 ("F32", slice.iter().flat_map(|v| v.to_le_bytes()).collect())
             }
@@ -248,6 +253,7 @@ pub fn convert(model_bin: &[u8], ct2_config: &[u8], tokenizer_json: &[u8]) -> Re
     let mut c = Converter {
         model: &model,
         out: Vec::new(),
+        scaled: None,
     };
     let enc = "model.encoder";
     for conv in ["conv1", "conv2"] {
