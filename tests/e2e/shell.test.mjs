@@ -49,6 +49,10 @@ test("home shows the six tasks as cards", async () => {
   assert.match(lead, /^4 AI tools .*voice activity.*transcribe.*search.*chat\. Coming: speak, remove background\.$/i);
   // Each card says whether the task is ready on this device once the probe has run.
   await page.waitForFunction(() => [...document.querySelectorAll(".card .status")].every((s) => !s.textContent.includes("Checking")), null, { timeout: 60_000 });
+  // The cards agree with the lead: a task the app can run is ready, one without a model is coming.
+  const status = async (title) => page.locator(".card", { hasText: title }).locator(".status").textContent();
+  assert.match(await status("Chat"), /^Ready on this device/);
+  assert.match(await status("Speak"), /^Coming soon/);
 });
 
 test("no serious or critical axe-core violations on any page, at phone and desktop sizes", async () => {

@@ -17,14 +17,9 @@ pub fn task_route(task: Task) -> Route {
     }
 }
 
-/// Tasks whose page is built in this version; the others say "coming".
-pub const BUILT: [Task; 3] = [Task::Vad, Task::Transcribe, Task::Search];
-
-/// One line on whether a task can run here, from the probe's plan.
+/// One line on whether a task can run here, from the probe's plan (a task with no model the app can run is
+/// planned as not ready, so it says "coming").
 pub fn readiness(plan: &DevicePlan, task: Task) -> (String, &'static str) {
-    if !BUILT.contains(&task) {
-        return ("Coming soon".into(), "coming");
-    }
     match &plan.state {
         ProbeState::Running => ("Checking this device…".into(), "pending"),
         ProbeState::Failed(_) => ("Could not check this device".into(), "warn"),
