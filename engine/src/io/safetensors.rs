@@ -202,3 +202,38 @@ impl SafeTensors {
         Tensor::from_cpu_storage(storage, info.shape.clone(), device)
     }
 }
+
+/// One tensor for [`write_safetensors`]: its name, the format's dtype name ("F32", "F16"…), shape and
+/// little-endian bytes (borrowed when they come straight from another file).
+pub struct TensorToWrite<'a> {
+    pub name: String,
+    pub dtype: &'static str,
+    pub shape: Vec<usize>,
+    pub bytes: std::borrow::Cow<'a, [u8]>,
+}
+
+/// Writes tensors as one safetensors file in memory, so weights read from another format (CTranslate2,
+/// ONNX) go through the same model code as a safetensors checkpoint.
+pub fn write_safetensors(tensors: &[TensorToWrite]) -> Result<Vec<u8>> {
+    let mut header = serde_json::Map::new();
+    let mut at = 0usize;
+    for t in tensors {
+        header.insert(
+            t.name.clone(),
+            serde_json::json!({ "dtype": t.dtype, "shape": t.shape, "data_offsets": [at, at + t.bytes.len()] }),
+        );
+        at += t.bytes.len();
+    }
+    let mut head = serde_json::to_vec(&header)?;
+    // Pad the header so the data starts 8-byte aligned.
+    while !head.len().is_multiple_of(8) {
+        head.push(b' ');
+    }
+    let mut out = Vec::with_capacity(8 + head.len() + at);
+    out.extend_from_slice(&(head.len() as u64).to_le_bytes());
+    out.extend_from_slice(&head);
+    for t in tensors {
+        out.extend_from_slice(&t.bytes);
+    }
+    Ok(out)
+}

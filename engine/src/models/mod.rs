@@ -2,6 +2,7 @@
 //! the same code (the weight's dtype picks the kernel).
 
 pub mod bert;
+pub mod isnet;
 pub mod llama;
 pub mod silero_vad;
 pub mod whisper;

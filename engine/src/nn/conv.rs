@@ -94,6 +94,15 @@ impl Conv2d {
         })
     }
 
+    /// From tensors already in place (e.g. a convolution with its batch norm folded in).
+    pub fn from_tensors(weight: Tensor, bias: Option<Tensor>, params: Conv2dParams) -> Self {
+        Conv2d {
+            weight,
+            bias,
+            params,
+        }
+    }
+
     /// `x` `[batch, c_in, h, w]` → `[batch, c_out, h', w']`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         x.conv2d(&self.weight, self.bias.as_ref(), self.params)

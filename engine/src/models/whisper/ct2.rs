@@ -5,6 +5,7 @@
 //! The result goes through the same model code as a safetensors checkpoint: one model, two readers.
 
 use crate::io::ctranslate2::{Ct2DType, Ct2Model};
+use crate::io::safetensors::{write_safetensors, TensorToWrite};
 use crate::{Error, Result};
 use serde::Deserialize;
 use serde_json::json;
@@ -46,12 +47,7 @@ fn invalid(msg: impl Into<String>) -> Error {
 }
 
 /// One tensor of the safetensors being built.
-struct Out {
-    name: String,
-    dtype: &'static str,
-    shape: Vec<usize>,
-    bytes: Vec<u8>,
-}
+type Out = TensorToWrite<'static>;
 
 /// Reads variables and slices them into the output tensors.
 struct Converter<'a, 'b> {
@@ -107,7 +103,7 @@ impl Converter<'_, '_> {
             name: to.to_string(),
             dtype,
             shape,
-            bytes,
+            bytes: bytes.into(),
         });
         Ok(())
     }
@@ -196,30 +192,6 @@ fn dims<'m>(model: &'m Ct2Model, name: &str) -> Result<&'m [usize]> {
         .ok_or_else(|| invalid(format!("`{name}` is missing; is this a Whisper model?")))
 }
 
-fn safetensors_bytes(tensors: &[Out]) -> Result<Vec<u8>> {
-    let mut header = serde_json::Map::new();
-    let mut at = 0usize;
-    for t in tensors {
-        header.insert(
-            t.name.clone(),
-            json!({ "dtype": t.dtype, "shape": t.shape, "data_offsets": [at, at + t.bytes.len()] }),
-        );
-        at += t.bytes.len();
-    }
-    let mut head = serde_json::to_vec(&header).map_err(|e| invalid(e.to_string()))?;
-    // Pad the header so the data starts 8-byte aligned.
-    while !head.len().is_multiple_of(8) {
-        head.push(b' ');
-    }
-    let mut out = Vec::with_capacity(8 + head.len() + at);
-    out.extend_from_slice(&(head.len() as u64).to_le_bytes());
-    out.extend_from_slice(&head);
-    for t in tensors {
-        out.extend_from_slice(&t.bytes);
-    }
-    Ok(out)
-}
-
 /// Converts a CTranslate2 Whisper (`model.bin`, its `config.json`, `tokenizer.json`).
 pub fn convert(model_bin: &[u8], ct2_config: &[u8], tokenizer_json: &[u8]) -> Result<Ct2Whisper> {
     let model = Ct2Model::parse(model_bin)?;
@@ -303,7 +275,7 @@ pub fn convert(model_bin: &[u8], ct2_config: &[u8], tokenizer_json: &[u8]) -> Re
         )?;
         c.ffn(&ct2, &hf)?;
     }
-    let safetensors = safetensors_bytes(&c.out)?;
+    let safetensors = write_safetensors(&c.out)?;
 
     let config_json = serde_json::to_vec(&json!({
         "vocab_size": vocab,
