@@ -364,3 +364,36 @@ fn kv_cache_appends_in_place_and_embeddings_match_cpu() {
         }
     });
 }
+
+/// Image-sized convolutions take the im2col + GEMM path on the GPU (in blocks of output positions): stride,
+/// padding and dilation as IS-Net and Whisper use them, on two batch items, against the CPU.
+#[test]
+fn conv2d_as_matrix_products_matches_cpu() {
+    use offgrid_engine::ops::Conv2dParams;
+    block_on(async {
+        let dev = gpu().await;
+        let x = cpu_tensor(&[2, 16, 40, 36], 31);
+        let w = cpu_tensor(&[24, 16, 3, 3], 32);
+        let b = cpu_tensor(&[24], 33);
+        for (stride, dilation) in [(1, 1), (2, 1), (1, 2), (1, 8)] {
+            let p = Conv2dParams {
+                stride: (stride, stride),
+                padding: (dilation, dilation),
+                dilation: (dilation, dilation),
+                groups: 1,
+            };
+            let want = x.conv2d(&w, Some(&b), p).unwrap();
+            let got = up(&x, &dev)
+                .conv2d(&up(&w, &dev), Some(&up(&b, &dev)), p)
+                .unwrap();
+            assert_eq!(got.dims(), want.dims());
+            assert_close(
+                &fetch(&got).await,
+                &want.to_vec_f32().unwrap(),
+                1e-4,
+                1e-4,
+                &format!("conv2d stride {stride} dilation {dilation}"),
+            );
+        }
+    });
+}

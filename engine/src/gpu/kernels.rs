@@ -94,6 +94,8 @@ pub(crate) enum Kernel {
     /// Embedding rows gathered from a table of any weight type.
     IndexSelect(Storage),
     Conv2d,
+    /// Receptive fields of a run of output positions, for a convolution as a matrix product.
+    Im2col,
     ConvTranspose1d,
     /// 2-D pooling; `avg` or max.
     Pool2d {
@@ -127,6 +129,7 @@ impl Kernel {
             Kernel::Rope { .. } => (include_str!("kernels/rope.wgsl"), &[]),
             Kernel::IndexSelect(_) => (include_str!("kernels/index_select.wgsl"), &[WEIGHTS]),
             Kernel::Conv2d => (include_str!("kernels/conv2d.wgsl"), &[]),
+            Kernel::Im2col => (include_str!("kernels/im2col.wgsl"), &[]),
             Kernel::ConvTranspose1d => (include_str!("kernels/conv_transpose1d.wgsl"), &[]),
             Kernel::Pool2d { .. } => (include_str!("kernels/pool2d.wgsl"), &[]),
             Kernel::Resize => (include_str!("kernels/resize.wgsl"), &[]),
@@ -168,6 +171,7 @@ impl Kernel {
             Kernel::Softmax
             | Kernel::Attention
             | Kernel::Conv2d
+            | Kernel::Im2col
             | Kernel::ConvTranspose1d
             | Kernel::Resize
             | Kernel::Where => vec![],

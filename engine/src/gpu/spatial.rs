@@ -38,6 +38,11 @@ pub fn conv2d(
     let (dev, xs) = parts(&xc)?;
     let [n, c, h, wd] = [x.dims()[0], x.dims()[1], x.dims()[2], x.dims()[3]];
     let [co, cg, kh, kw] = [w.dims()[0], w.dims()[1], w.dims()[2], w.dims()[3]];
+    // Image-sized convolutions run as matrix products (the tiled GEMM reuses each loaded value across a
+    // tile; the direct kernel below reads every input value once per output channel and tap).
+    if p.groups == 1 && co >= 8 && cg * kh * kw >= 16 && oh * ow >= 256 {
+        return like(conv2d_as_gemm(&xc, &wc, bc.as_ref(), p, (oh, ow))?, x);
+    }
     let params = words(
         "conv2d",
         &[
@@ -73,6 +78,73 @@ pub fn conv2d(
         groups(total, 256)?,
     )?;
     like(wrap(dev, out, Shape::from(vec![n, co, oh, ow])), x)
+}
+
+/// Bytes of one block of im2col rows: small enough to bind anywhere (WebGPU's default binding limit is
+/// 128 MiB) and to keep the extra memory of a 512² map modest.
+const IM2COL_BLOCK_BYTES: usize = 32 << 20;
+
+/// Convolution (one group) as im2col + GEMM, a block of output positions at a time: the block's receptive
+/// fields `[len, C·KH·KW]` times the weight `[C_out, C·KH·KW]`ᵀ gives `[len, C_out]`, written transposed
+/// into the output's `[C_out, positions]` plane.
+fn conv2d_as_gemm(
+    x: &Tensor,
+    w: &Tensor,
+    b: Option<&Tensor>,
+    p: Conv2dParams,
+    (oh, ow): (usize, usize),
+) -> Result<Tensor> {
+    let (dev, xs) = parts(x)?;
+    let [n, c, h, wd] = [x.dims()[0], x.dims()[1], x.dims()[2], x.dims()[3]];
+    let [co, _, kh, kw] = [w.dims()[0], w.dims()[1], w.dims()[2], w.dims()[3]];
+    let k = c * kh * kw;
+    let positions = oh * ow;
+    let weight = w.reshape([co, k])?;
+    let out = wrap(
+        dev,
+        GpuStorage::alloc(dev, DType::F32, n * co * positions)?,
+        Shape::from(vec![n, co, positions]),
+    );
+    let block = (IM2COL_BLOCK_BYTES / (4 * k)).clamp(1, positions);
+    for ni in 0..n {
+        let plane = out.narrow(0, ni, 1)?.squeeze(0)?;
+        let mut start = 0;
+        while start < positions {
+            let len = block.min(positions - start);
+            let cols = GpuStorage::alloc(dev, DType::F32, len * k)?;
+            let params = words(
+                "conv2d",
+                &[
+                    c,
+                    h,
+                    wd,
+                    kh,
+                    kw,
+                    ow,
+                    p.stride.0,
+                    p.stride.1,
+                    p.padding.0,
+                    p.padding.1,
+                    p.dilation.0,
+                    p.dilation.1,
+                    start,
+                    len,
+                    ni * c * h * wd,
+                ],
+            )?;
+            dev.dispatch(
+                Kernel::Im2col,
+                &params,
+                &[xs.buffer(), cols.buffer()],
+                groups(len * k, 256)?,
+            )?;
+            let cols = wrap(dev, cols, Shape::from(vec![len, k]));
+            let y = super::matmul::linear(&cols, &weight, b)?;
+            copy_into(&plane.narrow(1, start, len)?.t()?, &y)?;
+            start += len;
+        }
+    }
+    out.reshape([n, co, oh, ow])
 }
 
 /// Transposed 1-D convolution of `x [N, C, L]` with `w [C, C_out/groups, K]` to `[N, C_out, out_len]`.
