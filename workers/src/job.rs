@@ -51,6 +51,8 @@ pub fn cancelled() -> WorkerError {
 pub fn engine_error(e: offgrid_engine::Error) -> WorkerError {
     let kind = match e {
         offgrid_engine::Error::DeviceLost(_) => ErrorKind::DeviceLost,
+        // An image the person chose that cannot be read: their input, not our failure.
+        offgrid_engine::Error::Image(_) => ErrorKind::BadInput,
         _ => ErrorKind::Internal,
     };
     WorkerError::new(kind, e.to_string())
@@ -147,6 +149,7 @@ pub async fn run(ctx: &JobCtx, request: Request) -> Result<JobResult, WorkerErro
         Request::Voice(r) => crate::voice::run(ctx, r).await,
         Request::Transcribe(r) => crate::transcribe::run(ctx, r).await,
         Request::Chat(r) => crate::chat::run(ctx, r).await,
+        Request::RemoveBackground(r) => crate::remove_background::run(ctx, r).await,
     }
 }
 

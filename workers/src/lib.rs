@@ -26,6 +26,8 @@ pub mod probe;
 #[cfg(target_arch = "wasm32")]
 pub mod registry;
 #[cfg(target_arch = "wasm32")]
+pub mod remove_background;
+#[cfg(target_arch = "wasm32")]
 pub mod search;
 #[cfg(target_arch = "wasm32")]
 pub mod selftest;

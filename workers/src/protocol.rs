@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 mod chat;
 mod models;
+mod remove_background;
 mod search;
 mod system;
 mod transcribe;
@@ -13,6 +14,7 @@ mod voice;
 pub use chat::{ChatRequest, ChatRole, ChatSettings, ChatTurn};
 pub use models::{CacheReport, CachedModel, LoadedModel, LoadedReport, ModelsRequest};
 pub use offgrid_catalog::WeightDType;
+pub use remove_background::{Cutout, RemoveBackgroundRequest};
 pub use search::{CollectionInfo, SearchHit, SearchRequest};
 pub use system::{GpuProbe, SystemRequest};
 pub use transcribe::{TranscribeRequest, TranscribeSettings, TranscriptLine};
@@ -42,6 +44,7 @@ pub enum Request {
     Voice(VoiceRequest),
     Transcribe(TranscribeRequest),
     Chat(ChatRequest),
+    RemoveBackground(RemoveBackgroundRequest),
 }
 
 /// What a running job can be sent while it runs.
@@ -295,6 +298,8 @@ pub enum JobResult {
     },
     /// The GPU device was destroyed (fault injection).
     GpuLost,
+    /// A photo cut out of its background.
+    Cutout(Box<Cutout>),
     /// A finished transcription: every line, in order.
     Transcript {
         lines: Vec<TranscriptLine>,

@@ -5,6 +5,7 @@ pub mod device;
 pub mod home;
 pub mod models;
 pub mod not_found;
+pub mod remove_background;
 pub mod search;
 pub mod task;
 pub mod transcribe;
