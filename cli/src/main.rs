@@ -124,6 +124,8 @@ enum BenchCommand {
     Chat(offgrid_cli::bench::chat::ChatBenchArgs),
     /// Whisper's real-time factor on a recording (greedy, timestamps, warm, median), with the text it wrote.
     Transcribe(offgrid_cli::bench::transcribe::TranscribeBenchArgs),
+    /// One IS-Net inference at 1024² (warm, median), with the mask's summary for checking against the peer.
+    RemoveBackground(offgrid_cli::bench::remove_background::RemoveBackgroundBenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -385,6 +387,9 @@ fn main() -> ExitCode {
         Command::Bench {
             command: BenchCommand::Transcribe(args),
         } => offgrid_cli::bench::transcribe::command(args),
+        Command::Bench {
+            command: BenchCommand::RemoveBackground(args),
+        } => offgrid_cli::bench::remove_background::command(args),
         Command::Models { command } => match command {
             ModelsCommand::List { json } => list(json),
             ModelsCommand::Fetch {

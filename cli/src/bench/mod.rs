@@ -8,6 +8,7 @@
 
 pub mod cases;
 pub mod chat;
+pub mod remove_background;
 pub mod transcribe;
 
 use cases::{Case, Kind, Suite};
