@@ -114,3 +114,44 @@ for (const webgpu of [false, true]) {
     }
   });
 }
+
+test("a photo shared from another app is cut out (Web Share Target through the service worker)", { timeout: 900_000 }, async () => {
+  const mirror = await startMirror({ [REPO]: WEIGHTS });
+  const b = await launchVoice({ webgpu: false });
+  try {
+    const query = `model=isnet-imgly-medium&models=${encodeURIComponent(mirror.base("good"))}`;
+    await b.page.goto(appUrl(app, "/remove-background", query));
+    await b.page.waitForSelector("#model-choice[data-variant=isnet-imgly-medium]", { timeout: 90_000 });
+    await waitForServiceWorker(b.page);
+    // A share opens the page without our query: the model and the mirror come from the saved choices, as
+    // a person would have set them on the Device and Models pages (developer mode lists test checkpoints).
+    await b.page.evaluate((mirror) => {
+      localStorage.setItem("offgrid.developer", "1");
+      localStorage.setItem("offgrid.overrides", JSON.stringify({ tasks: { "remove-background": { variant: "isnet-imgly-medium" } } }));
+      localStorage.setItem("offgrid.mirror", mirror);
+    }, mirror.base("good"));
+    // What the system does for a share: a multipart POST to the manifest's share_target action.
+    await b.page.evaluate(() => {
+      const form = document.createElement("form");
+      form.method = "POST";
+      form.enctype = "multipart/form-data";
+      form.action = "share-target";
+      form.id = "share-form";
+      const input = document.createElement("input");
+      input.type = "file";
+      input.name = "image";
+      form.append(input);
+      document.body.append(form);
+    });
+    await b.page.setInputFiles("#share-form input", PHOTO);
+    await Promise.all([b.page.waitForURL(/#\/remove-background/), b.page.evaluate(() => document.getElementById("share-form").submit())]);
+    // The page took the file (and dropped ?shared= from the URL), and cuts it out with the saved model.
+    const card = await b.page.waitForSelector(".cutout-card[data-state=done], .cutout-card[data-state=failed]", { timeout: 540_000 });
+    assert.equal(await card.getAttribute("data-state"), "done", await card.textContent());
+    assert.equal(await card.getAttribute("data-name"), "chelsea.png");
+    assert.ok(!b.page.url().includes("shared="), b.page.url());
+  } finally {
+    await b.close();
+    await mirror.close().catch(() => {});
+  }
+});

@@ -102,3 +102,71 @@ pub fn encode_rgba_webp(rgba: &[u8], width: usize, height: usize) -> Result<Vec<
 pub fn encode_gray_png(gray: &[u8], width: usize, height: usize) -> Result<Vec<u8>> {
     encode(gray, width, height, image::ExtendedColorType::L8, false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    /// A PNG header announcing `w × h` RGBA pixels, then an empty IDAT chunk: no pixel data. (The decoder
+    /// reads up to the first IDAT before it reports the dimensions.)
+    fn png_header(w: u32, h: u32) -> Vec<u8> {
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend_from_slice(&w.to_be_bytes());
+        ihdr.extend_from_slice(&h.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+        out.extend_from_slice(&13u32.to_be_bytes());
+        out.extend_from_slice(&ihdr);
+        out.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+        out.extend_from_slice(&0u32.to_be_bytes());
+        out.extend_from_slice(b"IDAT");
+        out.extend_from_slice(&crc32(b"IDAT").to_be_bytes());
+        out
+    }
+
+    #[test]
+    fn a_huge_image_is_refused_before_it_is_decoded() {
+        let err = decode_photo(&png_header(20_000, 20_000)).expect_err("refused");
+        let text = err.to_string();
+        assert!(
+            text.contains("20000 × 20000") && text.contains("400 megapixels"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_cut_image_says_it_may_be_damaged() {
+        let err = decode_photo(&png_header(64, 64)).expect_err("no pixel data");
+        assert!(err.to_string().contains("damaged"), "{err}");
+    }
+
+    #[test]
+    fn round_trip_keeps_pixels_and_alpha() {
+        let rgba: Vec<u8> = (0..4 * 3 * 4).map(|i| (i * 37 % 256) as u8).collect();
+        let png = encode_rgba_png(&rgba, 4, 3).expect("png");
+        let back = decode_photo(&png).expect("decodes");
+        assert_eq!((back.width, back.height), (4, 3));
+        assert_eq!(back.rgba, rgba);
+        let webp = encode_rgba_webp(&rgba, 4, 3).expect("webp");
+        assert_eq!(
+            decode_photo(&webp).expect("decodes").rgba,
+            rgba,
+            "lossless WebP"
+        );
+    }
+}

@@ -312,3 +312,79 @@ impl IsNet {
         logits.resize_bilinear(size, size, false)?.sigmoid()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::safetensors::{write_safetensors, TensorToWrite};
+    use crate::Device;
+
+    fn f32_tensor(name: &str, shape: &[usize], values: &[f32]) -> TensorToWrite<'static> {
+        TensorToWrite {
+            name: name.into(),
+            dtype: "F32",
+            shape: shape.to_vec(),
+            bytes: values
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect::<Vec<u8>>()
+                .into(),
+        }
+    }
+
+    /// RMBG-1.4's checkpoint keeps each `REBNCONV`'s batch norm apart: loaded, it must compute what the
+    /// convolution followed by the (inference-mode) batch norm and the ReLU computes.
+    #[test]
+    fn batch_norm_is_folded_into_the_convolution() {
+        let (c_in, c_out) = (3, 4);
+        let w: Vec<f32> = (0..c_out * c_in * 9)
+            .map(|i| ((i * 7919) % 13) as f32 / 13.0 - 0.5)
+            .collect();
+        let b = [0.1, -0.2, 0.3, 0.0];
+        let gamma = [1.5, 0.5, -1.0, 2.0];
+        let beta = [0.2, -0.1, 0.0, 0.4];
+        let mean = [0.05, -0.3, 0.2, 0.1];
+        let var = [0.5, 2.0, 1.0, 0.1];
+        let file = write_safetensors(&[
+            f32_tensor("conv_s1.weight", &[c_out, c_in, 3, 3], &w),
+            f32_tensor("conv_s1.bias", &[c_out], &b),
+            f32_tensor("bn_s1.weight", &[c_out], &gamma),
+            f32_tensor("bn_s1.bias", &[c_out], &beta),
+            f32_tensor("bn_s1.running_mean", &[c_out], &mean),
+            f32_tensor("bn_s1.running_var", &[c_out], &var),
+        ])
+        .expect("writes");
+        let vb = VarBuilder::from_safetensors(file, &Device::Cpu).expect("reads");
+        let layer = ConvRelu::load(&vb, c_in, c_out, 2).expect("loads");
+        let (h, wd) = (7, 6);
+        let xv: Vec<f32> = (0..c_in * h * wd)
+            .map(|i| ((i * 31) % 17) as f32 / 8.0 - 1.0)
+            .collect();
+        let x = Tensor::from_f32(xv, [1, c_in, h, wd], &Device::Cpu).expect("x");
+        let got = layer
+            .forward(&x)
+            .expect("forward")
+            .to_vec_f32()
+            .expect("values");
+        let params = Conv2dParams {
+            padding: (2, 2),
+            dilation: (2, 2),
+            ..Conv2dParams::default()
+        };
+        let raw = x
+            .conv2d(
+                &Tensor::from_f32(w, [c_out, c_in, 3, 3], &Device::Cpu).expect("w"),
+                Some(&Tensor::from_f32(b.to_vec(), [c_out], &Device::Cpu).expect("b")),
+                params,
+            )
+            .expect("conv")
+            .to_vec_f32()
+            .expect("values");
+        assert_eq!(got.len(), raw.len());
+        for (k, (g, r)) in got.iter().zip(&raw).enumerate() {
+            let o = k / (h * wd);
+            let want = ((r - mean[o]) / (var[o] + BN_EPS).sqrt() * gamma[o] + beta[o]).max(0.0);
+            assert!((g - want).abs() < 1e-5, "output {k}: {g} vs {want}");
+        }
+    }
+}

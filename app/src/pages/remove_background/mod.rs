@@ -6,6 +6,7 @@
 //! the downloads are the cut-out itself, PNG or WebP with alpha.
 
 mod card;
+mod receive;
 
 use crate::app::Nav;
 use crate::engine::Engine;
@@ -232,6 +233,52 @@ pub fn remove_background_page() -> Html {
             add_files.emit(file_list(e.data_transfer().and_then(|d| d.files())));
         })
     };
+    // A photo shared from another app, or opened with Offgrid: into the queue like a picked one, once the
+    // plan has settled (so it is cut out by the model the person chose, not the fallback).
+    let plan_settled = !matches!(plan.as_ref().map(|p| &p.state), Some(ProbeState::Running));
+    {
+        let add_files = add_files.clone();
+        let items = items.clone();
+        let nav = nav.clone();
+        let shared = nav
+            .as_ref()
+            .and_then(|n| n.location.get("shared"))
+            .map(str::to_string);
+        let next_id = next_id.clone();
+        use_effect_with((shared, plan_settled), move |(shared, settled)| {
+            if let (Some(key), true) = (shared.clone(), *settled) {
+                if let Some(nav) = &nav {
+                    nav.replace(nav.location.with("shared", ""));
+                }
+                wasm_bindgen_futures::spawn_local(async move {
+                    match receive::take_shared(&key).await {
+                        Ok(file) => add_files.emit(vec![file]),
+                        Err(e) => {
+                            let id = {
+                                let mut n = next_id.borrow_mut();
+                                *n += 1;
+                                *n
+                            };
+                            items.dispatch(Action::Add(Item {
+                                id,
+                                name: "Shared image".into(),
+                                original: None,
+                                state: ItemState::Failed(e),
+                            }));
+                        }
+                    }
+                });
+            }
+        });
+    }
+    {
+        let add_files = add_files.clone();
+        use_effect_with(plan_settled, move |settled| {
+            if *settled {
+                receive::on_launch(move |files| add_files.emit(files));
+            }
+        });
+    }
     // Paste anywhere on the page.
     {
         let add_files = add_files.clone();
