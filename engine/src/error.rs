@@ -38,6 +38,12 @@ pub enum Error {
     /// An image that cannot be read or saved, worded for the person who chose it.
     #[error("{0}")]
     Image(String),
+    /// Text that cannot be spoken (empty, no letters of a supported script…), worded for the person who typed it.
+    #[error("{0}")]
+    Text(String),
+    /// A model file that is well formed but uses something this engine does not run yet.
+    #[error("{0}")]
+    Unsupported(String),
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
 }

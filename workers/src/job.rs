@@ -51,8 +51,8 @@ pub fn cancelled() -> WorkerError {
 pub fn engine_error(e: offgrid_engine::Error) -> WorkerError {
     let kind = match e {
         offgrid_engine::Error::DeviceLost(_) => ErrorKind::DeviceLost,
-        // An image the person chose that cannot be read: their input, not our failure.
-        offgrid_engine::Error::Image(_) => ErrorKind::BadInput,
+        // An image the person chose that cannot be read, text that cannot be spoken: their input, not our failure.
+        offgrid_engine::Error::Image(_) | offgrid_engine::Error::Text(_) => ErrorKind::BadInput,
         _ => ErrorKind::Internal,
     };
     WorkerError::new(kind, e.to_string())

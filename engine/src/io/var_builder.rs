@@ -45,6 +45,14 @@ impl VarBuilder {
         }
     }
 
+    /// The same weights, loaded onto `device` instead (small tables a model reads on the CPU).
+    pub fn on_device(&self, device: &Device) -> Self {
+        VarBuilder {
+            device: device.clone(),
+            ..self.clone()
+        }
+    }
+
     /// Loads from one safetensors file's bytes.
     pub fn from_safetensors(bytes: impl Into<Arc<[u8]>>, device: &Device) -> Result<Self> {
         Ok(Self::new(

@@ -5,4 +5,5 @@ pub mod bert;
 pub mod isnet;
 pub mod llama;
 pub mod silero_vad;
+pub mod vits;
 pub mod whisper;

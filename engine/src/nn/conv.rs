@@ -1,5 +1,5 @@
-//! Convolution layers. [`Conv1dK3`] is Whisper's stem on time-major activations; [`Conv2d`] is PyTorch's
-//! `nn.Conv2d` on `[batch, channels, height, width]` (for image models).
+//! Convolution layers. [`Conv1dK3`] is Whisper's stem on time-major activations; [`Conv1d`], [`ConvTranspose1d`]
+//! and [`Conv2d`] are PyTorch's modules on channel-major `[batch, channels, ...]` (VITS, image models).
 
 use super::as_f32;
 use crate::io::VarBuilder;
@@ -106,5 +106,112 @@ impl Conv2d {
     /// `x` `[batch, c_in, h, w]` → `[batch, c_out, h', w']`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         x.conv2d(&self.weight, self.bias.as_ref(), self.params)
+    }
+}
+
+/// The hyper-parameters of `nn.Conv1d` besides its sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conv1dParams {
+    pub stride: usize,
+    pub padding: usize,
+    pub dilation: usize,
+    pub groups: usize,
+}
+
+impl Conv1dParams {
+    /// Stride 1 and the padding that keeps the length ("same") for an odd `kernel` at `dilation`.
+    pub fn same(kernel: usize, dilation: usize) -> Self {
+        Conv1dParams {
+            stride: 1,
+            padding: dilation * (kernel.saturating_sub(1)) / 2,
+            dilation,
+            groups: 1,
+        }
+    }
+}
+
+/// `nn.Conv1d` with PyTorch's weight layout `[c_out, c_in / groups, k]`, on `[batch, channels, length]`.
+#[derive(Debug, Clone)]
+pub struct Conv1d {
+    weight: Tensor,
+    bias: Option<Tensor>,
+    params: Conv1dParams,
+}
+
+impl Conv1d {
+    /// Loads `weight` (and `bias` `[c_out]` when `bias`).
+    pub fn load(
+        vb: &VarBuilder,
+        c_out: usize,
+        c_in: usize,
+        kernel: usize,
+        bias: bool,
+        params: Conv1dParams,
+    ) -> Result<Self> {
+        let weight = as_f32(vb.get_float("weight", [c_out, c_in / params.groups.max(1), kernel])?)?;
+        let bias = if bias {
+            Some(as_f32(vb.get_float("bias", [c_out])?)?)
+        } else {
+            None
+        };
+        Ok(Conv1d {
+            weight,
+            bias,
+            params,
+        })
+    }
+
+    /// `x` `[batch, c_in, len]` → `[batch, c_out, len']`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let p = self.params;
+        x.conv1d(
+            &self.weight,
+            self.bias.as_ref(),
+            p.stride,
+            p.padding,
+            p.dilation,
+            p.groups,
+        )
+    }
+}
+
+/// `nn.ConvTranspose1d` (groups 1, dilation 1) with PyTorch's weight layout `[c_in, c_out, k]`.
+#[derive(Debug, Clone)]
+pub struct ConvTranspose1d {
+    weight: Tensor,
+    bias: Option<Tensor>,
+    stride: usize,
+    padding: usize,
+}
+
+impl ConvTranspose1d {
+    /// Loads `weight` `[c_in, c_out, kernel]` and `bias` `[c_out]`.
+    pub fn load(
+        vb: &VarBuilder,
+        c_in: usize,
+        c_out: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Self> {
+        Ok(ConvTranspose1d {
+            weight: as_f32(vb.get_float("weight", [c_in, c_out, kernel])?)?,
+            bias: Some(as_f32(vb.get_float("bias", [c_out])?)?),
+            stride,
+            padding,
+        })
+    }
+
+    /// `x` `[batch, c_in, len]` → `[batch, c_out, (len - 1) * stride - 2 * padding + kernel]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        x.conv_transpose1d(
+            &self.weight,
+            self.bias.as_ref(),
+            self.stride,
+            self.padding,
+            0,
+            1,
+            1,
+        )
     }
 }

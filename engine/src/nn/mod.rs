@@ -8,7 +8,7 @@ use crate::{DType, Result, Tensor};
 use serde::{Deserialize, Serialize};
 
 mod conv;
-pub use conv::{Conv1dK3, Conv2d};
+pub use conv::{Conv1d, Conv1dK3, Conv1dParams, Conv2d, ConvTranspose1d};
 
 /// `t` as F32 (norms, biases and position tables are small; every kernel reads them as f32).
 pub fn as_f32(t: Tensor) -> Result<Tensor> {
@@ -115,6 +115,15 @@ impl LayerNorm {
         Ok(LayerNorm {
             weight: as_f32(vb.get_float("weight", [d])?)?,
             bias: Some(as_f32(vb.get_float("bias", [d])?)?),
+            eps,
+        })
+    }
+
+    /// Loads `gamma` `[d]` and `beta` `[d]` (the names VITS and other pre-`nn.LayerNorm` code use).
+    pub fn load_gamma_beta(vb: &VarBuilder, d: usize, eps: f32) -> Result<Self> {
+        Ok(LayerNorm {
+            weight: as_f32(vb.get_float("gamma", [d])?)?,
+            bias: Some(as_f32(vb.get_float("beta", [d])?)?),
             eps,
         })
     }
