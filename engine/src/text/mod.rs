@@ -1,7 +1,9 @@
-//! Text pre-processing: tokenizers (HF `tokenizer.json`, GGUF vocabularies) and chat templates.
+//! Text pre-processing: tokenizers (HF `tokenizer.json`, GGUF vocabularies), chat templates, and English
+//! text → phonemes for text-to-speech.
 
 pub mod chat_template;
 pub mod chat_tokenizer;
+pub mod phonemize;
 pub mod tokenizer;
 
 pub use chat_template::{ChatMessage, ChatTemplate, Role};
