@@ -8,6 +8,7 @@ pub mod fetch;
 pub mod model_dir;
 pub mod probe;
 pub mod remove_background;
+pub mod speak;
 pub mod transcribe;
 pub mod vad;
 

@@ -73,6 +73,10 @@ enum Command {
     Chat(offgrid_cli::chat::ChatArgs),
     /// Cut the subject of a photo out of its background (IS-Net) and save a PNG with alpha.
     RemoveBackground(offgrid_cli::remove_background::RemoveBackgroundArgs),
+    /// Say text with a Piper voice and write a WAV file, sentence by sentence.
+    Speak(offgrid_cli::speak::SpeakArgs),
+    /// Print the phonemes text becomes (espeak-ng-style IPA, as Piper voices expect), one line per sentence.
+    Phonemize(offgrid_cli::speak::PhonemizeArgs),
     /// Benchmarks of the engine on this machine.
     Bench {
         #[command(subcommand)]
@@ -126,6 +130,8 @@ enum BenchCommand {
     Transcribe(offgrid_cli::bench::transcribe::TranscribeBenchArgs),
     /// One IS-Net inference at 1024² (warm, median), with the mask's summary for checking against the peer.
     RemoveBackground(offgrid_cli::bench::remove_background::RemoveBackgroundBenchArgs),
+    /// A Piper voice's real-time factor on given phoneme ids (deterministic, warm, median), with its audio.
+    Speak(offgrid_cli::bench::speak::SpeakBenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -377,6 +383,8 @@ fn main() -> ExitCode {
         Command::Vad(args) => offgrid_cli::vad::command(args),
         Command::Chat(args) => offgrid_cli::chat::command(args),
         Command::RemoveBackground(args) => offgrid_cli::remove_background::command(args),
+        Command::Speak(args) => offgrid_cli::speak::command(args),
+        Command::Phonemize(args) => offgrid_cli::speak::phonemize_command(args),
         Command::Transcribe(args) => transcribe(args),
         Command::Bench {
             command: BenchCommand::Ops(args),
@@ -390,6 +398,9 @@ fn main() -> ExitCode {
         Command::Bench {
             command: BenchCommand::RemoveBackground(args),
         } => offgrid_cli::bench::remove_background::command(args),
+        Command::Bench {
+            command: BenchCommand::Speak(args),
+        } => offgrid_cli::bench::speak::command(args),
         Command::Models { command } => match command {
             ModelsCommand::List { json } => list(json),
             ModelsCommand::Fetch {

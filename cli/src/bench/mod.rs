@@ -9,6 +9,7 @@
 pub mod cases;
 pub mod chat;
 pub mod remove_background;
+pub mod speak;
 pub mod transcribe;
 
 use cases::{Case, Kind, Suite};
