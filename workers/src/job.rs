@@ -150,6 +150,7 @@ pub async fn run(ctx: &JobCtx, request: Request) -> Result<JobResult, WorkerErro
         Request::Transcribe(r) => crate::transcribe::run(ctx, r).await,
         Request::Chat(r) => crate::chat::run(ctx, r).await,
         Request::RemoveBackground(r) => crate::remove_background::run(ctx, r).await,
+        Request::Speak(r) => crate::speak::run(ctx, r).await,
     }
 }
 

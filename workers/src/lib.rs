@@ -32,6 +32,8 @@ pub mod search;
 #[cfg(target_arch = "wasm32")]
 pub mod selftest;
 #[cfg(target_arch = "wasm32")]
+pub mod speak;
+#[cfg(target_arch = "wasm32")]
 pub mod store;
 #[cfg(target_arch = "wasm32")]
 pub mod system;

@@ -8,6 +8,7 @@ mod chat;
 mod models;
 mod remove_background;
 mod search;
+mod speak;
 mod system;
 mod transcribe;
 mod voice;
@@ -16,6 +17,7 @@ pub use models::{CacheReport, CachedModel, LoadedModel, LoadedReport, ModelsRequ
 pub use offgrid_catalog::WeightDType;
 pub use remove_background::{Cutout, RemoveBackgroundRequest};
 pub use search::{CollectionInfo, SearchHit, SearchRequest};
+pub use speak::{SpeakRequest, SpeechSummary, SpokenSentence};
 pub use system::{GpuProbe, SystemRequest};
 pub use transcribe::{TranscribeRequest, TranscribeSettings, TranscriptLine};
 pub use voice::{AudioInput, FileData, SpeechSegment, VadSettings, VoiceRequest, VoiceUpdate};
@@ -45,6 +47,7 @@ pub enum Request {
     Transcribe(TranscribeRequest),
     Chat(ChatRequest),
     RemoveBackground(RemoveBackgroundRequest),
+    Speak(SpeakRequest),
 }
 
 /// What a running job can be sent while it runs.
@@ -57,6 +60,8 @@ pub enum JobInput {
     FileAudio { from: u64, data: FileData },
     /// No more input: a live session ends and its job finishes with what it heard.
     Stop,
+    /// A speech job's sentence `index` started playing: the worker may make the next ones.
+    Played { index: u32 },
 }
 
 /// Which catalog model runs a job, from where it is downloaded, on which backend and as which weight type
@@ -174,6 +179,11 @@ pub enum WorkerEvent {
         from: u64,
         len: u64,
     },
+    /// A sentence of a speech job, ready to play.
+    Speech {
+        job: JobId,
+        sentence: Box<SpokenSentence>,
+    },
     /// Transcript lines of an utterance that was just transcribed.
     Transcript {
         job: JobId,
@@ -194,6 +204,7 @@ impl WorkerEvent {
             | WorkerEvent::Cancelled { job }
             | WorkerEvent::Voice { job, .. }
             | WorkerEvent::AudioWanted { job, .. }
+            | WorkerEvent::Speech { job, .. }
             | WorkerEvent::Transcript { job, .. } => *job,
         }
     }
@@ -220,6 +231,7 @@ impl WorkerEvent {
                 | WorkerEvent::Partial { .. }
                 | WorkerEvent::Voice { .. }
                 | WorkerEvent::AudioWanted { .. }
+                | WorkerEvent::Speech { .. }
                 | WorkerEvent::Transcript { .. }
         )
     }
@@ -300,6 +312,7 @@ pub enum JobResult {
     GpuLost,
     /// A photo cut out of its background.
     Cutout(Box<Cutout>),
+    Spoken(SpeechSummary),
     /// A finished transcription: every line, in order.
     Transcript {
         lines: Vec<TranscriptLine>,

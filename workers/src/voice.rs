@@ -210,7 +210,7 @@ pub(crate) async fn listen(
             }
             JobInput::Stop => break,
             // Not for a live session.
-            JobInput::FileAudio { .. } => {}
+            JobInput::FileAudio { .. } | JobInput::Played { .. } => {}
         }
     }
     // The last partial frame, then every segment.

@@ -102,7 +102,7 @@ impl<'a> FileSource<'a> {
                 // The page gave up on the file (it closed or replaced it).
                 JobInput::Stop => return Err(cancelled()),
                 // Not for a file job.
-                JobInput::Audio { .. } => {}
+                JobInput::Audio { .. } | JobInput::Played { .. } => {}
             }
         };
         self.asked = false;

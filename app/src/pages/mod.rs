@@ -7,6 +7,6 @@ pub mod models;
 pub mod not_found;
 pub mod remove_background;
 pub mod search;
-pub mod task;
+pub mod speak;
 pub mod transcribe;
 pub mod vad;
