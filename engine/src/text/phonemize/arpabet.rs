@@ -86,80 +86,302 @@ fn consonant(symbol: &str) -> &'static str {
     }
 }
 
-/// IPA for one word's phones. `stressed` false drops the word's stress marks (function words in a sentence).
-pub fn to_ipa(phones: &[Phone], stressed: bool, spelling: &str) -> String {
-    // CMUdict gives "-ty", "-ly" endings a secondary stress espeak does not say ("thirty" θˈɜːɾi).
-    let mut phones = phones.to_vec();
-    if let Some(last) = phones.last_mut() {
-        if last.symbol == "IY" && last.stress == Some(2) {
-            last.stress = Some(0);
+/// Function words a word list says without stress (espeak, as Piper calls it, on a word alone).
+const UNSTRESSED: [&str; 29] = [
+    "a", "an", "the", "and", "or", "of", "to", "for", "from", "with", "at", "as", "is", "am",
+    "are", "was", "were", "we", "you", "your", "he", "she", "her", "it", "its", "they", "than",
+    "if", "their",
+];
+/// Function words said with a secondary stress on their own.
+const SECONDARY: [&str; 17] = [
+    "been", "but", "had", "him", "them", "us", "some", "what", "when", "whose", "into", "our",
+    "one", "ones", "any", "though", "upon",
+];
+
+/// One vowel after the stress pass: the mark written before it (0 none, 1 ˈ, 2 ˌ) and whether its quality
+/// is a full (stressed) one.
+#[derive(Debug, Clone, Copy)]
+struct Vowel {
+    mark: u8,
+    full: bool,
+}
+
+/// espeak's stress marks from CMUdict's digits: several primaries keep only the last; a secondary next to
+/// the primary (the vowel just before or after it) is dropped, its vowel keeping its full quality; a final
+/// `IY2` ("thirty") is unstressed; a word alone always carries a stress unless it is a function word.
+fn stress_marks(phones: &[Phone], spelling: &str, alone: bool) -> Vec<Option<Vowel>> {
+    let mut v: Vec<Option<Vowel>> = phones
+        .iter()
+        .map(|p| {
+            p.stress.map(|s| Vowel {
+                mark: s,
+                full: s > 0,
+            })
+        })
+        .collect();
+    let vowels: Vec<usize> = (0..v.len()).filter(|&i| v[i].is_some()).collect();
+    if let Some(&last) = vowels.last() {
+        if phones[last].symbol == "IY" {
+            if let Some(x) = v[last].as_mut().filter(|x| x.mark == 2) {
+                x.mark = 0;
+                x.full = false;
+            }
         }
     }
-    // A word said on its own always carries a stress (CMUdict leaves "the" unstressed; espeak says ðˈə).
-    let mut promoted = None;
-    if stressed && !phones.iter().any(|p| p.stress == Some(1)) {
-        promoted = phones.iter().position(|p| p.stress.is_some());
-    }
-    let phones = &phones[..];
-    let first_vowel = phones.iter().position(|p| p.stress.is_some());
-    // espeak writes `oː` before r where the spelling has ore/our/oar/oor ("more", "four"), `ɔː` otherwise.
-    let o_before_r = ["ore", "our", "oar", "oor"]
+    let primaries: Vec<usize> = vowels
         .iter()
-        .any(|s| spelling.contains(s));
-    // Unstressed be-/de-/re- prefixes are espeak's reduced `ᵻ` ("before" bᵻfˈoːɹ).
-    let reduced_prefix = ["be", "de", "re"].iter().any(|s| spelling.starts_with(s));
+        .copied()
+        .filter(|&i| v[i].is_some_and(|x| x.mark == 1))
+        .collect();
+    for &i in primaries.iter().rev().skip(1) {
+        if let Some(x) = v[i].as_mut() {
+            x.mark = 2;
+        }
+    }
+    if let Some(&primary) = primaries.last() {
+        let at = vowels.iter().position(|&i| i == primary).unwrap_or(0);
+        for n in [at.checked_sub(1), Some(at + 1)].into_iter().flatten() {
+            if let Some(x) = vowels
+                .get(n)
+                .and_then(|&i| v[i].as_mut())
+                .filter(|x| x.mark == 2)
+            {
+                x.mark = 0;
+            }
+        }
+    }
+    if !alone {
+        // Inside a sentence: the word's own stress, none for function words (their weak forms mostly come
+        // from the caller's table).
+        if UNSTRESSED.contains(&spelling) {
+            v.iter_mut().flatten().for_each(|x| x.mark = 0);
+        } else if primaries.is_empty() {
+            if let Some(x) = vowels.first().and_then(|&i| v[i].as_mut()) {
+                x.mark = 1;
+            }
+        }
+    } else if UNSTRESSED.contains(&spelling) {
+        v.iter_mut().flatten().for_each(|x| x.mark = 0);
+    } else if SECONDARY.contains(&spelling) {
+        v.iter_mut()
+            .flatten()
+            .filter(|x| x.mark == 1)
+            .for_each(|x| x.mark = 2);
+    } else if primaries.is_empty() {
+        if let Some(x) = vowels.first().and_then(|&i| v[i].as_mut()) {
+            x.mark = 1;
+        }
+    }
+    v
+}
+
+/// IPA for one word's phones. `alone`: the word is said on its own (function words then follow espeak's
+/// isolated forms); else it is a word of a sentence.
+pub fn to_ipa(phones: &[Phone], alone: bool, spelling: &str) -> String {
+    let marks = stress_marks(phones, spelling, alone);
+    let vowel_at: Vec<usize> = (0..phones.len()).filter(|&i| marks[i].is_some()).collect();
+    let groups = super::spelling::align(spelling, vowel_at.len());
+    let group = |i: usize| -> Option<&str> {
+        let n = vowel_at.iter().position(|&v| v == i)?;
+        groups.as_ref().map(|g| g[n].letters.as_str())
+    };
+    let group_start = |i: usize| -> Option<usize> {
+        let n = vowel_at.iter().position(|&v| v == i)?;
+        groups.as_ref().map(|g| g[n].start)
+    };
+    let is_vowel = |i: usize| marks.get(i).is_some_and(Option::is_some);
+    let primary = marks.iter().position(|m| m.is_some_and(|x| x.mark == 1));
+    let next_vowel = |i: usize| vowel_at.iter().copied().find(|&v| v > i);
+    let prev_vowel = |i: usize| vowel_at.iter().rev().copied().find(|&v| v < i);
+    let first_vowel = vowel_at.first().copied();
+    let last = phones.len().saturating_sub(1);
+    let ends = |suffixes: &[&str]| suffixes.iter().any(|s| spelling.ends_with(s));
+    let starts = |prefixes: &[&str]| prefixes.iter().any(|s| spelling.starts_with(s));
     let mut out = String::new();
-    let is_vowel = |i: usize| phones.get(i).is_some_and(|p| p.stress.is_some());
     for (i, p) in phones.iter().enumerate() {
         let next = phones.get(i + 1).map(|n| n.symbol);
-        match p.stress {
-            Some(s) => {
-                // CMUdict's secondary stresses are left out: espeak-ng marks far fewer (agreement on the 2,000
-                // most frequent words rose from 75.0% to 76.6% without them).
-                if promoted == Some(i) || stressed && s == 1 {
-                    out.push('ˈ');
-                }
-                let ending_ed_es = p.symbol == "IH"
-                    && s == 0
+        let Some(Vowel { mark, full }) = marks[i] else {
+            out.push_str(&consonant_ipa(phones, &marks, i, spelling, primary));
+            continue;
+        };
+        let g = group(i).unwrap_or("");
+        let reduced = !full;
+        // IY + AH at the end ("idea" aɪdˈiə): the mark stays before i.
+        if mark == 1 {
+            out.push('ˈ');
+        } else if mark == 2 {
+            out.push('ˌ');
+        }
+        let before_primary = primary.is_some_and(|pr| next_vowel(i) == Some(pr));
+        let ipa: &str = match p.symbol {
+            // Final -ed, -es: ᵻ ("wanted" wˈɔntᵻd, "changes").
+            "IH" | "AH"
+                if reduced
                     && i + 2 == phones.len()
-                    && matches!(next, Some("D" | "Z"));
-                let word_initial_schwa =
-                    p.symbol == "AH" && s == 0 && i == 0 && promoted != Some(i);
-                let prefix_ih =
-                    reduced_prefix && p.symbol == "IH" && s == 0 && Some(i) == first_vowel;
-                if ending_ed_es || prefix_ih {
-                    out.push('ᵻ');
-                } else if word_initial_schwa && phones.len() > 2 {
-                    out.push('ɐ');
-                } else if p.symbol == "AO" && next == Some("R") && o_before_r {
-                    out.push_str("oː");
+                    && matches!(next, Some("D" | "Z"))
+                    && (g == "e" || g.is_empty() && (ends(&["ed", "es"]))) =>
+            {
+                "ᵻ"
+            }
+            // -ity: ᵻɾi ("university").
+            "IH" | "AH"
+                if reduced
+                    && ends(&["ity", "ities"])
+                    && i + 3 >= phones.len().saturating_sub(1)
+                    && phones.get(i + 1).is_some_and(|n| n.symbol == "T") =>
+            {
+                "ᵻ"
+            }
+            // Unstressed prefixes.
+            "IH" | "IY" | "AH" | "EH"
+                if reduced && Some(i) == first_vowel && starts(&["en", "em", "ex"]) && g == "e" =>
+            {
+                "ɛ"
+            }
+            "IH" | "IY" | "AH"
+                if reduced
+                    && Some(i) == first_vowel
+                    && starts(&["be", "re", "de", "pre"])
+                    && (g == "e" || g.is_empty()) =>
+            {
+                if next == Some("Z") || starts(&["bec", "beg", "dev", "pre"]) {
+                    "ɪ"
                 } else {
-                    out.push_str(vowel(p.symbol, s));
+                    "ᵻ"
                 }
             }
-            None => {
-                // espeak flaps t only ("city" sˈɪɾi, but "body" keeps its d); CMUdict writes some flapped t's
-                // as D ("thirty"), told apart by the spelling.
-                let spelled_t =
-                    p.symbol == "D" && spelling.contains('t') && !spelling.contains('d');
-                let flap = (p.symbol == "T" || spelled_t)
-                    && i > 0
-                    && (is_vowel(i - 1) || phones[i - 1].symbol == "R" && i > 1 && is_vowel(i - 2))
-                    && phones.get(i + 1).is_some_and(|n| {
-                        n.stress.is_some_and(|s| s != 1) && promoted != Some(i + 1)
-                    });
-                let velar_next = matches!(next, Some("K" | "G"));
-                out.push_str(if flap {
-                    "ɾ"
-                } else if p.symbol == "N" && velar_next {
-                    "ŋ"
-                } else {
-                    consonant(p.symbol)
-                });
+            "IH" | "IY" if reduced && Some(i) == first_vowel && i == 0 && g == "e" => "ᵻ",
+            // An unstressed a at the start, or just before the stress: ɐ ("about", "again", "traditional").
+            "AH" if reduced
+                && g == "a"
+                && (group_start(i) == Some(0) || before_primary)
+                && phones.len() > 2 =>
+            {
+                "ɐ"
             }
+            "AE" if reduced && group_start(i) == Some(0) && g == "a" => "ɐ",
+            // Reduced vowels spelled i or y: ɪ ("family" fˈæmɪli, "service").
+            "AH" | "IH" if reduced && (g == "i" || g == "y") => "ɪ",
+            "AH" if reduced
+                && g == "u"
+                && next == Some("L")
+                && phones.get(i + 2).is_some_and(|n| n.stress.is_some()) =>
+            {
+                "ʊ"
+            }
+            "AH" if full => "ʌ",
+            "AH" => "ə",
+            "UH" if reduced && ends(&["ful", "fully"]) => "ə",
+            "IY" if full && next == Some("R") => "ɪ",
+            "IY" if full && i + 2 == phones.len() && phones[last].symbol == "AH" => "i",
+            "IY" if full => "iː",
+            "IY" if i == last || i + 1 == last && phones[last].symbol == "Z" => {
+                if g.ends_with("ee") || g == "e" && ends(&["e", "es"]) {
+                    "iː"
+                } else {
+                    "i"
+                }
+            }
+            "IY" if g == "y" => "ɪ",
+            "IY" if g.starts_with('i') => {
+                if next_vowel(i).is_some_and(|n| {
+                    next_vowel(i) == Some(i + 1) && matches!(phones[n].symbol, "AH" | "ER")
+                }) {
+                    "i"
+                } else {
+                    "ɪ"
+                }
+            }
+            "IY" if g == "e" && next_vowel(i) == Some(i + 1) => {
+                if starts(&["re"]) {
+                    "ɪ"
+                } else {
+                    "iː"
+                }
+            }
+            "IY" => "i",
+            "ER" if full && is_vowel(i + 1) => "ɜːɹ",
+            "ER" if full => "ɜː",
+            "ER" if g == "e"
+                && prev_vowel(i) == primary
+                && next_vowel(i).is_some_and(|n| marks[n].is_some_and(|x| x.mark == 0)) =>
+            {
+                "ɹ"
+            }
+            "ER" if next_vowel(i) == Some(i + 1) => "ɚɹ",
+            "ER" => "ɚ",
+            "AO" | "AA" if next == Some("R") => {
+                let oo = ["oa", "ou", "oo"].contains(&g)
+                    || ends(&["ore", "ory", "ories", "ores", "ored"])
+                    || ["port", "ourse", "orce", "ourt"]
+                        .iter()
+                        .any(|s| spelling.contains(s));
+                if p.symbol == "AO" && oo {
+                    "oː"
+                } else if p.symbol == "AO" {
+                    "ɔː"
+                } else {
+                    "ɑː"
+                }
+            }
+            "AO" | "AA" if g == "o" => {
+                let after = group_start(i).map_or("", |s| &spelling[s + 1..]);
+                let short = ["ng", "st", "ss", "ft", "th"]
+                    .iter()
+                    .any(|c| after.starts_with(c))
+                    || after.starts_with("ff") && !after.starts_with("ffi")
+                    || ["n", "ne", "nd"].contains(&after);
+                if short {
+                    "ɔ"
+                } else {
+                    "ɑː"
+                }
+            }
+            "AA" | "AO"
+                if g == "a"
+                    && i > 0
+                    && phones[i - 1].symbol == "W"
+                    && matches!(next, Some("N" | "L")) =>
+            {
+                "ɔ"
+            }
+            other => vowel(other, u8::from(full)),
+        };
+        out.push_str(ipa);
+        // "idea", "museum": iə.
+        if p.symbol == "IY" && full && i + 2 == phones.len() && phones[last].symbol == "AH" {
+            out.push('ə');
+            break;
         }
     }
     out
+}
+
+/// One consonant: `t` flapped between a vowel and an unstressed vowel (not after n, not in r-t-ə-n:
+/// "important"); a `D` CMUdict wrote for a flapped t ("thirty"); `n` before `k`/`g` is `ŋ`.
+fn consonant_ipa(
+    phones: &[Phone],
+    marks: &[Option<Vowel>],
+    i: usize,
+    spelling: &str,
+    primary: Option<usize>,
+) -> String {
+    let p = phones[i];
+    let is_vowel = |j: usize| marks.get(j).is_some_and(Option::is_some);
+    let spelled_t = p.symbol == "D" && spelling.contains('t') && !spelling.contains('d');
+    let after_vowel =
+        i > 0 && (is_vowel(i - 1) || phones[i - 1].symbol == "R" && i > 1 && is_vowel(i - 2));
+    let unstressed_next =
+        is_vowel(i + 1) && primary != Some(i + 1) && marks[i + 1].is_some_and(|x| x.mark != 1);
+    let rtn =
+        i > 0 && phones[i - 1].symbol == "R" && phones.get(i + 2).is_some_and(|n| n.symbol == "N");
+    if (p.symbol == "T" || spelled_t) && after_vowel && unstressed_next && !rtn {
+        return "ɾ".into();
+    }
+    if p.symbol == "N" && matches!(phones.get(i + 1).map(|n| n.symbol), Some("K" | "G")) {
+        return "ŋ".into();
+    }
+    consonant(p.symbol).into()
 }
 
 #[cfg(test)]
@@ -169,14 +391,21 @@ mod tests {
     #[test]
     fn arpabet_becomes_espeak_style_ipa() {
         let ipa = |p: &str| to_ipa(&parse(p), true, "");
+        assert_eq!(to_ipa(&parse("W AO1 N T IH0 D"), true, "wanted"), "wˈɔntᵻd");
         assert_eq!(ipa("HH AH0 L OW1"), "həlˈoʊ");
         assert_eq!(ipa("W ER1 L D"), "wˈɜːld");
         assert_eq!(ipa("W AO1 T ER0"), "wˈɔːɾɚ");
         assert_eq!(ipa("S IH1 T IY0"), "sˈɪɾi");
         assert_eq!(ipa("K W IH1 K"), "kwˈɪk");
-        assert_eq!(ipa("HH AW1 Z IH0 Z"), "hˈaʊzᵻz");
-        assert_eq!(to_ipa(&parse("DH AH0"), false, "the"), "ðə");
-        assert_eq!(to_ipa(&parse("DH AH0"), true, "the"), "ðˈə");
+        assert_eq!(to_ipa(&parse("HH AW1 Z IH0 Z"), true, "houses"), "hˈaʊzᵻz");
+        assert_eq!(to_ipa(&parse("DH AH0"), true, "the"), "ðə");
+        assert_eq!(
+            to_ipa(&parse("F AE1 M AH0 L IY0"), true, "family"),
+            "fˈæmɪli"
+        );
+        assert_eq!(to_ipa(&parse("AO1 L W EY2 Z"), true, "always"), "ˈɔːlweɪz");
+        assert_eq!(to_ipa(&parse("AY0 D IY1 AH0"), true, "idea"), "aɪdˈiə");
+        assert_eq!(to_ipa(&parse("L AO1 NG"), true, "long"), "lˈɔŋ");
         assert_eq!(to_ipa(&parse("M AO1 R"), true, "more"), "mˈoːɹ");
         assert_eq!(to_ipa(&parse("B IH0 F AO1 R"), true, "before"), "bᵻfˈoːɹ");
         assert_eq!(to_ipa(&parse("AH0 G OW1"), true, "ago"), "ɐɡˈoʊ");

@@ -11,6 +11,7 @@
 mod arpabet;
 pub mod numbers;
 mod rules;
+mod spelling;
 
 use crate::{Error, Result};
 use std::collections::HashMap;
@@ -42,7 +43,7 @@ fn lexicon() -> &'static HashMap<String, String> {
 }
 
 /// Words said without stress inside a sentence, with espeak's reduced forms where it uses one.
-const WEAK: [(&str, &str); 40] = [
+const WEAK: [(&str, &str); 43] = [
     ("a", "ɐ"),
     ("an", "ɐn"),
     ("the", "ðə"),
@@ -76,13 +77,33 @@ const WEAK: [(&str, &str); 40] = [
     ("she", "ʃiː"),
     ("we", "wiː"),
     ("they", "ðeɪ"),
-    ("me", "miː"),
+    ("me", "mˌiː"),
+    ("could", "kʊd"),
+    ("should", "ʃʊd"),
+    ("so", "sˌoʊ"),
     ("him", "hɪm"),
     ("her", "hɜː"),
     ("his", "hɪz"),
     ("them", "ðɛm"),
     ("my", "maɪ"),
     ("your", "jʊɹ"),
+];
+
+/// Common words whose dictionary entry (its first variant, or a reduced vowel it spells differently) is not how
+/// they are usually said on their own; written for this project.
+const ALONE: [(&str, &str); 12] = [
+    ("a", "ˈeɪ"),
+    ("and", "ænd"),
+    ("was", "wʌz"),
+    ("your", "jʊɹ"),
+    ("than", "ðɐn"),
+    ("into", "ˌɪntʊ"),
+    ("because", "bɪkˈʌz"),
+    ("even", "ˈiːvən"),
+    ("really", "ɹˈiəli"),
+    ("real", "ɹˈiːəl"),
+    ("women", "wˈɪmɪn"),
+    ("read", "ɹˈiːd"),
 ];
 
 const ABBREVIATIONS: [(&str, &str); 9] = [
@@ -226,6 +247,8 @@ impl Phonemizer {
             if let Some((_, weak)) = WEAK.iter().find(|(w, _)| *w == word) {
                 return self.accent(weak.to_string());
             }
+        } else if let Some((_, form)) = ALONE.iter().find(|(w, _)| *w == word) {
+            return self.accent(form.to_string());
         }
         let lex = lexicon();
         let arpa = if let Some(p) = lex.get(word) {
@@ -250,7 +273,7 @@ impl Phonemizer {
             }
             rules::guess(&letters)
         };
-        self.accent(arpabet::to_ipa(&arpabet::parse(&arpa), true, word))
+        self.accent(arpabet::to_ipa(&arpabet::parse(&arpa), alone, word))
     }
 
     /// British voices: no r after a vowel unless a vowel follows, `ɒ` for American `ɑː` spelled with an o.
