@@ -5,7 +5,7 @@ use crate::transcribe::open_device;
 use clap::Args;
 use offgrid_engine::audio::wav::write_wav_16bit;
 use offgrid_engine::models::vits::{Noise, Scales};
-use offgrid_engine::pipelines::speak::{split_sentences, Voice};
+use offgrid_engine::pipelines::speak::{split_sentences, Prepared, Voice};
 use offgrid_engine::text::phonemize::Phonemizer;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -13,7 +13,8 @@ use std::time::Instant;
 /// `offgrid speak` arguments.
 #[derive(Debug, Args)]
 pub struct SpeakArgs {
-    /// A Piper voice: its .onnx file (the .onnx.json beside it) or a folder holding one.
+    /// A Piper voice (its .onnx file, the .onnx.json beside it, or their folder) or an MMS folder
+    /// (model.safetensors, config.json, vocab.json).
     #[arg(long)]
     pub model: PathBuf,
     /// The text to say.
@@ -88,11 +89,27 @@ pub fn voice_files(model: &Path) -> Result<(PathBuf, PathBuf), String> {
     Ok((onnx, json))
 }
 
-/// Loads a voice.
+/// Loads a voice: a Piper `.onnx` (with its `.onnx.json`), or an MMS folder (`model.safetensors`,
+/// `config.json`, `vocab.json`).
 pub fn load(model: &Path, device: &str) -> Result<Voice, String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    if model.is_dir() && model.join("model.safetensors").is_file() {
+        let device = open_device(device)?;
+        let text = |name: &str| {
+            std::fs::read_to_string(model.join(name))
+                .map_err(|e| format!("{}: {e}", model.join(name).display()))
+        };
+        return Voice::from_mms(
+            &read(&model.join("model.safetensors"))?,
+            &text("config.json")?,
+            &text("vocab.json")?,
+            &device,
+        )
+        .map_err(|e| format!("{}: {e}", model.display()));
+    }
     let (onnx, json) = voice_files(model)?;
     let device = open_device(device)?;
-    let bytes = std::fs::read(&onnx).map_err(|e| format!("{}: {e}", onnx.display()))?;
+    let bytes = read(&onnx)?;
     let config = std::fs::read_to_string(&json).map_err(|e| format!("{}: {e}", json.display()))?;
     Voice::from_piper(&bytes, &config, &device).map_err(|e| format!("{}: {e}", onnx.display()))
 }
@@ -115,10 +132,20 @@ pub fn command(args: SpeakArgs) -> Result<(), String> {
     eprintln!("voice loaded in {:.2} s", start.elapsed().as_secs_f64());
     let scales = scales(&voice, &args);
     let mut noise = Noise::new(args.seed);
-    let phonemes: Vec<(String, String)> = match (&args.text, &args.phonemes) {
-        (_, Some(p)) => vec![(p.clone(), p.clone())],
+    let prepared: Vec<(String, Prepared)> = match (&args.text, &args.phonemes) {
+        (_, Some(p)) => {
+            let ids = voice.ids(p);
+            let skipped = ids.unknown.iter().map(|c| c.to_string()).collect();
+            vec![(
+                p.clone(),
+                Prepared {
+                    ids: ids.ids,
+                    shown: p.clone(),
+                    skipped,
+                },
+            )]
+        }
         (Some(text), None) => {
-            let phonemizer = Phonemizer::new(voice.espeak_voice()).map_err(|e| e.to_string())?;
             let sentences = split_sentences(text);
             if sentences.is_empty() {
                 return Err("There is nothing to say: the text is empty.".into());
@@ -126,31 +153,28 @@ pub fn command(args: SpeakArgs) -> Result<(), String> {
             sentences
                 .into_iter()
                 .map(|s| {
-                    let p = phonemizer.phonemize(&s.text);
-                    if !p.skipped.is_empty() {
-                        eprintln!("skipped (not English letters): {}", p.skipped.join(" "));
-                    }
-                    (s.text, p.text)
+                    let p = voice.prepare(&s.text);
+                    (s.text, p)
                 })
                 .collect()
         }
         (None, None) => return Err("give --text or --phonemes".into()),
     };
     let mut audio = Vec::new();
-    for (text, ph) in &phonemes {
-        let ids = voice.ids(ph);
-        if !ids.unknown.is_empty() {
+    for (text, p) in &prepared {
+        if !p.skipped.is_empty() {
             eprintln!(
-                "left out (the voice has no such phoneme): {:?}",
-                ids.unknown
+                "skipped (the voice cannot say them): {}",
+                p.skipped.join(" ")
             );
         }
-        if ids.ids.len() <= 3 {
+        if p.is_empty() {
             eprintln!("skipped (nothing to say): {text}");
             continue;
         }
+        let (ids, ph) = (&p.ids, &p.shown);
         let t = Instant::now();
-        let out = pollster::block_on(voice.vits().synthesize(&ids.ids, scales, &mut noise))
+        let out = pollster::block_on(voice.vits().synthesize(ids, scales, &mut noise))
             .map_err(|e| e.to_string())?;
         let secs = out.audio.len() as f64 / f64::from(voice.sample_rate());
         eprintln!(

@@ -13,7 +13,6 @@ use offgrid_catalog::Task;
 use offgrid_engine::microbench::now_ms;
 use offgrid_engine::models::vits::Noise;
 use offgrid_engine::pipelines::speak::{split_sentences, Voice};
-use offgrid_engine::text::phonemize::Phonemizer;
 use std::rc::Rc;
 
 /// The longest text one job takes, in characters (about two hours of speech).
@@ -29,17 +28,38 @@ async fn voice(ctx: &JobCtx, choice: &ModelChoice) -> Result<Rc<Voice>, WorkerEr
                     .iter()
                     .find(|f| f.path.ends_with(suffix))
                     .map(|f| f.path.clone())
-                    .ok_or_else(|| {
-                        WorkerError::new(
-                            ErrorKind::Internal,
-                            format!("{} has no {suffix} file in the catalog", variant.title),
-                        )
-                    })
             };
-            let onnx = target.files.read(&find(".onnx")?).await?;
-            let json = target.files.read(&find(".onnx.json")?).await?;
-            let json = String::from_utf8_lossy(&json);
-            Voice::from_piper(&onnx, &json, &target.device).map_err(|e| {
+            let missing = |what: &str| {
+                WorkerError::new(
+                    ErrorKind::Internal,
+                    format!("{} has no {what} file in the catalog", variant.title),
+                )
+            };
+            let loaded = if let Some(model) = find("model.safetensors") {
+                // MMS: a Hugging Face VitsModel reading characters.
+                let config = find("config.json").ok_or_else(|| missing("config.json"))?;
+                let vocab = find("vocab.json").ok_or_else(|| missing("vocab.json"))?;
+                let config = target.files.read(&config).await?;
+                let vocab = target.files.read(&vocab).await?;
+                let model = target.files.read(&model).await?;
+                Voice::from_mms(
+                    &model,
+                    &String::from_utf8_lossy(&config),
+                    &String::from_utf8_lossy(&vocab),
+                    &target.device,
+                )
+            } else {
+                let onnx = target
+                    .files
+                    .read(&find(".onnx").ok_or_else(|| missing(".onnx"))?)
+                    .await?;
+                let json = target
+                    .files
+                    .read(&find(".onnx.json").ok_or_else(|| missing(".onnx.json"))?)
+                    .await?;
+                Voice::from_piper(&onnx, &String::from_utf8_lossy(&json), &target.device)
+            };
+            loaded.map_err(|e| {
                 WorkerError::new(
                     ErrorKind::Internal,
                     format!("{} could not be loaded: {e}", variant.title),
@@ -86,7 +106,6 @@ pub async fn run(ctx: &JobCtx, request: SpeakRequest) -> Result<JobResult, Worke
     }
     let sentences = split_sentences(&request.text);
     let voice = voice(ctx, &request.model).await?;
-    let phonemizer = Phonemizer::new(voice.espeak_voice()).map_err(engine_error)?;
     let scales = voice.scales(request.speed);
     let mut noise = Noise::new(request.seed);
     let start = now_ms();
@@ -104,19 +123,18 @@ pub async fn run(ctx: &JobCtx, request: SpeakRequest) -> Result<JobResult, Worke
         wait_for_playback(ctx, spoken, request.ahead, &mut played).await?;
         ctx.check_cancel()?;
         let t = now_ms();
-        let phonemes = phonemizer.phonemize(&sentence.text);
-        for s in &phonemes.skipped {
+        let prepared = voice.prepare(&sentence.text);
+        for s in &prepared.skipped {
             if !skipped_all.contains(s) {
                 skipped_all.push(s.clone());
             }
         }
-        let ids = voice.ids(&phonemes.text);
-        if phonemes.text.trim().is_empty() || ids.ids.len() <= 3 {
+        if prepared.is_empty() {
             continue;
         }
         let out = voice
             .vits()
-            .synthesize(&ids.ids, scales, &mut noise)
+            .synthesize(&prepared.ids, scales, &mut noise)
             .await
             .map_err(engine_error)?;
         samples_total += out.audio.len();
@@ -134,8 +152,8 @@ pub async fn run(ctx: &JobCtx, request: SpeakRequest) -> Result<JobResult, Worke
                 end: sentence.range.end as u32,
                 samples: pcm,
                 sample_rate: voice.sample_rate(),
-                phonemes: phonemes.text,
-                skipped: phonemes.skipped,
+                phonemes: prepared.shown,
+                skipped: prepared.skipped,
                 millis: now_ms() - t,
             }),
         });

@@ -12,6 +12,7 @@ pub mod config;
 mod decoder;
 mod duration;
 mod flow;
+pub mod hf;
 pub mod piper;
 mod spline;
 mod text_encoder;
@@ -121,6 +122,14 @@ impl Vits {
         let (st, config) = piper::to_safetensors(onnx, sample_rate)?;
         let vb = VarBuilder::from_safetensors(st, device)?;
         Self::load(&vb, config)
+    }
+
+    /// An HF `VitsModel` (MMS-TTS) from its `model.safetensors` and `config.json`.
+    pub fn from_hf(model: &[u8], config_json: &str, device: &Device) -> Result<Self> {
+        let config = hf::HfVitsConfig::parse(config_json)?;
+        let (st, vits) = hf::to_safetensors(model, &config)?;
+        let vb = VarBuilder::from_safetensors(st, device)?;
+        Self::load(&vb, vits)
     }
 
     pub fn config(&self) -> &VitsConfig {

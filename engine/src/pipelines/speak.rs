@@ -1,17 +1,33 @@
-//! Text to speech with a Piper voice, sentence by sentence so the first sentence plays while the next is made:
-//! text → sentences ([`split_sentences`], with where each sits in the text, for highlighting) → phonemes
-//! (the caller's phonemizer, espeak-ng-style IPA) → ids (the voice's map, Piper's layout) → [`Vits`].
+//! Text to speech, sentence by sentence so the first sentence plays while the next is made: text → sentences
+//! ([`split_sentences`], with where each sits in the text, for highlighting) → ids → [`Vits`]. A Piper voice
+//! reads phonemes (our espeak-ng-style phonemizer, then the voice's map in Piper's layout); an MMS voice reads
+//! characters (its `vocab.json`).
 
+use crate::models::vits::hf::{CharVocab, HfVitsConfig};
 use crate::models::vits::piper::PiperConfig;
 use crate::models::vits::{Noise, Scales, Synthesis, Vits};
+use crate::text::phonemize::Phonemizer;
 use crate::{Device, Error, Result};
 use std::ops::Range;
 use unicode_normalization::UnicodeNormalization;
 
-/// A Piper voice ready to speak.
+/// How a voice turns a sentence into ids.
+enum Frontend {
+    /// Piper: phonemes, through the voice's phoneme map.
+    Phonemes {
+        config: PiperConfig,
+        phonemizer: Phonemizer,
+    },
+    /// MMS: characters.
+    Characters(CharVocab),
+}
+
+/// A voice ready to speak.
 pub struct Voice {
     vits: Vits,
-    config: PiperConfig,
+    frontend: Frontend,
+    defaults: Scales,
+    sample_rate: u32,
 }
 
 /// One sentence's ids and the phonemes the voice does not know (left out, and said).
@@ -21,10 +37,28 @@ pub struct PhonemeIds {
     pub unknown: Vec<char>,
 }
 
+/// A sentence ready for the model: its ids, what the model reads (phonemes, or the normalised characters),
+/// and what could not be said.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    pub ids: Vec<u32>,
+    pub shown: String,
+    pub skipped: Vec<String>,
+}
+
+impl Prepared {
+    /// Whether there is anything to say (more than the begin/end markers and blanks).
+    pub fn is_empty(&self) -> bool {
+        self.shown.trim().is_empty() || self.ids.len() <= 3
+    }
+}
+
 impl Voice {
-    /// A voice from its `.onnx` and `.onnx.json` files.
+    /// A Piper voice from its `.onnx` and `.onnx.json` files.
     pub fn from_piper(onnx: &[u8], config_json: &str, device: &Device) -> Result<Self> {
         let config = PiperConfig::parse(config_json)?;
+        let espeak = config.espeak.as_ref().map_or("en-us", |e| e.voice.as_str());
+        let phonemizer = Phonemizer::new(espeak)?;
         let vits = Vits::from_piper_onnx(onnx, config.audio.sample_rate, device)?;
         if let Some((phoneme, &id)) = config.phoneme_id_map.iter().find_map(|(p, ids)| {
             ids.iter()
@@ -36,39 +70,93 @@ impl Voice {
                 vits.config().vocab
             )));
         }
-        Ok(Voice { vits, config })
+        let i = config.inference;
+        Ok(Voice {
+            vits,
+            defaults: Scales {
+                noise: i.noise_scale,
+                length: i.length_scale,
+                noise_w: i.noise_w,
+            },
+            sample_rate: config.audio.sample_rate,
+            frontend: Frontend::Phonemes { config, phonemizer },
+        })
+    }
+
+    /// An MMS voice (HF `VitsModel`) from its `model.safetensors`, `config.json` and `vocab.json`.
+    pub fn from_mms(
+        model: &[u8],
+        config_json: &str,
+        vocab_json: &str,
+        device: &Device,
+    ) -> Result<Self> {
+        let config = HfVitsConfig::parse(config_json)?;
+        let vocab = CharVocab::parse(vocab_json)?;
+        let vits = Vits::from_hf(model, config_json, device)?;
+        Ok(Voice {
+            vits,
+            defaults: Scales {
+                noise: config.noise_scale,
+                length: 1.0 / config.speaking_rate.max(0.01),
+                noise_w: config.noise_scale_duration,
+            },
+            sample_rate: config.sampling_rate,
+            frontend: Frontend::Characters(vocab),
+        })
     }
 
     pub fn sample_rate(&self) -> u32 {
-        self.config.audio.sample_rate
+        self.sample_rate
     }
 
     /// The voice's own default scales, with `speed` (1 = as trained, 2 = twice as fast) applied.
     pub fn scales(&self, speed: f32) -> Scales {
-        let i = self.config.inference;
         Scales {
-            noise: i.noise_scale,
-            length: i.length_scale / speed.clamp(0.25, 4.0),
-            noise_w: i.noise_w,
+            length: self.defaults.length / speed.clamp(0.25, 4.0),
+            ..self.defaults
         }
-    }
-
-    /// espeak-ng's voice the phonemes must come from (`en-us` when the file does not say).
-    pub fn espeak_voice(&self) -> &str {
-        self.config
-            .espeak
-            .as_ref()
-            .map_or("en-us", |e| e.voice.as_str())
     }
 
     pub fn vits(&self) -> &Vits {
         &self.vits
     }
 
-    /// Piper's layout: begin, pad, then each phoneme followed by pad, then end. Phonemes are code points after
-    /// NFD, as Piper splits them.
+    /// One sentence → ids.
+    pub fn prepare(&self, sentence: &str) -> Prepared {
+        match &self.frontend {
+            Frontend::Phonemes { phonemizer, .. } => {
+                let p = phonemizer.phonemize(sentence);
+                let ids = self.ids(&p.text);
+                let mut skipped = p.skipped;
+                skipped.extend(ids.unknown.iter().map(|c| c.to_string()));
+                Prepared {
+                    ids: ids.ids,
+                    shown: p.text,
+                    skipped,
+                }
+            }
+            Frontend::Characters(vocab) => {
+                let (ids, dropped) = vocab.encode(sentence);
+                Prepared {
+                    shown: sentence.to_lowercase(),
+                    ids,
+                    skipped: dropped.iter().map(|c| c.to_string()).collect(),
+                }
+            }
+        }
+    }
+
+    /// Piper's layout for phonemes: begin, pad, then each phoneme followed by pad, then end. Phonemes are code
+    /// points after NFD, as Piper splits them. (An MMS voice takes the phonemes as characters.)
     pub fn ids(&self, phonemes: &str) -> PhonemeIds {
-        let id = |c: char| self.config.id(c);
+        let config = match &self.frontend {
+            Frontend::Phonemes { config, .. } => config,
+            Frontend::Characters(vocab) => {
+                let (ids, unknown) = vocab.encode(phonemes);
+                return PhonemeIds { ids, unknown };
+            }
+        };
+        let id = |c: char| config.id(c);
         let pad = id('_').unwrap_or(0);
         let mut ids = vec![id('^').unwrap_or(1), pad];
         let mut unknown = Vec::new();
@@ -83,19 +171,18 @@ impl Voice {
         PhonemeIds { ids, unknown }
     }
 
-    /// Audio for one sentence's phonemes.
-    pub async fn speak_phonemes(
+    /// Audio for one sentence.
+    pub async fn speak(
         &self,
-        phonemes: &str,
+        sentence: &str,
         scales: Scales,
         noise: &mut Noise,
     ) -> Result<Synthesis> {
-        if phonemes.trim().is_empty() {
+        let prepared = self.prepare(sentence);
+        if prepared.is_empty() {
             return Err(Error::Text("There is nothing to say.".into()));
         }
-        self.vits
-            .synthesize(&self.ids(phonemes).ids, scales, noise)
-            .await
+        self.vits.synthesize(&prepared.ids, scales, noise).await
     }
 }
 
