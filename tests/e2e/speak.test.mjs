@@ -74,6 +74,12 @@ for (const webgpu of [false, true]) {
   test(`typed text is spoken sentence by sentence, as the CLI says it (WebGPU ${webgpu ? "on" : "off"})`, { timeout: 900_000 }, async () => {
     const mirror = await startMirror({ [REPO]: voices });
     const b = await launchVoice({ webgpu });
+    if (webgpu) {
+      // The Device page's choice "GPU" for speak (headless Chromium's WebGPU is SwiftShader, which the plan
+      // would otherwise leave to the CPU).
+      await b.context.addInitScript(() =>
+        localStorage.setItem("offgrid.overrides", JSON.stringify({ tasks: { speak: { backend: "gpu" } } })));
+    }
     const uploads = [];
     b.context.on("request", (r) => {
       const body = r.postDataBuffer();
@@ -83,6 +89,9 @@ for (const webgpu of [false, true]) {
     try {
       await b.page.goto(appUrl(app, "/speak", `models=${encodeURIComponent(mirror.base("good"))}`));
       await b.page.waitForSelector("#model-choice[data-variant=piper-joe-medium]", { timeout: 90_000 });
+      // Once the plan is made, the voice line says where it runs.
+      const where = webgpu ? " on the GPU " : " on the CPU ";
+      await b.page.waitForFunction((w) => document.querySelector("#model-choice")?.textContent.includes(w), where, { timeout: 90_000 });
       const { first, wav } = await speak(b.page, EXPECTED.text);
       assert.equal(first, EXPECTED.sentences[0]);
       matchesCli(wav, "first run");
