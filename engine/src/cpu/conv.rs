@@ -68,80 +68,6 @@ impl Receptive<'_> {
     }
 }
 
-/// A 1-D convolution (height 1, stride 1, one group) of one batch item, time-major: the input `[c_in, len]` is
-/// transposed once into `[pad + len + pad, c_in]`, so each output position's receptive field is `kw` contiguous
-/// runs of `c_in` values (copies, not a gather per value), and the GEMM runs with the positions as its long side
-/// (VITS's decoder: few channels, hundreds of thousands of samples). Returns `[c_out, ow]`.
-#[allow(clippy::too_many_arguments)] // the sizes of one convolution
-fn conv1d_time_major(
-    x: &[f32],
-    w: &[f32],
-    bias: Option<&[f32]>,
-    (c_in, len): (usize, usize),
-    (c_out, kw): (usize, usize),
-    (pad, dil): (usize, usize),
-    ow: usize,
-) -> Result<Vec<f32>> {
-    let padded = len + 2 * pad;
-    let mut xt = vec![0.0f32; padded * c_in];
-    for (c, row) in x.chunks_exact(len).enumerate().take(c_in) {
-        for (t, v) in row.iter().enumerate() {
-            xt[(t + pad) * c_in + c] = *v;
-        }
-    }
-    let kk = kw * c_in;
-    // The weight as rows of (tap, channel), matching the columns' order.
-    let mut wp = vec![0.0f32; c_out * kk];
-    for o in 0..c_out {
-        for c in 0..c_in {
-            for k in 0..kw {
-                wp[o * kk + k * c_in + c] = w[(o * c_in + c) * kw + k];
-            }
-        }
-    }
-    let block = (COLS_BLOCK_VALUES / kk.max(1))
-        .clamp(64, ow.max(64))
-        .min(ow.max(1));
-    let mut cols = vec![0.0f32; block * kk];
-    let mut product = vec![0.0f32; block * c_out];
-    let mut out = vec![0.0f32; c_out * ow];
-    let fill = |first: usize, col: &mut [f32], i: usize| {
-        for k in 0..kw {
-            let src = &xt[(first + i + k * dil) * c_in..][..c_in];
-            col[k * c_in..(k + 1) * c_in].copy_from_slice(src);
-        }
-    };
-    let mut first = 0;
-    while first < ow {
-        let n = block.min(ow - first);
-        let cols = &mut cols[..n * kk];
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            use rayon::prelude::*;
-            cols.par_chunks_mut(kk * 64)
-                .enumerate()
-                .for_each(|(c, chunk)| {
-                    for (i, col) in chunk.chunks_exact_mut(kk).enumerate() {
-                        fill(first, col, c * 64 + i);
-                    }
-                });
-        }
-        #[cfg(target_arch = "wasm32")]
-        for (i, col) in cols.chunks_exact_mut(kk).enumerate() {
-            fill(first, col, i);
-        }
-        let product = &mut product[..n * c_out];
-        crate::cpu::gemm::gemm_nt_bias(cols, RowSource::F32(&wp), n, c_out, kk, bias, product)?;
-        for (i, row) in product.chunks_exact(c_out).enumerate() {
-            for (o, v) in row.iter().enumerate() {
-                out[o * ow + first + i] = *v;
-            }
-        }
-        first += n;
-    }
-    Ok(out)
-}
-
 /// 2-D convolution; `(oh, ow)` is the checked output size. Per batch item and group: im2col of a block of
 /// output positions, then the blocked GEMM `weight · colsᵀ` into that block's columns of the output.
 pub fn conv2d(
@@ -158,21 +84,6 @@ pub fn conv2d(
     let xv = values(x)?;
     let wv = values(w)?;
     let bv = b.map(values).transpose()?;
-    if h == 1 && kh == 1 && oh == 1 && g == 1 && p.stride.1 == 1 && p.padding.0 == 0 && kw > 1 {
-        let mut out = Vec::with_capacity(n * c_out * ow);
-        for ni in 0..n {
-            out.extend(conv1d_time_major(
-                &xv[ni * c_in * wd..][..c_in * wd],
-                &wv,
-                bv.as_deref(),
-                (c_in, wd),
-                (c_out, kw),
-                (p.padding.1, p.dilation.1),
-                ow,
-            )?);
-        }
-        return output(out, [n, c_out, oh, ow], float_out(x.dtype()));
-    }
     let kk = (cg * kh * kw).max(1);
     let positions = oh * ow;
     let mut out = vec![0.0f32; n * c_out * positions];
@@ -269,7 +180,7 @@ mod tests {
     use super::*;
     use crate::Device;
 
-    /// The time-major 1-D path against the definition, with padding and dilation.
+    /// A 1-D convolution (height 1) against the definition, with padding and dilation.
     #[test]
     fn one_dimensional_convolution_matches_the_definition() {
         let (n, ci, len, co, k, pad, dil) = (2, 5, 37, 7, 3, 2, 2);
