@@ -1,6 +1,6 @@
 //! Convolution kernels: im2col followed by the blocked GEMM, per batch item and group.
 
-use crate::cpu::gemm::{gemm_nt, transpose, RowSource};
+use crate::cpu::gemm::{gemm_nt, transpose, Conv1dRows, RowSource};
 use crate::cpu::{float_out, output, values};
 use crate::ops::Conv2dParams;
 use crate::{Result, Tensor};
@@ -84,6 +84,31 @@ pub fn conv2d(
     let xv = values(x)?;
     let wv = values(w)?;
     let bv = b.map(values).transpose()?;
+    // A 1-D convolution at stride 1: the GEMM reads the receptive fields straight from the input as it packs
+    // them (no im2col buffer, no second copy).
+    if h == 1 && kh == 1 && oh == 1 && p.stride.1 == 1 && p.padding.0 == 0 {
+        let mut out = vec![0.0f32; n * c_out * ow];
+        for ni in 0..n {
+            for gi in 0..g {
+                let rows = Conv1dRows {
+                    x: &xv[(ni * c_in + gi * cg) * wd..][..cg * wd],
+                    len: wd,
+                    taps: kw,
+                    dilation: p.dilation.1,
+                    padding: p.padding.1,
+                };
+                let dst = &mut out[(ni * c_out + gi * og) * ow..][..og * ow];
+                let wg = &wv[gi * og * cg * kw..(gi + 1) * og * cg * kw];
+                gemm_nt(wg, RowSource::Conv1d(rows), og, ow, cg * kw, dst)?;
+                if let Some(bias) = bv.as_ref().map(|v| &v[gi * og..(gi + 1) * og]) {
+                    for (row, b) in dst.chunks_exact_mut(ow).zip(bias) {
+                        row.iter_mut().for_each(|v| *v += b);
+                    }
+                }
+            }
+        }
+        return output(out, [n, c_out, oh, ow], float_out(x.dtype()));
+    }
     let kk = (cg * kh * kw).max(1);
     let positions = oh * ow;
     let mut out = vec![0.0f32; n * c_out * positions];

@@ -32,6 +32,42 @@ pub enum RowSource<'a> {
         dtype: DType,
         bytes: &'a [u8],
     },
+    /// The im2col matrix of a 1-D convolution, never built: row `r` (an output position) is the receptive field
+    /// `x[c][r + t·dilation − padding]` over channels `c` and taps `t` (zero outside the input), read from `x`
+    /// (`[channels, len]`) where the GEMM packs it.
+    Conv1d(Conv1dRows<'a>),
+}
+
+/// See [`RowSource::Conv1d`].
+#[derive(Clone, Copy, Debug)]
+pub struct Conv1dRows<'a> {
+    pub x: &'a [f32],
+    pub len: usize,
+    pub taps: usize,
+    pub dilation: usize,
+    pub padding: usize,
+}
+
+impl Conv1dRows<'_> {
+    /// Writes entry `kk` (channel `kk / taps`, tap `kk % taps`) of rows `first..first + dst.len()`.
+    #[inline]
+    pub(super) fn column(&self, kk: usize, first: usize, dst: &mut [f32]) {
+        let (c, t) = (kk / self.taps, kk % self.taps);
+        let row = &self.x[c * self.len..][..self.len];
+        let start = (first + t * self.dilation) as isize - self.padding as isize;
+        if start >= 0 && start as usize + dst.len() <= self.len {
+            dst.copy_from_slice(&row[start as usize..][..dst.len()]);
+        } else {
+            for (w, d) in dst.iter_mut().enumerate() {
+                let i = start + w as isize;
+                *d = if i >= 0 && (i as usize) < self.len {
+                    row[i as usize]
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
 }
 
 impl RowSource<'_> {
@@ -60,6 +96,11 @@ impl RowSource<'_> {
                     }
                     for (o, h) in d.iter_mut().zip(&b[start..start + kc]) {
                         *o = f16_to_f32(h.to_bits());
+                    }
+                }
+                RowSource::Conv1d(conv) => {
+                    for (j, v) in d.iter_mut().enumerate() {
+                        conv.column(k0 + j, r, std::slice::from_mut(v));
                     }
                 }
                 RowSource::Quantized { dtype, bytes } => {

@@ -213,6 +213,13 @@ impl Job<'_> {
         let live = NR.min(p.j0 + p.nb - first);
         match self.b {
             RowSource::F32(v) => pack::<NR>(&v[first * self.k + p.k0..], self.k, live, p.kc, dst),
+            // A 1-D convolution's receptive fields: each k-step of the sliver is `live` consecutive input values.
+            RowSource::Conv1d(conv) => {
+                for (step, d) in dst.chunks_exact_mut(NR).take(p.kc).enumerate() {
+                    conv.column(p.k0 + step, first, &mut d[..live]);
+                    d[live..].fill(0.0);
+                }
+            }
             b => {
                 let mut rows = vec![0.0f32; live * p.kc];
                 b.unpack(self.k, first..first + live, p.k0, p.kc, &mut rows)?;
