@@ -1,7 +1,8 @@
 // The bench steps, run in headless Chromium by run.mjs: our engine (wasm CPU and WebGPU, from ./pkg) and
-// Transformers.js (ONNX Runtime Web, WASM backend) on all-MiniLM-L6-v2, and the engine's kernel cases.
+// Transformers.js (ONNX Runtime Web, WASM backend) on all-MiniLM-L6-v2, the engine's kernel cases, and a Piper
+// voice (Speak): our wasm CPU VITS vs piper-tts-web's onnxruntime-web runtime on the same .onnx and phoneme ids.
 // Every step returns plain JSON so run.mjs can print and compare.
-import init, { MiniLm, kernel_cases, run_kernel_case } from "./pkg/offgrid_bench_web.js";
+import init, { MiniLm, Piper, kernel_cases, run_kernel_case } from "./pkg/offgrid_bench_web.js";
 import { env, pipeline, mean_pooling, Tensor } from "/node_modules/@huggingface/transformers/dist/transformers.js";
 
 // Offline: the exported folder from run.mjs' server, ORT's wasm files from node_modules, never a CDN.
@@ -20,6 +21,15 @@ env.backends.onnx.wasm.numThreads = 1;
 const WEIGHTS = "/weights/";
 const ours = {};
 let tjs = null;
+
+// Speak: the voice folder and the fixture WAVs, both from run.mjs' server.
+const PIPER_VOICE = "/piper/";
+const PIPER_FIXTURES = "/piper-fixtures/";
+// piper-tts-web 1.1.2: its OnnxWebRuntime (src/, as shipped in the npm package) and the onnxruntime-web it
+// depends on (1.20.x; index.html's import map resolves its bare import to this file, so this is the same module).
+const PIPER_TTS_WEB = "/node_modules/piper-tts-web/";
+const PIPER_ORT = `${PIPER_TTS_WEB}node_modules/onnxruntime-web/dist/ort.bundle.min.mjs`;
+const piper = { ours: null, peer: null, config: null, url: null };
 
 async function bytes(url, optional = false) {
   const r = await fetch(url);
@@ -92,6 +102,57 @@ async function tjsEmbedIds(ids, batch, seq) {
   return mean_pooling(last_hidden_state, attention_mask).normalize(2, -1).data;
 }
 
+/** The 16-bit PCM samples of a mono WAV as floats in [-1, 1) (the "data" chunk, wherever it is). */
+function wavSamples(buf) {
+  const v = new DataView(buf);
+  const tag = (o) => String.fromCharCode(...new Uint8Array(buf, o, 4));
+  if (tag(0) !== "RIFF" || tag(8) !== "WAVE") throw new Error("not a WAV file");
+  let bits = 0, channels = 0;
+  for (let o = 12; o + 8 <= buf.byteLength; ) {
+    const id = tag(o), size = v.getUint32(o + 4, true);
+    if (id === "fmt ") {
+      channels = v.getUint16(o + 10, true);
+      bits = v.getUint16(o + 22, true);
+    } else if (id === "data") {
+      if (bits !== 16 || channels !== 1) throw new Error(`WAV is ${bits}-bit, ${channels} channels; want 16-bit mono`);
+      const n = Math.min(size, buf.byteLength - o - 8) >> 1;
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = v.getInt16(o + 8 + 2 * i, true) / 32768;
+      return out;
+    }
+    o += 8 + size + (size & 1);
+  }
+  throw new Error("WAV without a data chunk");
+}
+
+/** SNR of `got` against `want` in dB, over the shorter of the two. */
+function snrDb(got, want) {
+  let signal = 0, noise = 0;
+  for (let i = 0; i < Math.min(got.length, want.length); i++) {
+    signal += want[i] * want[i];
+    noise += (got[i] - want[i]) ** 2;
+  }
+  return 10 * Math.log10(signal / Math.max(noise, 1e-20));
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** One sentence through each side, as each side's API gives it: ours a Float32Array, piper-tts-web a 16-bit WAV
+ * Blob (decoded only when checked, outside the timed part). */
+const piperSides = {
+  ours: (ids, [noise, length, noiseW]) => piper.ours.synthesize(Uint32Array.from(ids), noise, length, noiseW),
+  async peer(ids, [noise, length, noiseW]) {
+    // piper-tts-web takes the scales from the voice config's "inference" and the model from a URL (it fetches
+    // a blob URL of it; here, the served file).
+    const voiceData = [{ ...piper.config, inference: { noise_scale: noise, length_scale: length, noise_w: noiseW } }, piper.url];
+    return (await piper.peer.generate({ phoneme_ids: ids }, voiceData, 0)).file;
+  },
+};
+const piperSamples = async (out) => (out instanceof Blob ? wavSamples(await out.arrayBuffer()) : out);
+
 window.offgridBench = {
   async adapter() {
     if (!navigator.gpu) return null;
@@ -141,6 +202,98 @@ window.offgridBench = {
     return out;
   },
 
+  /** Loads the Piper voice on both sides and says what each is; the cold figures are from a fresh load to the
+   * first sentence's audio (`firstIds`). Ours excludes our wasm module's compile (at page load, for every step:
+   * `ours_module_init_s`); the peer's includes onnxruntime-web's wasm compile, which happens on its first session. */
+  async loadPiper(voice, firstIds, scales) {
+    const config = await (await fetch(`${PIPER_VOICE}${voice}.onnx.json`)).json();
+    piper.config = config;
+    piper.url = `${PIPER_VOICE}${voice}.onnx`;
+    const out = {};
+
+    let t = performance.now();
+    piper.ours = Piper.load(await bytes(piper.url), config.audio.sample_rate);
+    const oursLoad = (performance.now() - t) / 1e3;
+    await piperSides.ours(firstIds, scales);
+    out.ours = {
+      backend: `ours, ${piper.ours.backend()}`,
+      load_s: oursLoad,
+      cold_first_sentence_s: (performance.now() - t) / 1e3,
+      module_init_s: oursModuleInitS,
+    };
+
+    const ort = await import(PIPER_ORT);
+    const { default: OnnxWebRuntime } = await import(`${PIPER_TTS_WEB}src/Runtime/Onnx/OnnxWebRuntime.js`);
+    const pkg = await (await fetch(`${PIPER_TTS_WEB}package.json`)).json();
+    // Its ORT wasm files as the package ships them (dist/onnx, byte for byte onnxruntime-web 1.20's); one thread
+    // like ours (its default is navigator.hardwareConcurrency).
+    piper.peer = new OnnxWebRuntime({ basePath: `${PIPER_TTS_WEB}dist/onnx/`, numThreads: 1 });
+    t = performance.now();
+    await piper.peer.loadSession([config, piper.url]);
+    const peerLoad = (performance.now() - t) / 1e3;
+    await piperSides.peer(firstIds, scales);
+    out.peer = {
+      backend: `piper-tts-web ${pkg.version} OnnxWebRuntime, ONNX Runtime Web ${ort.env.versions?.web ?? "?"} (WASM, ${ort.env.wasm.numThreads} thread${ort.env.wasm.numThreads === 1 ? "" : "s"})`,
+      load_s: peerLoad,
+      cold_first_sentence_s: (performance.now() - t) / 1e3,
+    };
+    if (ort.env.wasm.numThreads !== 1) throw new Error(`onnxruntime-web runs ${ort.env.wasm.numThreads} threads`);
+    return out;
+  },
+
+  /** The Speak benchmark: the fixture's sentences (`cases`: {name, ids, samples}) through both sides. First one
+   * pass each, checked against the fixture WAVs (the same number of samples, SNR >= `minSnr` dB) before anything is
+   * timed; then `iters` timed passes of all the sentences, the two sides in turns; the last outputs are checked
+   * again. Returns each side's times of all sentences and of the first sentence, their medians, and the checks. */
+  async benchPiper(cases, scales, iters, minSnr) {
+    const want = [];
+    for (const c of cases) want.push(wavSamples(await (await fetch(`${PIPER_FIXTURES}${c.name}.wav`)).arrayBuffer()));
+    const check = async (side, outs) => {
+      const res = [];
+      for (let i = 0; i < cases.length; i++) {
+        const got = await piperSamples(outs[i]);
+        const r = { name: cases[i].name, samples: got.length, want_samples: cases[i].samples, snr_db: snrDb(got, want[i]) };
+        res.push(r);
+        if (r.samples !== r.want_samples || want[i].length !== r.want_samples) {
+          throw new Error(`${side} ${r.name}: ${r.samples} samples, the fixture has ${r.want_samples} (WAV ${want[i].length})`);
+        }
+        if (!(r.snr_db >= minSnr)) throw new Error(`${side} ${r.name}: SNR ${r.snr_db.toFixed(1)} dB < ${minSnr}`);
+      }
+      return res;
+    };
+    const pass = async (side) => {
+      const outs = [];
+      const t = performance.now();
+      let first;
+      for (const c of cases) {
+        outs.push(await piperSides[side](c.ids, scales));
+        first ??= (performance.now() - t) / 1e3;
+      }
+      return { outs, total: (performance.now() - t) / 1e3, first };
+    };
+    const sides = Object.keys(piperSides);
+    const r = {};
+    for (const side of sides) {
+      const warm = await pass(side); // warm-up, and the check before timing
+      r[side] = { warmup_s: warm.total, check_before: await check(side, warm.outs), times_s: [], first_s: [] };
+    }
+    const last = {};
+    for (let i = 0; i < iters; i++) {
+      for (const side of sides) {
+        const p = await pass(side);
+        r[side].times_s.push(p.total);
+        r[side].first_s.push(p.first);
+        last[side] = p.outs;
+      }
+    }
+    for (const side of sides) {
+      r[side].check_after = await check(side, last[side]);
+      r[side].median_s = median(r[side].times_s);
+      r[side].median_first_s = median(r[side].first_s);
+    }
+    return r;
+  },
+
   /** Times batch × seq through each of `which` (in turns); min cosine of each against our wasm CPU vectors. */
   async benchMiniLm(batch, seq, iters, which) {
     const ids = benchIds(batch, seq);
@@ -163,6 +316,8 @@ window.offgridBench = {
   },
 };
 
+const initStart = performance.now();
 await init();
+const oursModuleInitS = (performance.now() - initStart) / 1e3;
 document.getElementById("status").textContent = "ready";
 window.offgridBenchReady = true;

@@ -1,10 +1,11 @@
-//! What the bench page calls: the kernel cases, and MiniLM loaded from bytes the page fetched (the browser has
-//! no files), on the wasm CPU path or on WebGPU.
+//! What the bench page calls: the kernel cases, MiniLM loaded from bytes the page fetched (the browser has
+//! no files) on the wasm CPU path or on WebGPU, and a Piper voice (VITS) on the wasm CPU path.
 
 use crate::kernels;
 use offgrid_engine::gpu::GpuDevice;
 use offgrid_engine::io::VarBuilder;
 use offgrid_engine::models::bert::{EncoderFiles, SentenceEncoder};
+use offgrid_engine::models::vits::{Noise, Scales, Vits};
 use offgrid_engine::{Device, Tensor};
 use wasm_bindgen::prelude::*;
 
@@ -124,5 +125,49 @@ impl MiniLm {
     /// Width of the vectors.
     pub fn dim(&self) -> usize {
         self.encoder.dim()
+    }
+}
+
+/// A Piper voice (VITS) on the wasm CPU path, for the Speak benchmark: phoneme ids in, samples out (the
+/// phonemizer is left out, as on the onnxruntime-web side).
+#[wasm_bindgen]
+pub struct Piper {
+    vits: Vits,
+}
+
+#[wasm_bindgen]
+impl Piper {
+    /// Reads the voice's `.onnx` with our own ONNX reader into our VITS; `sample_rate` is the `.onnx.json`'s
+    /// `audio.sample_rate`.
+    pub fn load(onnx: Vec<u8>, sample_rate: u32) -> Result<Piper, JsError> {
+        let vits = Vits::from_piper_onnx(&onnx, sample_rate, &Device::Cpu).map_err(js_error)?;
+        Ok(Piper { vits })
+    }
+
+    /// The backend in words.
+    pub fn backend(&self) -> String {
+        "wasm32 CPU (simd128, 1 thread)".into()
+    }
+
+    /// One sentence's audio (mono, the voice's sample rate) from its phoneme ids, with the given scales; noise
+    /// from seed 0 (none is drawn when both noise scales are 0, which makes the output deterministic).
+    pub async fn synthesize(
+        &self,
+        ids: Vec<u32>,
+        noise: f32,
+        length: f32,
+        noise_w: f32,
+    ) -> Result<Vec<f32>, JsError> {
+        let scales = Scales {
+            noise,
+            length,
+            noise_w,
+        };
+        let out = self
+            .vits
+            .synthesize(&ids, scales, &mut Noise::new(0))
+            .await
+            .map_err(js_error)?;
+        Ok(out.audio)
     }
 }
