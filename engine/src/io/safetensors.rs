@@ -212,6 +212,18 @@ pub struct TensorToWrite<'a> {
     pub bytes: std::borrow::Cow<'a, [u8]>,
 }
 
+impl TensorToWrite<'static> {
+    /// A tensor of f32 values (computed at load: a folded weight, a converted constant).
+    pub fn f32(name: impl Into<String>, shape: Vec<usize>, values: &[f32]) -> Self {
+        TensorToWrite {
+            name: name.into(),
+            dtype: "F32",
+            shape,
+            bytes: std::borrow::Cow::Owned(values.iter().flat_map(|v| v.to_le_bytes()).collect()),
+        }
+    }
+}
+
 /// Writes tensors as one safetensors file in memory, so weights read from another format (CTranslate2,
 /// ONNX) go through the same model code as a safetensors checkpoint.
 pub fn write_safetensors(tensors: &[TensorToWrite]) -> Result<Vec<u8>> {

@@ -319,19 +319,6 @@ mod tests {
     use crate::io::safetensors::{write_safetensors, TensorToWrite};
     use crate::Device;
 
-    fn f32_tensor(name: &str, shape: &[usize], values: &[f32]) -> TensorToWrite<'static> {
-        TensorToWrite {
-            name: name.into(),
-            dtype: "F32",
-            shape: shape.to_vec(),
-            bytes: values
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect::<Vec<u8>>()
-                .into(),
-        }
-    }
-
     /// RMBG-1.4's checkpoint keeps each `REBNCONV`'s batch norm apart: loaded, it must compute what the
     /// convolution followed by the (inference-mode) batch norm and the ReLU computes.
     #[test]
@@ -346,12 +333,12 @@ mod tests {
         let mean = [0.05, -0.3, 0.2, 0.1];
         let var = [0.5, 2.0, 1.0, 0.1];
         let file = write_safetensors(&[
-            f32_tensor("conv_s1.weight", &[c_out, c_in, 3, 3], &w),
-            f32_tensor("conv_s1.bias", &[c_out], &b),
-            f32_tensor("bn_s1.weight", &[c_out], &gamma),
-            f32_tensor("bn_s1.bias", &[c_out], &beta),
-            f32_tensor("bn_s1.running_mean", &[c_out], &mean),
-            f32_tensor("bn_s1.running_var", &[c_out], &var),
+            TensorToWrite::f32("conv_s1.weight", [c_out, c_in, 3, 3].to_vec(), &w),
+            TensorToWrite::f32("conv_s1.bias", [c_out].to_vec(), &b),
+            TensorToWrite::f32("bn_s1.weight", [c_out].to_vec(), &gamma),
+            TensorToWrite::f32("bn_s1.bias", [c_out].to_vec(), &beta),
+            TensorToWrite::f32("bn_s1.running_mean", [c_out].to_vec(), &mean),
+            TensorToWrite::f32("bn_s1.running_var", [c_out].to_vec(), &var),
         ])
         .expect("writes");
         let vb = VarBuilder::from_safetensors(file, &Device::Cpu).expect("reads");

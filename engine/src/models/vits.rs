@@ -126,8 +126,16 @@ impl Vits {
 
     /// An HF `VitsModel` (MMS-TTS) from its `model.safetensors` and `config.json`.
     pub fn from_hf(model: &[u8], config_json: &str, device: &Device) -> Result<Self> {
-        let config = hf::HfVitsConfig::parse(config_json)?;
-        let (st, vits) = hf::to_safetensors(model, &config)?;
+        Self::from_hf_config(model, &hf::HfVitsConfig::parse(config_json)?, device)
+    }
+
+    /// The same, from an already parsed `config.json`.
+    pub fn from_hf_config(
+        model: &[u8],
+        config: &hf::HfVitsConfig,
+        device: &Device,
+    ) -> Result<Self> {
+        let (st, vits) = hf::to_safetensors(model, config)?;
         let vb = VarBuilder::from_safetensors(st, device)?;
         Self::load(&vb, vits)
     }

@@ -92,7 +92,7 @@ impl Voice {
     ) -> Result<Self> {
         let config = HfVitsConfig::parse(config_json)?;
         let vocab = CharVocab::parse(vocab_json)?;
-        let vits = Vits::from_hf(model, config_json, device)?;
+        let vits = Vits::from_hf_config(model, &config, device)?;
         Ok(Voice {
             vits,
             defaults: Scales {

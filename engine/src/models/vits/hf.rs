@@ -9,7 +9,7 @@
 use super::config::VitsConfig;
 use crate::io::safetensors::{write_safetensors, SafeTensors, TensorToWrite};
 use crate::io::DTypePolicy;
-use crate::{Device, Error, Result};
+use crate::{DType, Device, Error, Result};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -207,28 +207,20 @@ fn fold_weight_norm(g: &[f32], v: &[f32], dims: &[usize]) -> Vec<f32> {
     w
 }
 
-fn f32_tensor(name: String, shape: Vec<usize>, values: &[f32]) -> TensorToWrite<'static> {
-    TensorToWrite {
-        name,
-        dtype: "F32",
-        shape,
-        bytes: std::borrow::Cow::Owned(values.iter().flat_map(|v| v.to_le_bytes()).collect()),
-    }
-}
-
 /// The weights of an HF `VitsModel` under VITS names, as safetensors bytes, and the model's sizes.
 pub fn to_safetensors(model: &[u8], config: &HfVitsConfig) -> Result<(Vec<u8>, VitsConfig)> {
     let file = SafeTensors::from_bytes(model.to_vec())?;
-    let mut out: BTreeMap<String, TensorToWrite<'static>> = BTreeMap::new();
+    let mut out: BTreeMap<String, TensorToWrite<'_>> = BTreeMap::new();
     let mut norms: NormPieces = BTreeMap::new();
-    for name in file.names().map(str::to_string).collect::<Vec<_>>() {
-        let Some(target) = rename(&name) else {
+    for name in file.names() {
+        let Some(target) = rename(name) else {
             continue;
         };
-        let t = file.load(&name, DTypePolicy::F32, &Device::Cpu)?;
-        let mut dims = t.dims().to_vec();
-        let values = t.to_vec_f32()?;
-        // Weight norm: collect g and v, fold once both are in.
+        let info = file
+            .info(name)
+            .ok_or_else(|| Error::MissingWeight(name.to_string()))?;
+        let mut dims = info.shape.clone();
+        // Weight norm: collect g and v (as f32), fold once both are in.
         let piece = [
             (".weight_g", true),
             (".parametrizations.weight.original0", true),
@@ -242,6 +234,9 @@ pub fn to_safetensors(model: &[u8], config: &HfVitsConfig) -> Result<(Vec<u8>, V
                 .map(|base| (base.to_string(), *is_g))
         });
         if let Some((base, is_g)) = piece {
+            let values = file
+                .load(name, DTypePolicy::F32, &Device::Cpu)?
+                .to_vec_f32()?;
             let entry = norms.entry(base).or_default();
             if is_g {
                 entry.0 = Some(values);
@@ -250,11 +245,31 @@ pub fn to_safetensors(model: &[u8], config: &HfVitsConfig) -> Result<(Vec<u8>, V
             }
             continue;
         }
-        // q/k/v/o are linear layers in HF: VITS's 1×1 convolutions have a kernel axis.
+        // q/k/v/o are linear layers in HF: VITS's 1×1 convolutions have a kernel axis (same bytes).
         if target.contains(".attn_layers.") && target.ends_with(".weight") && dims.len() == 2 {
             dims.push(1);
         }
-        out.insert(target.clone(), f32_tensor(target, dims, &values));
+        // Everything else keeps its stored bytes, borrowed from the file (F32 or F16; the model widens at load).
+        let tensor = match info.dtype {
+            Some(DType::F32) | Some(DType::F16) => TensorToWrite {
+                name: target.clone(),
+                dtype: if info.dtype == Some(DType::F32) {
+                    "F32"
+                } else {
+                    "F16"
+                },
+                shape: dims,
+                bytes: std::borrow::Cow::Borrowed(file.raw(name)?),
+            },
+            _ => TensorToWrite::f32(
+                target.clone(),
+                dims,
+                &file
+                    .load(name, DTypePolicy::F32, &Device::Cpu)?
+                    .to_vec_f32()?,
+            ),
+        };
+        out.insert(target, tensor);
     }
     for (base, (g, v)) in norms {
         let (Some(g), Some((v, dims))) = (g, v) else {
@@ -262,7 +277,7 @@ pub fn to_safetensors(model: &[u8], config: &HfVitsConfig) -> Result<(Vec<u8>, V
         };
         let name = format!("{base}.weight");
         let folded = fold_weight_norm(&g, &v, &dims);
-        out.insert(name.clone(), f32_tensor(name, dims, &folded));
+        out.insert(name.clone(), TensorToWrite::f32(name, dims, &folded));
     }
     if !out.contains_key("enc_p.emb.weight") {
         return Err(not_vits("it has no text encoder embedding"));

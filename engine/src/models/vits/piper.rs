@@ -125,15 +125,6 @@ fn float_tensor(
     Ok(())
 }
 
-fn f32_tensor(name: &str, shape: Vec<usize>, values: &[f32]) -> TensorToWrite<'static> {
-    TensorToWrite {
-        name: name.to_string(),
-        dtype: "F32",
-        shape,
-        bytes: std::borrow::Cow::Owned(values.iter().flat_map(|v| v.to_le_bytes()).collect()),
-    }
-}
-
 /// The weights of a Piper `.onnx` file under PyTorch names, as safetensors bytes, and the model's sizes.
 pub fn to_safetensors(file: &[u8], sample_rate: u32) -> Result<(Vec<u8>, VitsConfig)> {
     let model = OnnxModel::parse(file)?;
@@ -198,7 +189,7 @@ pub fn to_safetensors(file: &[u8], sample_rate: u32) -> Result<(Vec<u8>, VitsCon
         let logs: Vec<f32> = scale.to_f32()?.iter().map(|v| -v.ln()).collect();
         tensors.insert(
             "dp.flows.0.logs".into(),
-            f32_tensor("dp.flows.0.logs", scale.dims.clone(), &logs),
+            TensorToWrite::f32("dp.flows.0.logs", scale.dims.clone(), &logs),
         );
     }
     upsample.sort_by_key(|(path, _, _)| path.clone());
