@@ -11,7 +11,7 @@ import path from "node:path";
 import { startAppServer, startMirror } from "./lib/servers.mjs";
 import { DIST, ROOT, appUrl, cachedKeys } from "./lib/app.mjs";
 import { launchVoice, FIXTURES } from "./lib/voice.mjs";
-import { waitForServiceWorker } from "./lib/browser.mjs";
+import { recordUploads, waitForServiceWorker } from "./lib/browser.mjs";
 
 const REPO = "offgrid-test/isnet-imgly-medium";
 const WEIGHTS = path.join(ROOT, ".cache/weights/isnet-imgly");
@@ -76,11 +76,7 @@ for (const webgpu of [false, true]) {
   test(`a photo is cut out as the CLI does it (WebGPU ${webgpu ? "on" : "off"})`, { timeout: 900_000 }, async () => {
     const mirror = await startMirror({ [REPO]: WEIGHTS });
     const b = await launchVoice({ webgpu });
-    const uploads = [];
-    b.context.on("request", (r) => {
-      const body = r.postDataBuffer();
-      if (r.method() !== "GET" && r.method() !== "HEAD" || (body && body.length > 0)) uploads.push(`${r.method()} ${r.url()}`);
-    });
+    const uploads = recordUploads(b.context);
     try {
       const query = `model=isnet-imgly-medium&models=${encodeURIComponent(mirror.base("good"))}`;
       await b.page.goto(appUrl(app, "/remove-background", query));

@@ -13,7 +13,7 @@ import path from "node:path";
 import { startAppServer, startMirror } from "./lib/servers.mjs";
 import { DIST, ROOT, appUrl, cachedKeys } from "./lib/app.mjs";
 import { launchVoice } from "./lib/voice.mjs";
-import { waitForServiceWorker } from "./lib/browser.mjs";
+import { recordUploads, waitForServiceWorker } from "./lib/browser.mjs";
 
 const REPO = "rhasspy/piper-voices";
 const WEIGHTS = path.join(ROOT, ".cache/weights/piper-joe");
@@ -80,12 +80,7 @@ for (const webgpu of [false, true]) {
       await b.context.addInitScript(() =>
         localStorage.setItem("offgrid.overrides", JSON.stringify({ tasks: { speak: { backend: "gpu" } } })));
     }
-    const uploads = [];
-    b.context.on("request", (r) => {
-      const body = r.postDataBuffer();
-      if (r.method() !== "GET" && r.method() !== "HEAD" || (body && body.length > 0)) uploads.push(`${r.method()} ${r.url()}`);
-      if (r.url().includes("weather")) uploads.push(`text in a URL: ${r.url()}`);
-    });
+    const uploads = recordUploads(b.context, ["weather"]);
     try {
       await b.page.goto(appUrl(app, "/speak", `models=${encodeURIComponent(mirror.base("good"))}`));
       await b.page.waitForSelector("#model-choice[data-variant=piper-joe-medium]", { timeout: 90_000 });

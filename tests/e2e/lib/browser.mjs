@@ -61,3 +61,17 @@ export async function waitForServiceWorker(page) {
     return reg.active.state;
   });
 }
+
+/**
+ * Records every request of `context` that could carry something out: any method but GET/HEAD, any request with
+ * a body, and any URL holding one of `secrets` (e.g. a word of typed text). The list must stay empty.
+ */
+export function recordUploads(context, secrets = []) {
+  const uploads = [];
+  context.on("request", (r) => {
+    const body = r.postDataBuffer();
+    if (r.method() !== "GET" && r.method() !== "HEAD" || (body && body.length > 0)) uploads.push(`${r.method()} ${r.url()}`);
+    for (const s of secrets) if (r.url().includes(s)) uploads.push(`"${s}" in a URL: ${r.url()}`);
+  });
+  return uploads;
+}
