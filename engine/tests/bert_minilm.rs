@@ -5,10 +5,13 @@
 
 mod bert_common;
 
-use bert_common::{assert_cosines, gpu, load, minilm_dir};
+use bert_common::{assert_max_abs, gpu, load, minilm_dir};
 use offgrid_engine::models::bert::Pooling;
 use offgrid_engine::Device;
 use serde_json::Value;
+
+/// Largest difference allowed per value of a unit-length embedding (see `check`).
+const MAX_ABS: f32 = 1e-5;
 
 fn fixture() -> (Vec<String>, Vec<Vec<f32>>) {
     let v: Value = serde_json::from_str(include_str!("fixtures/bert_minilm.json")).unwrap();
@@ -25,7 +28,10 @@ fn check(device: &Device) {
     assert_eq!(enc.tokenizer().max_len(), 256);
     let texts: Vec<&str> = sentences.iter().map(String::as_str).collect();
     let got = pollster::block_on(enc.encode_detailed(&texts)).expect("encode");
-    assert_cosines(&got.vectors, &want, 0.999, device.name());
+    // The fixture is rounded to 5 decimals (±5e-6 on its own); measured: 5.2e-6 at most on the CPU and on
+    // lavapipe, so the f32 paths add almost nothing. 1e-5 per value, where the old cosine ≥ 0.999 allowed
+    // about 4.5% L2 error.
+    assert_max_abs(&got.vectors, &want, MAX_ABS, device.name());
     // The last sentence is ~400 tokens: cut at 256 and reported.
     assert_eq!(got.truncated.iter().filter(|t| **t).count(), 1);
     assert!(got.truncated[texts.len() - 1]);
@@ -38,7 +44,7 @@ fn check(device: &Device) {
     }
     // Batching and padding do not change a sentence's vector.
     let alone = pollster::block_on(enc.encode(&texts[12..13])).expect("encode one");
-    assert_cosines(&alone, &want[12..13], 0.999, "unpadded");
+    assert_max_abs(&alone, &want[12..13], MAX_ABS, "unpadded");
 }
 
 #[test]

@@ -38,8 +38,6 @@ pub struct Case {
     pub flops: f64,
     /// Bytes one run must move at least (weights for GEMV; read + write for copy).
     pub bytes: f64,
-    /// Bytes of the output (bounds how many runs may be recorded before a GPU submit).
-    pub output_bytes: f64,
     pub run: Box<dyn Fn() -> Result<Tensor>>,
 }
 
@@ -135,7 +133,6 @@ pub fn linear(
         shape,
         flops: 2.0 * (m * n * k) as f64,
         bytes: weight_bytes + 4.0 * (m * k + m * n) as f64,
-        output_bytes: 4.0 * (m * n) as f64,
         run: Box::new(move || {
             let i = next.get();
             next.set((i + 1) % ws.len());
@@ -158,7 +155,6 @@ pub fn attention(hq: usize, hkv: usize, tq: usize, tk: usize, device: &Device) -
         shape: format!("h{hq}/{hkv} q{tq} k{tk} d{d}"),
         flops: 4.0 * (hq * tq * tk * d) as f64,
         bytes: 4.0 * (2 * hq * tq * d + 2 * hkv * tk * d) as f64,
-        output_bytes: 4.0 * (hq * tq * d) as f64,
         run: Box::new(move || q.attention(&k, &v, None, causal, scale)),
     })
 }
@@ -182,7 +178,6 @@ pub fn conv2d(c: usize, hw: usize, groups: usize, device: &Device) -> Result<Cas
         shape: format!("{c}ch {hw}x{hw} 3x3 g{groups}"),
         flops: 2.0 * (c * hw * hw * (c / groups) * 9) as f64,
         bytes: 4.0 * (2 * c * hw * hw) as f64,
-        output_bytes: 4.0 * (c * hw * hw) as f64,
         run: Box::new(move || x.conv2d(&w, None, params)),
     })
 }
@@ -201,7 +196,6 @@ pub fn copy(floats: usize, device: &Device) -> Result<Case> {
         },
         flops: 0.0,
         bytes: 8.0 * floats as f64,
-        output_bytes: 4.0 * floats as f64,
         run: Box::new(move || x.mul_scalar(1.0)),
     })
 }

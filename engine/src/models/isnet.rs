@@ -72,11 +72,11 @@ fn fold_batch_norm(
     c_out: usize,
     params: Conv2dParams,
 ) -> Result<Conv2d> {
-    let cpu = crate::Device::Cpu;
+    // The folding is arithmetic on the host: read the stored values there whatever device the model is for
+    // (a GPU tensor cannot be read back synchronously), and upload only the folded result.
+    let host = vb.on_device(&crate::Device::Cpu);
     let read = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
-        as_f32(vb.get_float(name, shape.to_vec())?)?
-            .to_device(&cpu)?
-            .to_vec_f32()
+        as_f32(host.get_float(name, shape.to_vec())?)?.to_vec_f32()
     };
     let w = read("conv_s1.weight", &[c_out, c_in, 3, 3])?;
     let b = if vb.contains("conv_s1.bias") {
@@ -341,6 +341,12 @@ mod tests {
             TensorToWrite::f32("bn_s1.running_var", [c_out].to_vec(), &var),
         ])
         .expect("writes");
+        // For a GPU model the folding still happens on the host (it once copied GPU tensors back, which fails).
+        let gpu = Device::Gpu(
+            pollster::block_on(crate::gpu::GpuDevice::new()).expect("a GPU adapter (CI: lavapipe)"),
+        );
+        let on_gpu = VarBuilder::from_safetensors(file.clone(), &gpu).expect("reads");
+        let gpu_layer = ConvRelu::load(&on_gpu, c_in, c_out, 2).expect("loads for the GPU");
         let vb = VarBuilder::from_safetensors(file, &Device::Cpu).expect("reads");
         let layer = ConvRelu::load(&vb, c_in, c_out, 2).expect("loads");
         let (h, wd) = (7, 6);
@@ -367,7 +373,17 @@ mod tests {
             .expect("conv")
             .to_vec_f32()
             .expect("values");
+        let from_gpu = pollster::block_on(
+            gpu_layer
+                .forward(&x.to_device(&gpu).expect("upload"))
+                .expect("forward on the GPU")
+                .to_vec_f32_async(),
+        )
+        .expect("values");
         assert_eq!(got.len(), raw.len());
+        for (g, c) in from_gpu.iter().zip(&got) {
+            assert!((g - c).abs() < 1e-5, "GPU {g} vs CPU {c}");
+        }
         for (k, (g, r)) in got.iter().zip(&raw).enumerate() {
             let o = k / (h * wd);
             let want = ((r - mean[o]) / (var[o] + BN_EPS).sqrt() * gamma[o] + beta[o]).max(0.0);

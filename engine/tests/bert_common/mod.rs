@@ -68,6 +68,31 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Checks every pair of vectors has cosine ≥ `min`, reporting the worst.
+/// Asserts that every value is within `max` of the reference (a bound on each element, far stricter than a
+/// cosine: cosine 0.999 allows about 4.5% L2 error).
+pub fn assert_max_abs(got: &[Vec<f32>], want: &[Vec<f32>], max: f32, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: count");
+    let mut worst = (0f32, 0usize);
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert_eq!(g.len(), w.len(), "{what}: width of vector {i}");
+        for (a, b) in g.iter().zip(w) {
+            let d = (a - b).abs();
+            // A NaN counts as the worst value.
+            let d = if d.is_nan() { f32::INFINITY } else { d };
+            if d > worst.0 {
+                worst = (d, i);
+            }
+        }
+    }
+    eprintln!("{what}: max abs error {:.2e} (vector {})", worst.0, worst.1);
+    assert!(
+        worst.0 <= max,
+        "{what}: vector {} is {} away from the reference (> {max})",
+        worst.1,
+        worst.0
+    );
+}
+
 pub fn assert_cosines(got: &[Vec<f32>], want: &[Vec<f32>], min: f32, what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: count");
     let mut worst = (1.0f32, 0usize);
