@@ -1,75 +1,13 @@
-//! Convolution kernels: im2col followed by the blocked GEMM, per batch item and group.
+//! Convolution kernels: the blocked GEMM with an implicit im2col (the receptive fields are read from the input
+//! as the GEMM packs them), per batch item and group.
 
-use crate::cpu::gemm::{gemm_nt, transpose, Conv1dRows, RowSource};
+use crate::cpu::gemm::{gemm_nt, transpose, Conv1dRows, Conv2dRows, RowSource};
 use crate::cpu::{float_out, output, values};
 use crate::ops::Conv2dParams;
 use crate::{Result, Tensor};
 
-/// Values of one im2col block (positions × receptive field), about 16 MiB: a 512² map convolved from 128
-/// channels would need 1.2 GB of columns at once, so the positions are taken a block at a time.
-const COLS_BLOCK_VALUES: usize = 1 << 22;
-
-/// The input of one convolution, as im2col reads it.
-struct Receptive<'a> {
-    plane: &'a [f32],
-    cg: usize,
-    h: usize,
-    wd: usize,
-    kh: usize,
-    kw: usize,
-    ow: usize,
-    p: Conv2dParams,
-}
-
-impl Receptive<'_> {
-    /// Writes the receptive field of output position `pos` (zero where padded) into `col` (`cg × kh × kw`).
-    fn fill(&self, pos: usize, col: &mut [f32]) {
-        let (oy, ox) = (pos / self.ow, pos % self.ow);
-        let p = self.p;
-        for c in 0..self.cg {
-            let plane = &self.plane[c * self.h * self.wd..][..self.h * self.wd];
-            for ky in 0..self.kh {
-                let iy = (oy * p.stride.0 + ky * p.dilation.0) as isize - p.padding.0 as isize;
-                let dst = &mut col[(c * self.kh + ky) * self.kw..][..self.kw];
-                if iy < 0 || iy as usize >= self.h {
-                    dst.fill(0.0);
-                    continue;
-                }
-                let row = &plane[iy as usize * self.wd..][..self.wd];
-                for (kx, d) in dst.iter_mut().enumerate() {
-                    let ix = (ox * p.stride.1 + kx * p.dilation.1) as isize - p.padding.1 as isize;
-                    *d = if ix >= 0 && (ix as usize) < self.wd {
-                        row[ix as usize]
-                    } else {
-                        0.0
-                    };
-                }
-            }
-        }
-    }
-
-    /// Fills `cols` with the receptive fields of positions `first..first + cols.len() / kk`.
-    fn fill_block(&self, first: usize, kk: usize, cols: &mut [f32]) {
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            use rayon::prelude::*;
-            cols.par_chunks_mut(kk * 64)
-                .enumerate()
-                .for_each(|(c, chunk)| {
-                    for (i, col) in chunk.chunks_exact_mut(kk).enumerate() {
-                        self.fill(first + c * 64 + i, col);
-                    }
-                });
-        }
-        #[cfg(target_arch = "wasm32")]
-        for (i, col) in cols.chunks_exact_mut(kk).enumerate() {
-            self.fill(first + i, col);
-        }
-    }
-}
-
-/// 2-D convolution; `(oh, ow)` is the checked output size. Per batch item and group: im2col of a block of
-/// output positions, then the blocked GEMM `weight · colsᵀ` into that block's columns of the output.
+/// 2-D convolution; `(oh, ow)` is the checked output size. Per batch item and group, the blocked GEMM
+/// `weight · colsᵀ` whose B rows are the receptive fields of the output positions, never materialised.
 pub fn conv2d(
     x: &Tensor,
     w: &Tensor,
@@ -109,46 +47,31 @@ pub fn conv2d(
         }
         return output(out, [n, c_out, oh, ow], float_out(x.dtype()));
     }
+    // Every other convolution: the GEMM `weight · colsᵀ` over all output positions at once, its B rows (the
+    // receptive fields) read straight from the input as it packs them, so no im2col buffer is built.
     let kk = (cg * kh * kw).max(1);
     let positions = oh * ow;
     let mut out = vec![0.0f32; n * c_out * positions];
-    let block = (COLS_BLOCK_VALUES / kk).clamp(64, positions.max(64));
-    let mut cols = vec![0.0f32; block.min(positions) * kk];
-    let mut product = vec![0.0f32; og * block.min(positions)];
     for ni in 0..n {
         for gi in 0..g {
-            let field = Receptive {
-                plane: &xv[(ni * c_in + gi * cg) * h * wd..][..cg * h * wd],
-                cg,
+            let rows = Conv2dRows {
+                x: &xv[(ni * c_in + gi * cg) * h * wd..][..cg * h * wd],
                 h,
-                wd,
+                w: wd,
                 kh,
                 kw,
                 ow,
-                p,
+                stride: p.stride,
+                padding: p.padding,
+                dilation: p.dilation,
             };
             let wg = &wv[gi * og * kk..(gi + 1) * og * kk];
-            let bias = bv.as_ref().map(|v| &v[gi * og..(gi + 1) * og]);
             let dst = &mut out[(ni * c_out + gi * og) * positions..][..og * positions];
-            let mut first = 0;
-            while first < positions {
-                let len = block.min(positions - first);
-                let cols = &mut cols[..len * kk];
-                field.fill_block(first, kk, cols);
-                let product = &mut product[..og * len];
-                gemm_nt(wg, RowSource::F32(cols), og, len, kk, product)?;
-                for (o, (row, src)) in dst
-                    .chunks_exact_mut(positions)
-                    .zip(product.chunks_exact(len))
-                    .enumerate()
-                {
-                    let add = bias.map_or(0.0, |b| b[o]);
-                    row[first..first + len]
-                        .iter_mut()
-                        .zip(src)
-                        .for_each(|(d, s)| *d = s + add);
+            gemm_nt(wg, RowSource::Conv2d(rows), og, positions, kk, dst)?;
+            if let Some(bias) = bv.as_ref().map(|v| &v[gi * og..(gi + 1) * og]) {
+                for (row, b) in dst.chunks_exact_mut(positions).zip(bias) {
+                    row.iter_mut().for_each(|v| *v += b);
                 }
-                first += len;
             }
         }
     }

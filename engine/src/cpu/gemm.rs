@@ -36,6 +36,10 @@ pub enum RowSource<'a> {
     /// `x[c][r + t·dilation − padding]` over channels `c` and taps `t` (zero outside the input), read from `x`
     /// (`[channels, len]`) where the GEMM packs it.
     Conv1d(Conv1dRows<'a>),
+    /// The im2col matrix of a 2-D convolution, never built: row `r` is output position `(r / ow, r % ow)`, its
+    /// receptive field `x[c][oy·sy + ky·dy − py][ox·sx + kx·dx − px]` over channels, kernel rows and columns
+    /// (zero outside the input), read from `x` (`[channels, h, w]`) where the GEMM packs it.
+    Conv2d(Conv2dRows<'a>),
 }
 
 /// See [`RowSource::Conv1d`].
@@ -70,6 +74,61 @@ impl Conv1dRows<'_> {
     }
 }
 
+/// See [`RowSource::Conv2d`].
+#[derive(Clone, Copy, Debug)]
+pub struct Conv2dRows<'a> {
+    pub x: &'a [f32],
+    pub h: usize,
+    pub w: usize,
+    pub kh: usize,
+    pub kw: usize,
+    /// Output width: positions wrap to the next output row after `ow`.
+    pub ow: usize,
+    pub stride: (usize, usize),
+    pub padding: (usize, usize),
+    pub dilation: (usize, usize),
+}
+
+impl Conv2dRows<'_> {
+    /// Writes entry `kk` (channel `kk / (kh·kw)`, kernel row, kernel column) of rows `first..first + dst.len()`:
+    /// within one output row the values are one strided run of an input row (contiguous at stride 1).
+    #[inline]
+    pub(super) fn column(&self, kk: usize, first: usize, dst: &mut [f32]) {
+        let taps = self.kh * self.kw;
+        let (c, ky, kx) = (kk / taps, (kk % taps) / self.kw, kk % self.kw);
+        let plane = &self.x[c * self.h * self.w..][..self.h * self.w];
+        let mut pos = first;
+        let mut rest = dst;
+        while !rest.is_empty() {
+            let (oy, ox) = (pos / self.ow, pos % self.ow);
+            let run = (self.ow - ox).min(rest.len());
+            let (seg, tail) = std::mem::take(&mut rest).split_at_mut(run);
+            let iy = (oy * self.stride.0 + ky * self.dilation.0) as isize - self.padding.0 as isize;
+            if iy < 0 || iy as usize >= self.h {
+                seg.fill(0.0);
+            } else {
+                let row = &plane[iy as usize * self.w..][..self.w];
+                let x0 =
+                    (ox * self.stride.1 + kx * self.dilation.1) as isize - self.padding.1 as isize;
+                if self.stride.1 == 1 && x0 >= 0 && x0 as usize + run <= self.w {
+                    seg.copy_from_slice(&row[x0 as usize..][..run]);
+                } else {
+                    for (i, v) in seg.iter_mut().enumerate() {
+                        let ix = x0 + (i * self.stride.1) as isize;
+                        *v = if ix >= 0 && (ix as usize) < self.w {
+                            row[ix as usize]
+                        } else {
+                            0.0
+                        };
+                    }
+                }
+            }
+            pos += run;
+            rest = tail;
+        }
+    }
+}
+
 impl RowSource<'_> {
     /// Writes rows `rows` of B, columns `k0..k0 + kc`, as f32 into `dst` (`rows.len() × kc`).
     pub(super) fn unpack(
@@ -99,6 +158,11 @@ impl RowSource<'_> {
                     }
                 }
                 RowSource::Conv1d(conv) => {
+                    for (j, v) in d.iter_mut().enumerate() {
+                        conv.column(k0 + j, r, std::slice::from_mut(v));
+                    }
+                }
+                RowSource::Conv2d(conv) => {
                     for (j, v) in d.iter_mut().enumerate() {
                         conv.column(k0 + j, r, std::slice::from_mut(v));
                     }

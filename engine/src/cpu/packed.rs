@@ -220,6 +220,13 @@ impl Job<'_> {
                     d[live..].fill(0.0);
                 }
             }
+            // Likewise for 2-D: each k-step is a run of `live` output positions (split where an output row ends).
+            RowSource::Conv2d(conv) => {
+                for (step, d) in dst.chunks_exact_mut(NR).take(p.kc).enumerate() {
+                    conv.column(p.k0 + step, first, &mut d[..live]);
+                    d[live..].fill(0.0);
+                }
+            }
             b => {
                 let mut rows = vec![0.0f32; live * p.kc];
                 b.unpack(self.k, first..first + live, p.k0, p.kc, &mut rows)?;
