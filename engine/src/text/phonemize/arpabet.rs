@@ -269,9 +269,46 @@ pub fn to_ipa(phones: &[Phone], alone: bool, spelling: &str) -> String {
             {
                 "ʊ"
             }
+            // un- keeps a full ʌ ("until" ʌntˈɪl, "unless").
+            "AH" if reduced
+                && Some(i) == first_vowel
+                && starts(&["un"])
+                && (g == "u" || g.is_empty()) =>
+            {
+                "ʌ"
+            }
             "AH" if full => "ʌ",
             "AH" => "ə",
             "UH" if reduced && ends(&["ful", "fully"]) => "ə",
+            // Weekdays, "yesterday", "birthday": espeak says a full, unstressed deɪ where CMUdict has IY0.
+            "IY" if reduced
+                && i == last
+                && i > 0
+                && phones[i - 1].symbol == "D"
+                && ends(&["day"]) =>
+            {
+                "eɪ"
+            }
+            // The y of every-/any- inside a compound is ɪ ("everything" ˈɛvɹɪθˌɪŋ, "anyone" ˈɛnɪwˌʌn).
+            "IY" if reduced
+                && i != last
+                && vowel_at.iter().position(|&v| v == i) == Some(1)
+                && (starts(&["every"]) && spelling.len() > 5
+                    || starts(&["any"]) && spelling.len() > 3) =>
+            {
+                "ɪ"
+            }
+            // dir- before the stress: dᵻɹ ("direct" dᵻɹˈɛkt, "director").
+            "ER" if reduced
+                && Some(i) == first_vowel
+                && i == 1
+                && phones[0].symbol == "D"
+                && starts(&["dir"]) =>
+            {
+                "ᵻɹ"
+            }
+            // u + r + vowel: espeak doubles the r ("during" dˈʊɹɹɪŋ, "europe", "security").
+            "UH" if full && next == Some("R") && is_vowel(i + 2) => "ʊɹ",
             "IY" if full && next == Some("R") => "ɪ",
             "IY" if full && i + 2 == phones.len() && phones[last].symbol == "AH" => "i",
             "IY" if full => "iː",
@@ -381,6 +418,20 @@ fn consonant_ipa(
     if p.symbol == "N" && matches!(phones.get(i + 1).map(|n| n.symbol), Some("K" | "G")) {
         return "ŋ".into();
     }
+    // A y-glide written i after a consonant, before an unstressed final -ə or -ən, is the vowel i ("million"
+    // mˈɪliən, "union", "opinion", "california"; but "william" wˈɪljəm, "population" keep j).
+    let reduced_ah_next = phones
+        .get(i + 1)
+        .is_some_and(|n| n.symbol == "AH" && n.stress == Some(0))
+        && (i + 2 == phones.len() || i + 3 == phones.len() && phones[i + 2].symbol == "N");
+    if p.symbol == "Y"
+        && i > 0
+        && !is_vowel(i - 1)
+        && reduced_ah_next
+        && ["ia", "io", "iu"].iter().any(|s| spelling.contains(s))
+    {
+        return "i".into();
+    }
     consonant(p.symbol).into()
 }
 
@@ -409,5 +460,19 @@ mod tests {
         assert_eq!(to_ipa(&parse("M AO1 R"), true, "more"), "mˈoːɹ");
         assert_eq!(to_ipa(&parse("B IH0 F AO1 R"), true, "before"), "bᵻfˈoːɹ");
         assert_eq!(to_ipa(&parse("AH0 G OW1"), true, "ago"), "ɐɡˈoʊ");
+    }
+
+    /// The rules added in session 13, each on a word espeak-ng says that way (and one it does not change).
+    #[test]
+    fn compounds_weekdays_glides_and_prefixes() {
+        let w = |p: &str, word: &str| to_ipa(&parse(p), true, word);
+        assert_eq!(w("M AH1 N D IY0", "monday"), "mˈʌndeɪ");
+        assert_eq!(w("EH1 V R IY0 TH IH2 NG", "everything"), "ˈɛvɹɪθˌɪŋ");
+        assert_eq!(w("EH1 V R IY0", "every"), "ˈɛvɹi");
+        assert_eq!(w("M IH1 L Y AH0 N", "million"), "mˈɪliən");
+        assert_eq!(w("W IH1 L Y AH0 M", "william"), "wˈɪljəm");
+        assert_eq!(w("AH0 N T IH1 L", "until"), "ʌntˈɪl");
+        assert_eq!(w("D ER0 EH1 K T", "direct"), "dᵻɹˈɛkt");
+        assert_eq!(w("D UH1 R IH0 NG", "during"), "dˈʊɹɹɪŋ");
     }
 }
