@@ -57,7 +57,7 @@ const WEAK: [(&str, &str); 43] = [
     ("it", "ɪt"),
     ("its", "ɪts"),
     ("in", "ɪn"),
-    ("on", "ɔn"),
+    ("on", "ˌɔn"),
     ("or", "ɔːɹ"),
     ("by", "baɪ"),
     ("from", "fɹʌm"),
@@ -159,6 +159,8 @@ impl Phonemizer {
     pub fn phonemize(&self, sentence: &str) -> Phonemes {
         let mut out = Phonemes::default();
         let mut words: Vec<String> = Vec::new();
+        // The spelled word behind each entry of `words`, for the rules between words.
+        let mut spelled: Vec<String> = Vec::new();
         let single = sentence.split_whitespace().count() == 1;
         for token in sentence.split_whitespace() {
             let end_punct: String = token
@@ -178,6 +180,7 @@ impl Phonemizer {
                     let ipa = self.say(&word, single, &mut out.skipped);
                     if !ipa.is_empty() {
                         words.push(ipa);
+                        spelled.push(word);
                     }
                 }
             }
@@ -196,7 +199,7 @@ impl Phonemizer {
                 }
             }
         }
-        out.text = words.join(" ");
+        out.text = join_words(&words, &spelled);
         out
     }
 
@@ -297,6 +300,31 @@ impl Phonemizer {
     }
 }
 
+/// Joins a sentence's words as espeak-ng does between words: "the" before a vowel is `ðɪ` ("the FBI"), and
+/// after "of" or "in" it is written onto that word (`ʌvðə`, `ɪnðɪ`) unless a pause (punctuation) comes between.
+fn join_words(words: &[String], spelled: &[String]) -> String {
+    let mut out = String::new();
+    for (i, ipa) in words.iter().enumerate() {
+        let is_the = spelled[i] == "the" && ipa == "ðə";
+        let before_vowel = words.get(i + 1).is_some_and(|next| {
+            next.chars()
+                .find(|c| !matches!(c, 'ˈ' | 'ˌ'))
+                .is_some_and(|c| "aeiouæɑɐɔəɛɜɪʊʌ".contains(c))
+        });
+        let ipa = if is_the && before_vowel { "ðɪ" } else { ipa };
+        let joins = is_the
+            && i > 0
+            && matches!(spelled[i - 1].as_str(), "of" | "in")
+            && !words[i - 1].ends_with(PROSODY)
+            && i + 1 < words.len();
+        if i > 0 && !joins {
+            out.push(' ');
+        }
+        out.push_str(ipa);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,5 +342,18 @@ mod tests {
         assert_eq!(mixed.text, "hˈaɪ");
         assert_eq!(mixed.skipped.len(), 2, "{:?}", mixed.skipped);
         assert!(Phonemizer::new("de").is_err());
+    }
+
+    /// "the" joins "of"/"in" and becomes ðɪ before a vowel, as espeak-ng writes running text; a comma between
+    /// keeps the words apart.
+    #[test]
+    fn the_joins_of_and_in_and_reads_before_vowels() {
+        let p = Phonemizer::new("en-us").expect("english");
+        assert_eq!(p.phonemize("Out in the rain.").text, "ˈaʊt ɪnðə ɹˈeɪn.");
+        assert_eq!(
+            p.phonemize("The end of the apple.").text,
+            "ðɪ ˈɛnd ʌvðɪ ˈæpəl."
+        );
+        assert_eq!(p.phonemize("Some of, the rain.").text, "sˈʌm ʌv, ðə ɹˈeɪn.");
     }
 }
