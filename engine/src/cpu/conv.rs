@@ -23,7 +23,9 @@ pub fn conv2d(
     let wv = values(w)?;
     let bv = b.map(values).transpose()?;
     // A 1-D convolution at stride 1: the GEMM reads the receptive fields straight from the input as it packs
-    // them (no im2col buffer, no second copy).
+    // them (no im2col buffer, no second copy). The 2-D source below handles height 1 too, but its per-column
+    // row splitting made Piper's decoder about 12% slower (0.91 → 1.03 s for three sentences), so 1-D keeps
+    // its own row source.
     if h == 1 && kh == 1 && oh == 1 && p.stride.1 == 1 && p.padding.0 == 0 {
         let mut out = vec![0.0f32; n * c_out * ow];
         for ni in 0..n {
