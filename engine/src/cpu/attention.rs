@@ -1,7 +1,7 @@
 //! Attention and rotary-embedding kernels.
 
 use crate::cpu::gemm::{gemm_nt, transpose, RowSource};
-use crate::cpu::reduce::softmax_rows;
+use crate::cpu::reduce::{dot, softmax_rows};
 use crate::cpu::{float_out, output, values};
 use crate::{Result, Tensor};
 
@@ -77,18 +77,6 @@ pub fn attention(
         }
     }
     output(out, q.shape().clone(), float_out(q.dtype()))
-}
-
-/// `Σ a·b` in eight lanes, so it vectorises (simd128 on wasm, SSE/AVX natively).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let (ca, ra) = a.as_chunks::<8>();
-    let (cb, rb) = b.as_chunks::<8>();
-    let mut lanes = [0f32; 8];
-    for (x, y) in ca.iter().zip(cb) {
-        lanes = std::array::from_fn(|l| lanes[l] + x[l] * y[l]);
-    }
-    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    lanes.iter().sum::<f32>() + tail
 }
 
 /// `dst[i] = Σ_j p[i][j] · v[j]` for `p` of `dst.len() / d` rows of `v.len() / d` weights.

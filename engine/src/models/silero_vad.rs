@@ -5,13 +5,14 @@
 //! preceded by the last 64 samples of the previous one and the LSTM state carries over between frames.
 //!
 //! The model is ~310k parameters and runs once per 32 ms frame, where per-call latency matters more than
-//! throughput, so it has its own allocation-free CPU forward on plain slices (im2col + dot products that the
-//! compiler vectorises) instead of going through `Tensor` ops. It is checked against onnxruntime in
+//! throughput, so its layers are the allocation-free per-frame ones of [`crate::nn::frame`] (plain slices,
+//! im2col + dot products that the compiler vectorises) instead of `Tensor` ops. It is checked against onnxruntime in
 //! `engine/tests/vad_silero.rs`.
 
 pub mod onnx_weights;
 
 use crate::io::VarBuilder;
+use crate::nn::frame::{sigmoid, FrameConv1d, FrameConvShape, LstmCell, LstmScratch};
 use crate::{Device, Error, Result};
 use std::sync::Arc;
 
@@ -31,72 +32,36 @@ const STFT_FRAMES: usize = (PADDED - N_FFT) / HOP + 1; // 4
 const BINS: usize = N_FFT / 2 + 1; // 129
 const HIDDEN: usize = 128;
 
-/// One `Conv1d` with kernel 3 and padding 1, weights kept as `[out][in * 3]` rows for im2col.
-#[derive(Debug, Clone)]
-struct Conv3 {
-    weight: Vec<f32>,
-    bias: Vec<f32>,
-    c_in: usize,
-    c_out: usize,
-    stride: usize,
-}
-
-impl Conv3 {
-    fn out_len(&self, len: usize) -> usize {
-        (len + 2 - 3) / self.stride + 1
-    }
-
-    /// `x` is `[c_in][len]`; writes ReLU(conv(x)) as `[c_out][out_len]` into `out`. `col` is scratch.
-    fn forward_relu(&self, x: &[f32], len: usize, col: &mut Vec<f32>, out: &mut Vec<f32>) {
-        let lout = self.out_len(len);
-        let row = self.c_in * 3;
-        col.clear();
-        col.resize(lout * row, 0.0);
-        for t in 0..lout {
-            let dst = &mut col[t * row..(t + 1) * row];
-            for i in 0..self.c_in {
-                for k in 0..3 {
-                    // input position of tap k for output t, with one zero of padding on each side
-                    let pos = (t * self.stride + k) as isize - 1;
-                    if pos >= 0 && (pos as usize) < len {
-                        dst[i * 3 + k] = x[i * len + pos as usize];
-                    }
-                }
-            }
-        }
-        out.clear();
-        out.resize(self.c_out * lout, 0.0);
-        for o in 0..self.c_out {
-            let w = &self.weight[o * row..(o + 1) * row];
-            for t in 0..lout {
-                let v = dot(w, &col[t * row..(t + 1) * row]) + self.bias[o];
-                out[o * lout + t] = v.max(0.0);
-            }
-        }
-    }
-}
-
 /// Scratch buffers reused across frames so `process_frame` does not allocate.
 #[derive(Debug, Clone, Default)]
 struct Scratch {
     padded: Vec<f32>,
+    stft: Vec<f32>,
     spec: Vec<f32>,
     col: Vec<f32>,
     a: Vec<f32>,
     b: Vec<f32>,
-    xh: Vec<f32>,
-    gates: Vec<f32>,
+    lstm: LstmScratch,
+    relu_h: Vec<f32>,
+    logit: Vec<f32>,
+}
+
+/// The weights, shared by every stream.
+#[derive(Debug)]
+struct Layers {
+    /// The STFT as a strided convolution: rows are the real then the imaginary basis, `[2 * BINS][N_FFT]`.
+    stft: FrameConv1d,
+    /// Four kernel-3 convolutions, each followed by ReLU.
+    encoder: [FrameConv1d; 4],
+    lstm: LstmCell,
+    /// ReLU → this 1×1 convolution → sigmoid.
+    decoder: FrameConv1d,
 }
 
 /// Silero VAD with its streaming state (context samples and LSTM `h`, `c`).
 #[derive(Debug, Clone)]
 pub struct SileroVad {
-    stft: Arc<Vec<f32>>, // [2 * BINS][N_FFT]
-    convs: Arc<[Conv3; 4]>,
-    lstm_w: Arc<Vec<f32>>, // [4 * HIDDEN][2 * HIDDEN]: rows are [w_ih | w_hh], gate order i, f, g, o
-    lstm_b: Arc<Vec<f32>>, // b_ih + b_hh
-    final_w: Arc<Vec<f32>>,
-    final_b: f32,
+    layers: Arc<Layers>,
     context: [f32; CONTEXT_SAMPLES],
     h: Vec<f32>,
     c: Vec<f32>,
@@ -137,43 +102,46 @@ impl SileroVad {
 
     /// Builds the model from a lookup of safetensors-named weights with their expected shapes.
     fn build(get: impl Fn(&str, &[usize]) -> Result<Vec<f32>>) -> Result<Self> {
-        let conv = |name: &str, c_in: usize, c_out: usize, stride: usize| -> Result<Conv3> {
-            Ok(Conv3 {
-                weight: get(&format!("{name}.weight"), &[c_out, c_in, 3])?,
-                bias: get(&format!("{name}.bias"), &[c_out])?,
+        let conv = |name: &str, c_in: usize, c_out: usize, stride: usize| {
+            let shape = FrameConvShape {
                 c_in,
                 c_out,
+                kernel: 3,
                 stride,
-            })
+                padding: 1,
+                bias: true,
+            };
+            FrameConv1d::load(&get, name, shape)
         };
-        let stft = get("stft_conv.weight", &[2 * BINS, 1, N_FFT])?;
-        let convs = [
-            conv("conv1", BINS, 128, 1)?,
-            conv("conv2", 128, 64, 2)?,
-            conv("conv3", 64, 64, 2)?,
-            conv("conv4", 64, HIDDEN, 1)?,
-        ];
-        let w_ih = get("lstm_cell.weight_ih", &[4 * HIDDEN, HIDDEN])?;
-        let w_hh = get("lstm_cell.weight_hh", &[4 * HIDDEN, HIDDEN])?;
-        let b_ih = get("lstm_cell.bias_ih", &[4 * HIDDEN])?;
-        let b_hh = get("lstm_cell.bias_hh", &[4 * HIDDEN])?;
-        let mut lstm_w = Vec::with_capacity(4 * HIDDEN * 2 * HIDDEN);
-        for r in 0..4 * HIDDEN {
-            lstm_w.extend_from_slice(&w_ih[r * HIDDEN..(r + 1) * HIDDEN]);
-            lstm_w.extend_from_slice(&w_hh[r * HIDDEN..(r + 1) * HIDDEN]);
-        }
-        let lstm_b = b_ih.iter().zip(&b_hh).map(|(a, b)| a + b).collect();
-        let final_w = get("final_conv.weight", &[1, HIDDEN, 1])?;
-        let final_b = *get("final_conv.bias", &[1])?
-            .first()
-            .ok_or_else(|| Error::Malformed("final_conv.bias is empty".into()))?;
+        let stft_shape = FrameConvShape {
+            c_in: 1,
+            c_out: 2 * BINS,
+            kernel: N_FFT,
+            stride: HOP,
+            padding: 0,
+            bias: false,
+        };
+        let decoder_shape = FrameConvShape {
+            c_in: HIDDEN,
+            c_out: 1,
+            kernel: 1,
+            stride: 1,
+            padding: 0,
+            bias: true,
+        };
+        let layers = Layers {
+            stft: FrameConv1d::load(&get, "stft_conv", stft_shape)?,
+            encoder: [
+                conv("conv1", BINS, 128, 1)?,
+                conv("conv2", 128, 64, 2)?,
+                conv("conv3", 64, 64, 2)?,
+                conv("conv4", 64, HIDDEN, 1)?,
+            ],
+            lstm: LstmCell::load(&get, "lstm_cell", HIDDEN, HIDDEN)?,
+            decoder: FrameConv1d::load(&get, "final_conv", decoder_shape)?,
+        };
         Ok(SileroVad {
-            stft: Arc::new(stft),
-            convs: Arc::new(convs),
-            lstm_w: Arc::new(lstm_w),
-            lstm_b: Arc::new(lstm_b),
-            final_w: Arc::new(final_w),
-            final_b,
+            layers: Arc::new(layers),
             context: [0.0; CONTEXT_SAMPLES],
             h: vec![0.0; HIDDEN],
             c: vec![0.0; HIDDEN],
@@ -210,51 +178,34 @@ impl SileroVad {
             .copy_from_slice(&frame[FRAME_SAMPLES - CONTEXT_SAMPLES..]);
 
         // STFT as a strided conv; real and imaginary halves → magnitude, laid out [BINS][STFT_FRAMES].
+        let l = &*self.layers;
+        l.stft.forward(&s.padded, PADDED, &mut s.col, &mut s.stft);
         s.spec.clear();
-        s.spec.resize(BINS * STFT_FRAMES, 0.0);
-        for t in 0..STFT_FRAMES {
-            let win = &s.padded[t * HOP..t * HOP + N_FFT];
-            for f in 0..BINS {
-                let re = dot(&self.stft[f * N_FFT..(f + 1) * N_FFT], win);
-                let im = dot(&self.stft[(f + BINS) * N_FFT..(f + BINS + 1) * N_FFT], win);
-                s.spec[f * STFT_FRAMES + t] = (re * re + im * im).sqrt();
-            }
-        }
+        s.spec.extend(
+            s.stft[..BINS * STFT_FRAMES]
+                .iter()
+                .zip(&s.stft[BINS * STFT_FRAMES..])
+                .map(|(re, im)| (re * re + im * im).sqrt()),
+        );
 
+        // Encoder: conv → ReLU, four times, down to one time step of HIDDEN channels.
         let mut len = STFT_FRAMES;
-        self.convs[0].forward_relu(&s.spec, len, &mut s.col, &mut s.a);
-        len = self.convs[0].out_len(len);
-        self.convs[1].forward_relu(&s.a, len, &mut s.col, &mut s.b);
-        len = self.convs[1].out_len(len);
-        self.convs[2].forward_relu(&s.b, len, &mut s.col, &mut s.a);
-        len = self.convs[2].out_len(len);
-        self.convs[3].forward_relu(&s.a, len, &mut s.col, &mut s.b);
-        debug_assert_eq!(self.convs[3].out_len(len), 1);
+        s.a.clone_from(&s.spec);
+        for conv in &l.encoder {
+            conv.forward(&s.a, len, &mut s.col, &mut s.b);
+            s.b.iter_mut().for_each(|v| *v = v.max(0.0));
+            len = conv.out_len(len);
+            std::mem::swap(&mut s.a, &mut s.b);
+        }
+        debug_assert_eq!(len, 1);
 
-        // LSTM cell on [x | h].
-        s.xh.clear();
-        s.xh.extend_from_slice(&s.b[..HIDDEN]);
-        s.xh.extend_from_slice(&self.h);
-        s.gates.clear();
-        for r in 0..4 * HIDDEN {
-            let w = &self.lstm_w[r * 2 * HIDDEN..(r + 1) * 2 * HIDDEN];
-            s.gates.push(dot(w, &s.xh) + self.lstm_b[r]);
-        }
-        for j in 0..HIDDEN {
-            let i = sigmoid(s.gates[j]);
-            let f = sigmoid(s.gates[HIDDEN + j]);
-            let g = s.gates[2 * HIDDEN + j].tanh();
-            let o = sigmoid(s.gates[3 * HIDDEN + j]);
-            self.c[j] = f * self.c[j] + i * g;
-            self.h[j] = o * self.c[j].tanh();
-        }
+        l.lstm.step(&s.a, &mut self.h, &mut self.c, &mut s.lstm);
 
         // Decoder: ReLU → 1×1 conv → sigmoid (the mean over one time step is the value itself).
-        let mut logit = self.final_b;
-        for (w, h) in self.final_w.iter().zip(&self.h) {
-            logit += w * h.max(0.0);
-        }
-        sigmoid(logit)
+        s.relu_h.clear();
+        s.relu_h.extend(self.h.iter().map(|v| v.max(0.0)));
+        l.decoder.forward(&s.relu_h, 1, &mut s.col, &mut s.logit);
+        sigmoid(s.logit[0])
     }
 
     /// Like [`Self::process_frame`] for a slice, which must hold exactly 512 samples.
@@ -298,28 +249,4 @@ fn onnx_name(name: &str) -> String {
             _ => name.to_string(),
         },
     }
-}
-
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
-
-/// Dot product with eight independent accumulators so it vectorises (native SIMD and wasm simd128).
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0f32; 8];
-    let mut ca = a.chunks_exact(8);
-    let mut cb = b.chunks_exact(8);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let mut tail = 0.0;
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        tail += x * y;
-    }
-    (acc[0] + acc[4]) + (acc[1] + acc[5]) + (acc[2] + acc[6]) + (acc[3] + acc[7]) + tail
 }

@@ -8,6 +8,7 @@ use crate::{DType, Result, Tensor};
 use serde::{Deserialize, Serialize};
 
 mod conv;
+pub mod frame;
 pub use conv::{Conv1d, Conv1dK3, Conv1dParams, Conv2d, ConvTranspose1d};
 
 /// `t` as F32 (norms, biases and position tables are small; every kernel reads them as f32).
