@@ -99,6 +99,9 @@ pub fn app() -> Html {
     }
 
     let route = location.route;
+    // Pages whose model comes from `?model=` are remounted when it changes, so nothing of the old model's
+    // state (an error, a refused file) stays on screen.
+    let model_key = location.get("model").unwrap_or_default().to_string();
     let page = match route {
         Route::Home => html! { <pages::home::Home /> },
         Route::Device => html! { <pages::device::DevicePage /> },
@@ -107,9 +110,13 @@ pub fn app() -> Html {
         Route::Search => html! { <pages::search::SearchPage /> },
         Route::Chat => html! { <pages::chat::ChatPage /> },
         Route::Vad => html! { <pages::vad::VadPage /> },
-        Route::Transcribe => html! { <pages::transcribe::TranscribePage /> },
-        Route::RemoveBackground => html! { <pages::remove_background::RemoveBackgroundPage /> },
-        Route::Speak => html! { <pages::speak::SpeakPage /> },
+        Route::Transcribe => {
+            html! { <pages::transcribe::TranscribePage key={model_key.clone()} /> }
+        }
+        Route::RemoveBackground => {
+            html! { <pages::remove_background::RemoveBackgroundPage key={model_key.clone()} /> }
+        }
+        Route::Speak => html! { <pages::speak::SpeakPage key={model_key.clone()} /> },
     };
     let toggle_menu = {
         let menu_open = menu_open.clone();

@@ -30,6 +30,10 @@ pub struct JobStream<V> {
     pub error: Option<String>,
     /// Events of the current job applied so far.
     pub applied: u64,
+    /// The previous job's view and the view the current job started with, kept until the current job shows
+    /// something of its own: if the page reports an error before that (a refused microphone), the previous
+    /// results come back instead of an empty view.
+    kept: Option<(V, V)>,
 }
 
 impl<V: Default> Default for JobStream<V> {
@@ -41,6 +45,7 @@ impl<V: Default> Default for JobStream<V> {
             last: None,
             error: None,
             applied: 0,
+            kept: None,
         }
     }
 }
@@ -61,15 +66,27 @@ impl<V: StreamView> JobStream<V> {
         let mut s = self;
         match action {
             StreamAction::Started { job, view } => {
-                s.view.dropped();
+                if let Some((mut older, _)) = s.kept.take() {
+                    older.dropped();
+                }
+                let previous = std::mem::replace(&mut s.view, view.clone());
                 s = JobStream {
-                    view,
+                    view: s.view,
                     job: Some(job),
                     busy: true,
+                    kept: Some((previous, view)),
                     ..JobStream::default()
                 };
             }
             StreamAction::Error(message) => {
+                let unchanged = |(_, initial): &(V, V)| s.view == *initial;
+                if let Some((previous, _)) = s.kept.take().filter(unchanged) {
+                    // The new job never showed anything: bring the previous results back, and ignore
+                    // whatever that job still sends.
+                    let mut failed = std::mem::replace(&mut s.view, previous);
+                    failed.dropped();
+                    s.job = None;
+                }
                 s.error = Some(message);
                 s.busy = false;
                 s.view.ended();
@@ -80,6 +97,15 @@ impl<V: StreamView> JobStream<V> {
                     return s;
                 }
                 s.view.apply(&event);
+                if s.kept
+                    .as_ref()
+                    .is_some_and(|(_, initial)| s.view != *initial)
+                {
+                    // The job shows something of its own now: the previous view is gone for good.
+                    if let Some((mut previous, _)) = s.kept.take() {
+                        previous.dropped();
+                    }
+                }
                 s.applied += 1;
                 match &event {
                     WorkerEvent::Done { .. } => s.last = None,
@@ -173,8 +199,32 @@ mod tests {
             },
         );
         assert!(s.view.texts.is_empty() && s.busy);
+        // A status event that changes nothing on screen (the worker is listening) comes first.
+        s = reduce(
+            s,
+            StreamAction::Event(Box::new(WorkerEvent::Progress {
+                job: 3,
+                progress: Progress::steps(Stage::Listening, 0, 0),
+            })),
+        );
         s = reduce(s, StreamAction::Error("The microphone was refused.".into()));
         assert!(!s.busy && s.view.ended);
         assert_eq!(s.error.as_deref(), Some("The microphone was refused."));
+        // It failed before showing anything of its own, so the previous job's results are back, and what job 3 still
+        // sends is ignored.
+        assert_eq!(s.view.texts, ["Hel", "lo", " world"]);
+        s = reduce(s, partial(3, "late"));
+        assert_eq!(s.view.texts, ["Hel", "lo", " world"]);
+        // A job that has shown something keeps its own view when it fails.
+        s = reduce(
+            s,
+            StreamAction::Started {
+                job: 4,
+                view: Log::default(),
+            },
+        );
+        s = reduce(s, partial(4, "new"));
+        s = reduce(s, StreamAction::Error("The file ended early.".into()));
+        assert_eq!(s.view.texts, ["new"]);
     }
 }

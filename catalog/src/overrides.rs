@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::plan::human_bytes;
 use crate::{Backend, Catalog, Plan, Task, WeightDType};
 
 /// What the user picked for one task; `None` fields keep the recommendation.
@@ -57,13 +58,31 @@ pub fn apply_overrides(plan: &Plan, overrides: &Overrides, catalog: &Catalog) ->
         if let Some(id) = &choice.variant {
             match catalog.get(id).filter(|v| v.task == tp.task) {
                 Some(v) if tp.variant.as_deref() != Some(id.as_str()) => {
+                    // The recommendation's reasons describe the model it picked; they would contradict this one.
+                    let old_title = tp
+                        .variant
+                        .as_deref()
+                        .and_then(|old| catalog.get(old))
+                        .map(|old| old.title.clone());
+                    tp.reasons.retain(|r| {
+                        !old_title.as_deref().is_some_and(|t| r.contains(t))
+                            && !r.starts_with("This model is coming")
+                    });
                     tp.variant = Some(v.id.clone());
                     tp.ready = v.available;
                     // Keep the planned type when the new variant offers it, else its own stored type.
                     if !tp.dtype.is_some_and(|d| v.runtime_dtypes.contains(&d)) {
                         tp.dtype = Some(v.dtype);
                     }
-                    notes.push(format!("{} chosen by you.", v.title));
+                    let size = if v.bundled {
+                        "it comes with the app".to_string()
+                    } else {
+                        format!("it downloads {}", human_bytes(v.download_bytes))
+                    };
+                    notes.push(format!("{} chosen by you; {size}.", v.title));
+                    if !v.available {
+                        notes.push("This model is coming: the app cannot run it yet.".into());
+                    }
                     if v.needs_gpu && tp.backend == Backend::Cpu {
                         notes.push(format!("{} is slow on the CPU.", v.title));
                     }

@@ -84,3 +84,40 @@ test("a crashed engine worker is reported and replaced by a working one", async 
     await browser.close();
   }
 });
+
+test("the Models and Device pages agree on the weight type that runs, the download size and the storage used", async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const query = `models=${encodeURIComponent(servers.mirror.base("good"))}`;
+    const page = await openApp(browser.context, appUrl(servers.app, "/models", query));
+    const row = "li.model[data-variant=minilm-l6-v2]";
+    await page.click(`${row} button.download`);
+    await page.waitForSelector(`${row} .status.ready`, { timeout: 120_000 });
+    // The Models page's figures once the download is in: the type that runs here, its size, storage.
+    await page.waitForFunction(() => /used of/.test(document.querySelector("#storage")?.textContent ?? ""));
+    const models = {
+      dtype: await page.getAttribute(row, "data-dtype"),
+      size: await page.getAttribute(row, "data-size"),
+      meta: await page.textContent(`${row} .meta`),
+      storage: await page.textContent("#storage"),
+    };
+    await page.evaluate(() => { location.hash = "#/device"; });
+    await page.waitForSelector("#plan", { timeout: 90_000 });
+    const search = ".plan-task[data-task=search]";
+    assert.equal(await page.getAttribute(search, "data-variant"), "minilm-l6-v2");
+    const device = {
+      dtype: await page.getAttribute(search, "data-dtype"),
+      reasons: await page.textContent(`${search} .reasons`),
+    };
+    await page.waitForFunction(() => /used of/.test(document.querySelector("#storage")?.textContent ?? ""));
+    // Without WebGPU the plan runs MiniLM as q8_0: both pages say so (Models adds what the files store).
+    assert.equal(device.dtype, "q8_0");
+    assert.equal(models.dtype, device.dtype);
+    assert.match(models.meta, /stored as f32, runs as q8_0 on this device/);
+    assert.ok(device.reasons.includes(models.size), `the plan's download size ${models.size} is in: ${device.reasons}`);
+    assert.equal(await page.textContent("#storage"), models.storage);
+    assert.doesNotMatch(models.storage, /^0 bytes/);
+  } finally {
+    await browser.close();
+  }
+});

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { launch, openApp, waitForServiceWorker } from "./lib/browser.mjs";
-import { startServers, appUrl } from "./lib/app.mjs";
+import { startServers, appUrl, assertPlainError } from "./lib/app.mjs";
 
 let servers;
 before(async () => { servers = await startServers(); });
@@ -132,8 +132,43 @@ test("bad input: empty corpus, binary file, huge file, over-long passage; the pa
     await page.fill("#query", "timekeeping devices");
     await page.waitForSelector("#hits li", { timeout: 60_000 });
     assert.match(await page.textContent("#hits li:first-child p"), /clocks/);
+
+    // Building under a name that is taken asks first; "Keep it" leaves the collection as it was.
+    await page.click("text=Build index");
+    assert.match(await (await page.waitForSelector("#replace-prompt")).textContent(), /"notes" already exists \(2 passages\)/);
+    await page.click("#replace-prompt >> text=Keep it");
+    assert.equal(await page.$("#replace-prompt"), null);
+    assert.equal(await page.$("#build-progress"), null, "nothing was rebuilt");
+    await page.fill("#corpus-text", "A single new passage about gardens.");
+    await page.waitForFunction(() => document.querySelector("#passage-count").textContent === "3 passages");
+    await page.click("text=Build index");
+    await page.click("#replace-collection");
+    await page.waitForFunction(() => /Indexed 3 passages into "notes"/.test(document.querySelector("#build-done")?.textContent ?? ""), null, { timeout: 120_000 });
   } finally {
     await browser.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a failed build offers Retry in plain words, and a sample link opened after it builds the sample", async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const unreachable = servers.mirror.base("nocors");
+    const page = await openApp(browser.context, appUrl(servers.app, "/search", `models=${encodeURIComponent(unreachable)}&c=sample`));
+    await page.waitForSelector(".build-status .job-status.error", { timeout: 120_000 });
+    const message = assertPlainError(await page.textContent(".build-status .job-status.error"), { mirrorSet: true });
+    assert.match(message, /could not reach your model mirror/);
+    // Retry runs the build again: the mirror is asked again and the page says so again.
+    const asked = servers.mirror.log.length;
+    await page.click(".build-status button.retry");
+    for (let i = 0; i < 600 && servers.mirror.log.length === asked; i++) await page.waitForTimeout(100);
+    assert.ok(servers.mirror.log.length > asked, "the retry asked the mirror again");
+    await page.waitForSelector(".build-status .job-status.error", { timeout: 120_000 });
+    // The same tab opens a shared link with a working model source: the sample builds, though a build failed.
+    await page.evaluate((hash) => { location.hash = hash; }, `#/search?models=${encodeURIComponent(servers.mirror.base("good"))}&c=sample`);
+    await page.waitForSelector("#build-done", { timeout: 240_000 });
+    assert.match(await page.textContent("#build-done"), /into "sample"/);
+  } finally {
+    await browser.close();
   }
 });

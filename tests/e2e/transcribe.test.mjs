@@ -305,14 +305,23 @@ test("language and task live in the URL and reach the model; unknown language an
   }
 });
 
-test("a Whisper without known checksums is refused with a reason, and a refused mic is explained", async () => {
+test("a model the page cannot run is refused up front, the message follows the URL, and a refused mic is explained", async () => {
   const b = await launchVoice({ webgpu: false, micWav: SPEECH.wav, grantMic: false });
   try {
-    await b.page.goto(appUrl(app, "/transcribe", "model=whisper-small"));
-    await b.page.waitForSelector("#model-choice");
-    assert.match(await b.page.textContent("#model-choice"), /Whisper small is not downloadable in this version yet/);
-    await b.page.setInputFiles("input[type=file]", VAD_WAV);
-    assert.match(await (await b.page.waitForSelector("[role=alert]", { timeout: 60_000 })).textContent(), /cannot be downloaded in this version of Offgrid/);
+    // A search model on the Transcribe page: said plainly, and nothing can be started with it.
+    await b.page.goto(appUrl(app, "/transcribe", "model=minilm-l6-v2"));
+    await b.page.waitForSelector("#model-choice[data-problem]");
+    assert.match(await b.page.textContent("#model-choice"), /is a model for search, not for transcribe/);
+    assert.ok(await b.page.isDisabled("input[type=file]"), "no file can be given to it");
+    assert.ok(await b.page.isDisabled("#mic-start"), "the microphone cannot start with it");
+    // Another model in the same tab, without a reload: the message follows and the old one is gone.
+    await b.page.evaluate(() => { location.hash = "#/transcribe?model=whisper-small"; });
+    await b.page.waitForFunction(() => /Whisper small cannot be downloaded in this version yet/.test(document.querySelector("#model-choice")?.textContent ?? ""));
+    assert.doesNotMatch(await b.page.textContent("main"), /model for search/);
+    // One click back to the plan's model.
+    await b.page.click("#use-recommended");
+    await b.page.waitForSelector("#model-choice:not([data-problem])");
+    assert.ok(await b.page.isEnabled("#mic-start"));
     await b.page.click("#mic-start");
     await b.page.waitForFunction(() => /Microphone access was refused/.test(document.querySelector("[role=alert]")?.textContent ?? ""), null, { timeout: 30_000 });
     assert.ok(await b.page.isEnabled("#mic-start"));

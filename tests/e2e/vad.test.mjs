@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { startServers, appUrl } from "./lib/app.mjs";
+import { startServers, appUrl, assertPlainError } from "./lib/app.mjs";
 import {
   VAD_WAV, VAD_EXPECTED, makeSpeech, launchVoice, scratch, sh, dropFile, spansOf, KEEP_STREAMS, NO_MIC,
   RECORD_FILE_READS, rendererMemory,
@@ -65,6 +65,14 @@ for (const webgpu of [true, false]) {
       });
       assert.ok(await b.page.isVisible("svg.prob-plot polyline"), "probability plot");
       assert.match(await b.page.textContent("#vad-summary"), /5\.9 s of audio, 2 segment/);
+      // The plot says what it shows: a time axis from 0 to the end of the file, and its two thresholds.
+      const axis = await b.page.locator(".prob-axis span").allTextContents();
+      assert.equal(axis.length, 5);
+      assert.equal(axis[0], "0:00.0");
+      assert.match(axis[4], /^0:05\.[89]$/, `the axis ends where the audio does: ${axis}`);
+      const legend = await b.page.textContent(".prob-legend");
+      assert.match(legend, /speech starts above 0\.\d\d/);
+      assert.match(legend, /ends below 0\.\d\d/);
       // Nothing decoded is kept for playback: a segment's audio is cut from the file when it is asked for.
       assert.equal(await b.page.$(`${ROWS} audio`), null, "no audio prepared before Play");
       await b.page.click(`${ROWS}:first-child button.segment-play`);
@@ -214,10 +222,17 @@ test("microphone refused: a message that says how to allow it, and the page stay
   const b = await launchVoice({ webgpu: false, micWav: SPEECH.wav, grantMic: false });
   try {
     await openVad(b);
+    // A file analysed first: its results must survive the failed start below.
+    await b.page.setInputFiles("input[type=file]", VAD_WAV);
+    await b.page.waitForSelector(ROWS, { timeout: 90_000 });
+    const rows = (await spansOf(b.page, ROWS)).length;
+    const summary = await b.page.textContent("#vad-summary");
     await b.page.click("#mic-start");
     const alert = await b.page.waitForSelector("[role=alert]", { timeout: 30_000 });
-    assert.match(await alert.textContent(), /Microphone access was refused\. Allow the microphone/);
+    assert.match(assertPlainError(await alert.textContent()), /Microphone access was refused\. Allow the microphone/);
     assert.ok(await b.page.isEnabled("#mic-start"), "Start is offered again");
+    assert.equal((await spansOf(b.page, ROWS)).length, rows, "the file's segments are still there");
+    assert.equal(await b.page.textContent("#vad-summary"), summary);
     await b.shot("vad-mic-refused");
     await b.page.setInputFiles("input[type=file]", VAD_WAV);
     await b.page.waitForSelector(ROWS, { timeout: 90_000 });

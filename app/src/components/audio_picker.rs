@@ -74,3 +74,49 @@ pub fn audio_picker(props: &AudioPickerProps) -> Html {
         </div>
     }
 }
+
+/// A voice page's two ways to start a job, wrapped so that Retry can run the last one again.
+pub struct RetryableInput {
+    pub on_file: Callback<web_sys::File>,
+    pub on_start: Callback<()>,
+    /// Runs the last file again, or starts the microphone again; nothing before the first start.
+    pub retry: Callback<()>,
+}
+
+#[hook]
+pub fn use_retryable_input(
+    on_file: Callback<web_sys::File>,
+    on_start: Callback<()>,
+) -> RetryableInput {
+    // `Some(Some(file))`: a file was last; `Some(None)`: the microphone.
+    let last = use_mut_ref(|| None::<Option<web_sys::File>>);
+    let wrapped_file = {
+        let last = last.clone();
+        let on_file = on_file.clone();
+        Callback::from(move |file: web_sys::File| {
+            *last.borrow_mut() = Some(Some(file.clone()));
+            on_file.emit(file);
+        })
+    };
+    let wrapped_start = {
+        let last = last.clone();
+        let on_start = on_start.clone();
+        Callback::from(move |_: ()| {
+            *last.borrow_mut() = Some(None);
+            on_start.emit(());
+        })
+    };
+    let retry = Callback::from(move |_: ()| {
+        let again = last.borrow().clone();
+        match again {
+            Some(Some(file)) => on_file.emit(file),
+            Some(None) => on_start.emit(()),
+            None => {}
+        }
+    });
+    RetryableInput {
+        on_file: wrapped_file,
+        on_start: wrapped_start,
+        retry,
+    }
+}

@@ -136,23 +136,52 @@ pub struct ProbPlotProps {
     pub width: usize,
 }
 
-/// A scrolling plot of the speech probability per 32 ms frame, with the two thresholds.
+/// Seconds of audio per probability (one Silero frame: 512 samples at 16 kHz).
+const FRAME_S: f64 = 0.032;
+
+/// A scrolling plot of the speech probability per 32 ms frame, with the two thresholds, a time axis and a
+/// legend. Text is HTML beside the SVG, which is stretched to the page's width and would distort it.
 #[function_component(ProbPlot)]
 pub fn prob_plot(props: &ProbPlotProps) -> Html {
     let w = props.width.max(2);
-    let tail = &props.probs[props.probs.len().saturating_sub(w)..];
+    let first = props.probs.len().saturating_sub(w);
+    let tail = &props.probs[first..];
     let points: String = tail
         .iter()
         .enumerate()
         .map(|(i, p)| format!("{},{:.1} ", i, 100.0 - p.clamp(0.0, 1.0) * 100.0))
         .collect();
     let y = |t: f32| format!("{:.1}", 100.0 - t.clamp(0.0, 1.0) * 100.0);
+    // Five ticks across the plot, labelled with the time of the audio at that point.
+    let ticks: Vec<(f64, String)> = (0..5)
+        .map(|k| {
+            let at = k as f64 / 4.0;
+            let seconds = (first as f64 + at * (w - 1) as f64) * FRAME_S;
+            (at * 100.0, clock(seconds))
+        })
+        .collect();
     html! {
-        <svg class="prob-plot" viewBox={format!("0 0 {w} 100")} preserveAspectRatio="none" role="img"
-            aria-label="Speech probability over the last seconds">
-            <line x1="0" x2={w.to_string()} y1={y(props.positive)} y2={y(props.positive)} class="threshold positive" />
-            <line x1="0" x2={w.to_string()} y1={y(props.negative)} y2={y(props.negative)} class="threshold negative" />
-            <polyline points={points} fill="none" class="prob-line" vector-effect="non-scaling-stroke" />
-        </svg>
+        <figure class="prob-figure">
+            <svg class="prob-plot" viewBox={format!("0 0 {w} 100")} preserveAspectRatio="none" role="img"
+                aria-label="Speech probability over time, with the two thresholds">
+                { for ticks.iter().map(|(at, _)| {
+                    let x = format!("{:.1}", at / 100.0 * (w - 1) as f64);
+                    html! { <line x1={x.clone()} x2={x} y1="0" y2="100" class="tick" /> }
+                }) }
+                <line x1="0" x2={w.to_string()} y1={y(props.positive)} y2={y(props.positive)} class="threshold positive" />
+                <line x1="0" x2={w.to_string()} y1={y(props.negative)} y2={y(props.negative)} class="threshold negative" />
+                <polyline points={points} fill="none" class="prob-line" vector-effect="non-scaling-stroke" />
+            </svg>
+            <div class="prob-axis" aria-hidden="true">
+                { for ticks.iter().map(|(at, label)| html! {
+                    <span style={format!("left: {at:.1}%")}>{ label.clone() }</span>
+                }) }
+            </div>
+            <figcaption class="prob-legend">
+                <span><i class="key prob-line"></i>{ "speech probability" }</span>
+                <span><i class="key threshold positive"></i>{ format!("speech starts above {:.2}", props.positive) }</span>
+                <span><i class="key threshold negative"></i>{ format!("and ends below {:.2}", props.negative) }</span>
+            </figcaption>
+        </figure>
     }
 }

@@ -11,7 +11,8 @@ pub struct JobStatusProps {
     pub on_cancel: Option<Callback<()>>,
     #[prop_or_default]
     pub running: bool,
-    /// Starts the job again; offered after a network failure (what was downloaded is kept and resumes).
+    /// Starts the job again; offered after a failure that may not repeat (what was downloaded is kept and
+    /// resumes).
     #[prop_or_default]
     pub on_retry: Option<Callback<()>>,
 }
@@ -26,8 +27,8 @@ fn clock_ms(ms: u64) -> String {
     }
 }
 
-/// "about 3 min left" from the pace since `start` (wall ms, audio ms done then), once there is one.
-fn time_left(start: (f64, u64), now: f64, done: u64, total: u64) -> Option<String> {
+/// "about 3 min left" from the pace since `start` (wall ms, units done then), once there is one.
+pub fn time_left(start: (f64, u64), now: f64, done: u64, total: u64) -> Option<String> {
     let (elapsed, gained) = (now - start.0, done.saturating_sub(start.1));
     // Under a few seconds the pace says little (the model may still have been warming up).
     if elapsed < 3000.0 || gained == 0 || total <= done {
@@ -41,6 +42,20 @@ fn time_left(start: (f64, u64), now: f64, done: u64, total: u64) -> Option<Strin
     } else {
         format!("about {:.1} h left", left_s / 3600.0)
     })
+}
+
+/// Whether trying again may succeed: the failure may go away by itself or after the person acts on the
+/// message (a connection back, space freed, a new GPU device). A missing file or a bad request would fail
+/// again.
+pub fn may_retry(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::Network
+            | ErrorKind::Integrity
+            | ErrorKind::Quota
+            | ErrorKind::DeviceLost
+            | ErrorKind::Internal
+    )
 }
 
 #[function_component(JobStatus)]
@@ -115,7 +130,7 @@ pub fn job_status(props: &JobStatusProps) -> Html {
             let retry = props
                 .on_retry
                 .clone()
-                .filter(|_| error.kind == ErrorKind::Network)
+                .filter(|_| may_retry(error.kind))
                 .map(|cb| {
                     html! { <button class="secondary retry" onclick={Callback::from(move |_| cb.emit(()))}>{ "Retry" }</button> }
                 });

@@ -2,6 +2,7 @@
 //! engine self-test on either backend.
 
 use crate::components::job_status::JobStatus;
+use crate::hooks::use_cache_report::{storage_line, use_cache_report};
 use crate::hooks::use_device_plan::{DevicePlan, ProbeState};
 use crate::hooks::use_job::use_job;
 use offgrid_catalog::{human_bytes, Backend, Catalog, Overrides, Plan, TaskOverride};
@@ -31,6 +32,8 @@ fn backend_label(b: Backend) -> &'static str {
 
 #[function_component(DevicePage)]
 pub fn device_page() -> Html {
+    // The worker's figure, read when the page opens (the probe's was read before any download).
+    let storage = storage_line(use_cache_report(0).as_ref());
     let Some(plan_ctx) = use_context::<DevicePlan>() else {
         return html! {};
     };
@@ -78,9 +81,7 @@ pub fn device_page() -> Html {
                     { row("WebGPU", yes_no(profile.webgpu)) }
                     { row("Memory (navigator.deviceMemory)", profile.device_memory_gb.map(|g| format!("{g} GB")).unwrap_or_else(|| "not reported".into())) }
                     { row("CPU cores", profile.hardware_concurrency.to_string()) }
-                    { row("Storage used / available", match (profile.storage_usage_bytes, profile.storage_quota_bytes) {
-                        (Some(u), Some(q)) => format!("{} / {}", human_bytes(u), human_bytes(q)),
-                        _ => "not reported".into() }) }
+                    <tr><th scope="row">{ "Storage" }</th><td id="storage">{ storage.clone() }</td></tr>
                     { row("Cross-origin isolated", yes_no(profile.cross_origin_isolated)) }
                     { row("WebAssembly SIMD", yes_no(profile.wasm_simd)) }
                     { row("Mobile", yes_no(profile.is_mobile)) }

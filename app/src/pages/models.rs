@@ -5,10 +5,11 @@ use crate::app::Nav;
 use crate::browser;
 use crate::components::job_status::JobStatus;
 use crate::components::loaded_models::LoadedModels;
-use crate::engine::Engine;
+use crate::hooks::use_cache_report::{storage_line, use_cache_report};
+use crate::hooks::use_device_plan::{planned_dtype, DevicePlan};
 use crate::hooks::use_job::use_job;
 use offgrid_catalog::{human_bytes, Catalog, ModelSource, ModelVariant};
-use offgrid_workers::protocol::{CacheReport, JobResult, ModelsRequest, Request, WorkerEvent};
+use offgrid_workers::protocol::{JobResult, ModelsRequest, Request, WorkerEvent};
 use std::rc::Rc;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -27,50 +28,20 @@ pub fn effective_mirror(nav: &Nav) -> Option<String> {
 #[function_component(ModelsPage)]
 pub fn models_page() -> Html {
     let nav = use_context::<Nav>();
-    let engine = use_context::<Rc<Engine>>();
     let catalog = use_memo((), |_| Catalog::builtin());
-    let report = use_state(|| None::<CacheReport>);
     let refresh_count = use_state(|| 0u32);
+    let report = use_cache_report(*refresh_count);
     let mirror = nav.as_ref().and_then(effective_mirror);
     let developer = browser::developer_mode();
 
-    {
-        let report = report.clone();
-        use_effect_with(*refresh_count, move |_| {
-            if let Some(engine) = engine {
-                engine.run(
-                    Request::Models(ModelsRequest::ListCached),
-                    Callback::from(move |event: WorkerEvent| {
-                        if let WorkerEvent::Done {
-                            result: JobResult::Cached(r),
-                            ..
-                        } = event
-                        {
-                            report.set(Some(r));
-                        }
-                    }),
-                );
-            }
-        });
-    }
     let refresh = {
         let refresh_count = refresh_count.clone();
         Callback::from(move |_: ()| refresh_count.set(*refresh_count + 1))
     };
 
-    let storage = match (*report)
-        .as_ref()
-        .and_then(|r| r.usage_bytes.zip(r.quota_bytes))
-    {
-        Some((used, quota)) => format!(
-            "{} used of {} available to this app.",
-            human_bytes(used),
-            human_bytes(quota)
-        ),
-        None => "This browser does not report its storage.".into(),
-    };
+    let storage = storage_line(report.as_ref());
     let cached = |v: &ModelVariant| {
-        (*report)
+        report
             .as_ref()
             .and_then(|r| r.models.iter().find(|m| m.variant_id == v.id).cloned())
     };
@@ -229,13 +200,26 @@ fn model_row(props: &ModelRowProps) -> Html {
         }) => html! { <p role="status">{ "Deleted." }</p> },
         _ => html! {},
     };
+    // The weight type that runs is the plan's when this is the task's planned model (the Device page's
+    // figure); the row says so when it differs from the type the files store.
+    let plan = use_context::<DevicePlan>();
+    let runs_as = planned_dtype(plan.as_ref(), v.task, &v.id).unwrap_or(v.dtype);
+    let dtype_text = if runs_as == v.dtype {
+        v.dtype.name().to_string()
+    } else {
+        format!(
+            "stored as {}, runs as {} on this device",
+            v.dtype.name(),
+            runs_as.name()
+        )
+    };
     let busy = job.running.is_some();
     let download = start_download.reform(|_: MouseEvent| ());
     let retry = start_download;
     html! {
-        <li class="model" data-variant={v.id.clone()}>
+        <li class="model" data-variant={v.id.clone()} data-dtype={runs_as.name()} data-size={human_bytes(v.download_bytes)}>
             <h2>{ v.title.clone() }</h2>
-            <p class="meta">{ format!("{} · {} · {}", v.task.title(), v.repo, v.dtype.name()) }</p>
+            <p class="meta">{ format!("{} · {} · {dtype_text}", v.task.title(), v.repo) }</p>
             <p class="model-state">{ state }</p>
             <div class="row">
                 if !complete && !v.bundled {

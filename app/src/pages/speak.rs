@@ -4,6 +4,7 @@
 //! (a long text is made as it is heard). Stop ends both; the whole text can be saved as a WAV file.
 
 use crate::app::Nav;
+use crate::components::model_line::{check_model, ModelLine};
 use crate::engine::Engine;
 use crate::hooks::use_device_plan::{planned_dtype, DevicePlan, ProbeState};
 use crate::pages::models::effective_mirror;
@@ -297,16 +298,9 @@ pub fn speak_page() -> Html {
         })
     };
 
-    let voice_line = match catalog.get(&variant_id) {
-        Some(v) => html! {
-            <p class="muted" id="model-choice" data-variant={v.id.clone()}>
-                { format!("Voice: {} on the {} ({} licence).", v.title,
-                    if backend == Backend::Gpu { "GPU" } else { "CPU" }, v.license) }
-                { " " }<a href="#/device">{ "Change" }</a></p>
-        },
-        None => html! {
-            <p class="status warn" id="model-choice">{ format!("There is no voice called \"{variant_id}\".") }</p>
-        },
+    let voice_ok = check_model(&catalog, Task::Speak, &variant_id).is_ok();
+    let voice_line = html! {
+        <ModelLine task={Task::Speak} variant_id={variant_id.clone()} backend={backend} noun="Voice" show_license=true />
     };
     // The text with the sentence being heard marked.
     let reading = match (
@@ -337,7 +331,7 @@ pub fn speak_page() -> Html {
                 <input id="speak-speed" type="range" min="0.5" max="2" step="0.05" value={speed.to_string()} onchange={on_speed} />
             </div>
             <div class="row">
-                <button id="speak-button" class="primary" onclick={speak} disabled={text.trim().is_empty()}>{ "Speak" }</button>
+                <button id="speak-button" class="primary" onclick={speak.clone()} disabled={text.trim().is_empty() || !voice_ok}>{ "Speak" }</button>
                 <button id="stop-button" onclick={stop} disabled={!running}>{ "Stop" }</button>
                 if let Some(url) = &session.wav_url {
                     <a id="download-wav" class="button" href={url.clone()} download="speech.wav">{ "Download WAV" }</a>
@@ -345,7 +339,8 @@ pub fn speak_page() -> Html {
             </div>
             <p id="speak-status" class="muted" data-running={running.to_string()}>{ &session.status }</p>
             if let Some(e) = &session.error {
-                <p id="speak-error" class="status error">{ e }</p>
+                <p id="speak-error" class="status error" role="alert">{ e }
+                    <button class="secondary retry" onclick={speak.clone()} disabled={running || !voice_ok}>{ "Retry" }</button></p>
             }
             if !session.skipped.is_empty() {
                 <p id="speak-skipped" class="status warn">{ format!("Skipped (not English): {}", session.skipped.join(" ")) }</p>

@@ -5,8 +5,9 @@
 
 use crate::app::Nav;
 use crate::components::audio_file::{feeding, AudioFile};
-use crate::components::audio_picker::AudioPicker;
+use crate::components::audio_picker::{use_retryable_input, AudioPicker};
 use crate::components::job_status::JobStatus;
+use crate::components::model_line::{check_model, ModelLine};
 use crate::components::transcript_view::{revoke, AudioSource, TranscriptView};
 use crate::engine::Engine;
 use crate::hooks::use_device_plan::{planned_dtype, DevicePlan, ProbeState};
@@ -252,6 +253,8 @@ pub fn transcribe_page() -> Html {
         })
     };
 
+    let input = use_retryable_input(open_file, start);
+
     let set = |key: &'static str| {
         let nav = nav.clone();
         Callback::from(move |e: Event| {
@@ -265,28 +268,15 @@ pub fn transcribe_page() -> Html {
     let view = &state.view;
     let live = view.live;
     let busy = state.busy;
-    let variant = catalog.get(&choice.variant_id);
     let plan_state = match plan.as_ref().map(|p| &p.state) {
         Some(ProbeState::Ready { .. }) => "ready",
         Some(ProbeState::Failed(_)) => "failed",
         _ => "pending",
     };
-    let model_line = match variant {
-        Some(v) if v.available => html! {
-            <p class="muted" id="model-choice" data-variant={v.id.clone()} data-plan={plan_state}
-                data-backend={match choice.backend { Backend::Gpu => "gpu", Backend::Cpu => "cpu" }}>
-                { format!("Model: {} on the {}.", v.title, match choice.backend { Backend::Gpu => "GPU", Backend::Cpu => "CPU" }) }
-            </p>
-        },
-        Some(v) => html! {
-            <p class="status warn" id="model-choice" data-variant={v.id.clone()}>
-                { format!("{} is not downloadable in this version yet (its files' checksums are not in the catalog). ", v.title) }
-                <a href="#/device">{ "Choose another model" }</a>
-            </p>
-        },
-        None => html! {
-            <p class="status warn" id="model-choice">{ format!("There is no model called \"{}\".", choice.variant_id) }</p>
-        },
+    let model_ok = check_model(&catalog, Task::Transcribe, &choice.variant_id).is_ok();
+    let model_line = html! {
+        <ModelLine task={Task::Transcribe} variant_id={choice.variant_id.clone()} backend={choice.backend}
+            plan_state={Some(plan_state)} />
     };
     let mut languages: Vec<(String, String)> = LANGUAGES
         .iter()
@@ -321,7 +311,7 @@ pub fn transcribe_page() -> Html {
                 </label>
             </div>
             { model_line }
-            <AudioPicker live={live} busy={busy} on_start={start} on_stop={stop} on_file={open_file} />
+            <AudioPicker live={live} busy={busy || !model_ok} on_start={input.on_start.clone()} on_stop={stop} on_file={input.on_file.clone()} />
             if live {
                 <p class={classes!("vad-indicator", if view.speaking { "speaking" } else { "silent" })} role="status" aria-live="polite">
                     { format!("{} · {:.0} s heard · {} utterance(s), {} line(s)",
@@ -332,7 +322,7 @@ pub fn transcribe_page() -> Html {
                 <p class="job-status error" role="alert">{ e.clone() }</p>
             }
             if state.error.is_none() && !done {
-                <JobStatus event={state.last.clone()} running={busy && !live} on_cancel={cancel} />
+                <JobStatus event={state.last.clone()} running={busy && !live} on_cancel={cancel} on_retry={input.retry.clone()} />
             }
             if let Some(lang) = &view.language {
                 <p class="muted" id="language">{ format!("Language: {lang}") }</p>

@@ -4,7 +4,7 @@
 
 use crate::app::Nav;
 use crate::components::audio_file::{feeding, AudioFile};
-use crate::components::audio_picker::AudioPicker;
+use crate::components::audio_picker::{use_retryable_input, AudioPicker};
 use crate::components::audio_segments::{ProbPlot, SegmentRow};
 use crate::components::job_status::JobStatus;
 use crate::engine::Engine;
@@ -161,6 +161,8 @@ pub fn vad_page() -> Html {
         })
     };
 
+    let input = use_retryable_input(open_file, start);
+
     let set = |key: &'static str| {
         let nav = nav.clone();
         Callback::from(move |e: Event| {
@@ -194,13 +196,13 @@ pub fn vad_page() -> Html {
     html! {
         <section class="vad">
             <p class="lead">{ "Finds where people speak, live from the microphone or in a recording. Nothing leaves this device." }</p>
-            <AudioPicker live={live} busy={busy} on_start={start} on_stop={stop} on_file={open_file} />
+            <AudioPicker live={live} busy={busy} on_start={input.on_start.clone()} on_stop={stop} on_file={input.on_file.clone()} />
             { indicator }
             if let Some(e) = &state.error {
                 <p class="job-status error" role="alert">{ e.clone() }</p>
             }
             if state.error.is_none() {
-                <JobStatus event={state.last.clone()} running={busy && !live} on_cancel={cancel} />
+                <JobStatus event={state.last.clone()} running={busy && !live} on_cancel={cancel} on_retry={input.retry.clone()} />
             }
             if !view.probs.is_empty() {
                 <ProbPlot probs={view.probs.clone()} positive={settings.positive_threshold} negative={settings.negative_threshold}

@@ -36,3 +36,15 @@ export async function cachedKeys(page) {
     return (await cache.keys()).map((r) => r.url);
   });
 }
+
+/**
+ * An error a person reads must be in plain words: no CORS, no `TypeError`, no raw "1 B" byte count, and no
+ * "mirror" unless the person set one (`mirrorSet`). Returns the text, for further checks.
+ */
+export function assertPlainError(text, { mirrorSet = false } = {}) {
+  for (const jargon of [/CORS/, /TypeError/, /Failed to fetch/, /\b1 B\b/]) {
+    if (jargon.test(text)) throw new Error(`jargon ${jargon} in the message a person reads: "${text}"`);
+  }
+  if (!mirrorSet && /mirror/i.test(text)) throw new Error(`a mirror is named though none was set: "${text}"`);
+  return text;
+}

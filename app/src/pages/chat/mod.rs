@@ -259,7 +259,7 @@ pub fn chat_page() -> Html {
                 }
             </ol>
             <div class="chat-status" id="chat-status">
-                { status_line(&conversation, busy) }
+                { status_line(&conversation, busy, regenerate.clone()) }
             </div>
             <form class="composer" onsubmit={send}>
                 <label for="chat-input" class="visually-hidden">{ "Message" }</label>
@@ -298,9 +298,14 @@ pub fn chat_page() -> Html {
     }
 }
 
-fn status_line(conversation: &Conversation, busy: bool) -> Html {
+fn status_line(conversation: &Conversation, busy: bool, retry: Callback<MouseEvent>) -> Html {
     if let Some(error) = &conversation.error {
-        return html! { <p class="error" role="alert">{ error.clone() }</p> };
+        // Retry sends the conversation again (the reply is written anew, as Regenerate does).
+        return html! {
+            <div class="job-status error" role="alert">{ error.clone() }
+                <button class="secondary retry" onclick={retry}>{ "Retry" }</button>
+            </div>
+        };
     }
     if busy {
         if let Some(progress) = &conversation.progress {

@@ -41,7 +41,8 @@ pub enum ItemState {
     /// In the worker; the latest progress event.
     Running(Option<WorkerEvent>),
     Done(Rc<Done>),
-    Failed(String),
+    /// The message, and the photo's bytes when trying again may help (the model failed, not the photo).
+    Failed(String, Option<Rc<Vec<u8>>>),
 }
 
 impl ItemState {
@@ -61,7 +62,7 @@ impl ItemState {
                 total_millis: cut.total_millis,
                 backend: cut.backend,
             })),
-            _ => ItemState::Failed("The browser could not hold the result.".into()),
+            _ => ItemState::Failed("The browser could not hold the result.".into(), None),
         }
     }
 }
@@ -99,6 +100,8 @@ pub struct CutoutCardProps {
     /// Object URL of the image chosen as background.
     pub backdrop: Option<String>,
     pub on_remove: Callback<u32>,
+    /// Queues a failed photo again.
+    pub on_retry: Callback<u32>,
 }
 
 fn stem(name: &str) -> &str {
@@ -120,8 +123,12 @@ pub fn cutout_card(props: &CutoutCardProps) -> Html {
         ItemState::Running(event) => html! {
             <JobStatus event={event.clone()} running=true on_cancel={props.on_remove.reform(move |_| id)} />
         },
-        ItemState::Failed(message) => {
-            html! { <p class="job-status error" role="alert">{ message.clone() }</p> }
+        ItemState::Failed(message, again) => {
+            let retry = again.as_ref().map(|_| {
+                let cb = props.on_retry.clone();
+                html! { <button class="secondary retry" onclick={Callback::from(move |_| cb.emit(id))}>{ "Retry" }</button> }
+            });
+            html! { <p class="job-status error" role="alert">{ message.clone() }{ for retry }</p> }
         }
         ItemState::Done(done) => {
             let on_split = {
@@ -179,7 +186,7 @@ pub fn cutout_card(props: &CutoutCardProps) -> Html {
         ItemState::Queued(_) => "queued",
         ItemState::Running(_) => "running",
         ItemState::Done(_) => "done",
-        ItemState::Failed(_) => "failed",
+        ItemState::Failed(..) => "failed",
     };
     html! {
         <li class="cutout-card" data-state={state} data-name={item.name.clone()}>

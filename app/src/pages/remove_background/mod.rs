@@ -9,6 +9,8 @@ mod card;
 mod receive;
 
 use crate::app::Nav;
+use crate::components::job_status::may_retry;
+use crate::components::model_line::{check_model, ModelLine};
 use crate::engine::Engine;
 use crate::hooks::use_device_plan::{planned_dtype, DevicePlan, ProbeState};
 use crate::pages::models::effective_mirror;
@@ -72,6 +74,8 @@ enum Action {
     Add(Item),
     Update(u32, ItemState),
     Remove(u32),
+    /// A failed photo whose bytes were kept goes back in the queue.
+    Retry(u32),
 }
 
 #[derive(Default, PartialEq)]
@@ -86,6 +90,13 @@ impl Reducible for Items {
             Action::Update(id, state) => {
                 if let Some(item) = items.iter_mut().find(|i| i.id == id) {
                     item.state = state;
+                }
+            }
+            Action::Retry(id) => {
+                if let Some(item) = items.iter_mut().find(|i| i.id == id) {
+                    if let ItemState::Failed(_, Some(bytes)) = &item.state {
+                        item.state = ItemState::Queued(bytes.clone());
+                    }
                 }
             }
             Action::Remove(id) => {
@@ -163,6 +174,7 @@ pub fn remove_background_page() -> Html {
                 });
                 items_handle.dispatch(Action::Update(id, ItemState::Running(None)));
                 let (items, running_ref) = (items_handle.clone(), running.clone());
+                let photo = bytes.clone();
                 let job = engine.run(
                     request,
                     Callback::from(move |event: WorkerEvent| {
@@ -172,11 +184,17 @@ pub fn remove_background_page() -> Html {
                                 result: JobResult::Cutout(cut),
                                 ..
                             } => ItemState::done(&cut),
-                            WorkerEvent::Done { .. } => {
-                                ItemState::Failed("The worker answered something else.".into())
+                            WorkerEvent::Done { .. } => ItemState::Failed(
+                                "The worker answered something else.".into(),
+                                Some(photo.clone()),
+                            ),
+                            WorkerEvent::Failed { error, .. } => {
+                                let again = may_retry(error.kind).then(|| photo.clone());
+                                ItemState::Failed(error.message, again)
                             }
-                            WorkerEvent::Failed { error, .. } => ItemState::Failed(error.message),
-                            WorkerEvent::Cancelled { .. } => ItemState::Failed("Stopped.".into()),
+                            WorkerEvent::Cancelled { .. } => {
+                                ItemState::Failed("Stopped.".into(), Some(photo.clone()))
+                            }
                             _ => return,
                         };
                         if !matches!(state, ItemState::Running(_)) {
@@ -206,7 +224,7 @@ pub fn remove_background_page() -> Html {
                     let original = web_sys::Url::create_object_url_with_blob(&file).ok();
                     let state = match read_file(&file).await {
                         Ok(bytes) => ItemState::Queued(Rc::new(bytes)),
-                        Err(e) => ItemState::Failed(e),
+                        Err(e) => ItemState::Failed(e, None),
                     };
                     items.dispatch(Action::Add(Item {
                         id,
@@ -263,7 +281,7 @@ pub fn remove_background_page() -> Html {
                                 id,
                                 name: "Shared image".into(),
                                 original: None,
-                                state: ItemState::Failed(e),
+                                state: ItemState::Failed(e, None),
                             }));
                         }
                     }
@@ -307,6 +325,10 @@ pub fn remove_background_page() -> Html {
             }
         });
     }
+    let on_retry = {
+        let items = items.clone();
+        Callback::from(move |id: u32| items.dispatch(Action::Retry(id)))
+    };
     let on_remove = {
         let items = items.clone();
         let engine = engine.clone();
@@ -375,22 +397,10 @@ pub fn remove_background_page() -> Html {
         })
     };
 
-    let variant = catalog.get(&choice.variant_id);
-    let model_line = match variant {
-        Some(v) if v.available => html! {
-            <p class="muted" id="model-choice" data-variant={v.id.clone()}
-                data-backend={match choice.backend { Backend::Gpu => "gpu", Backend::Cpu => "cpu" }}>
-                { format!("Model: {} on the {} ({} licence).", v.title,
-                    match choice.backend { Backend::Gpu => "GPU", Backend::Cpu => "CPU" }, v.license) }
-            </p>
-        },
-        Some(v) => html! {
-            <p class="status warn" id="model-choice">{ format!("{} is not available in this version. ", v.title) }
-                <a href="#/device">{ "Choose another model" }</a></p>
-        },
-        None => html! {
-            <p class="status warn" id="model-choice">{ format!("There is no model called \"{}\".", choice.variant_id) }</p>
-        },
+    let model_ok = check_model(&catalog, Task::RemoveBackground, &choice.variant_id).is_ok();
+    let model_line = html! {
+        <ModelLine task={Task::RemoveBackground} variant_id={choice.variant_id.clone()} backend={choice.backend}
+            show_license=true />
     };
     let color = match &background {
         Background::Color(c) => c.clone(),
@@ -408,7 +418,7 @@ pub fn remove_background_page() -> Html {
             { model_line }
             <div class="picker">
                 <label class="button">{ "Open photos" }
-                    <input id="photo-input" type="file" accept="image/png,image/jpeg,image/webp,image/gif" multiple=true onchange={on_pick} />
+                    <input id="photo-input" type="file" accept="image/png,image/jpeg,image/webp,image/gif" multiple=true onchange={on_pick} disabled={!model_ok} />
                 </label>
                 <span class="muted">{ "or drop / paste images (PNG, JPEG, WebP, GIF; up to 64 megapixels)" }</span>
             </div>
@@ -432,7 +442,7 @@ pub fn remove_background_page() -> Html {
             <ul class="cutouts" id="cutouts">
                 { for items.0.iter().map(|item| html! {
                     <CutoutCard key={item.id} item={item.clone()} background={background.clone()}
-                        backdrop={(*backdrop).clone()} on_remove={on_remove.clone()} />
+                        backdrop={(*backdrop).clone()} on_remove={on_remove.clone()} on_retry={on_retry.clone()} />
                 }) }
             </ul>
         </section>

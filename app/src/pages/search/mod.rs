@@ -6,6 +6,7 @@ mod corpus;
 mod results;
 
 use crate::app::Nav;
+use crate::components::job_status::time_left;
 use crate::engine::Engine;
 use crate::hooks::use_device_plan::{planned_dtype, DevicePlan, ProbeState};
 use crate::hooks::use_job::use_job;
@@ -70,7 +71,13 @@ pub fn search_page() -> Html {
     let files_text = use_state(Vec::<(String, String)>::new);
     let splitting = use_state(|| Splitting::Paragraphs);
     let new_name = use_state(String::new);
-    let build_started = use_state(|| None::<f64>);
+    // The indexing pace: when the first "Running" progress of a build came (wall ms, passages done then).
+    // Download and model load come before it, so they do not slow the estimate down.
+    let pace = use_mut_ref(|| None::<(u32, f64, u64)>);
+    // The last build asked for, for Retry.
+    let last_build = use_mut_ref(|| None::<(String, Vec<String>)>);
+    // A build whose name is taken, waiting for the person to say Replace.
+    let confirm_replace = use_state(|| None::<(String, Vec<String>)>);
 
     // Saved collections (refreshed after builds and deletes).
     {
@@ -106,13 +113,13 @@ pub fn search_page() -> Html {
         let build = build.clone();
         let variant_id = variant_id.clone();
         let mirror = mirror.clone();
-        let build_started = build_started.clone();
+        let last_build = last_build.clone();
         let plan = plan.clone();
         Callback::from(move |(name, passages): (String, Vec<String>)| {
             let variant_id = variant_id.clone();
             let dtype = planned_dtype(plan.as_ref(), Task::Search, &variant_id);
             let mirror = mirror.clone();
-            build_started.set(Some(js_sys::Date::now()));
+            *last_build.borrow_mut() = Some((name.clone(), passages.clone()));
             build.start(Request::Search(SearchRequest::BuildIndex {
                 collection: name,
                 model: ModelChoice {
@@ -133,10 +140,12 @@ pub fn search_page() -> Html {
             .map(|list| list.iter().any(|c| c.name == SAMPLE_NAME));
         let wants_sample = collection.as_deref() == Some(SAMPLE_NAME);
         let start_build = start_build.clone();
-        let idle = build.running.is_none() && build.last.is_none();
+        // Not only on a fresh page: a link opened after a failed build (another model source, say) builds
+        // too. The effect runs when one of its inputs changes, so a failure does not retry in a loop.
+        let idle = build.running.is_none();
         use_effect_with(
-            (collections_known, wants_sample, probe_ready),
-            move |(known, wants, ready)| {
+            (collections_known, wants_sample, probe_ready, mirror.clone()),
+            move |(known, wants, ready, _)| {
                 if *wants && *known == Some(false) && *ready && idle {
                     start_build.emit((
                         SAMPLE_NAME.to_string(),
@@ -238,6 +247,12 @@ pub fn search_page() -> Html {
         let input_error = input_error.clone();
         let passages = passages.clone();
         let nav = nav.clone();
+        let saved_names: Vec<String> = (*collections)
+            .iter()
+            .flatten()
+            .map(|c| c.name.clone())
+            .collect();
+        let confirm_replace = confirm_replace.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let name = new_name.trim().to_string();
@@ -253,10 +268,43 @@ pub fn search_page() -> Html {
                 return;
             }
             input_error.set(None);
+            if saved_names.contains(&name) {
+                // A saved collection would be overwritten: ask first.
+                confirm_replace.set(Some((name, passages.clone())));
+                return;
+            }
             if let Some(nav) = &nav {
                 nav.replace(nav.location.with("c", &name));
             }
             start_build.emit((name, passages.clone()));
+        })
+    };
+    let on_replace = {
+        let start_build = start_build.clone();
+        let confirm_replace = confirm_replace.clone();
+        let nav = nav.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some((name, passages)) = (*confirm_replace).clone() {
+                if let Some(nav) = &nav {
+                    nav.replace(nav.location.with("c", &name));
+                }
+                start_build.emit((name, passages));
+            }
+            confirm_replace.set(None);
+        })
+    };
+    let on_keep = {
+        let confirm_replace = confirm_replace.clone();
+        Callback::from(move |_: MouseEvent| confirm_replace.set(None))
+    };
+    let retry_build = {
+        let start_build = start_build.clone();
+        let last_build = last_build.clone();
+        Callback::from(move |_: ()| {
+            let again = last_build.borrow().clone();
+            if let Some(build) = again {
+                start_build.emit(build);
+            }
         })
     };
     let load_sample = {
@@ -298,8 +346,23 @@ pub fn search_page() -> Html {
     };
 
     let building = build.running.is_some();
-    let build_status = build_status(&build.last, building, *build_started);
     let saved = (*collections).clone().unwrap_or_default();
+    let build_status = build_status(&build.last, building, &mut pace.borrow_mut(), retry_build);
+    let replace_prompt = (*confirm_replace).as_ref().map(|(name, _)| {
+        let count = saved
+            .iter()
+            .find(|c| &c.name == name)
+            .map_or(0, |c| c.passages);
+        html! {
+            <div class="status warn" role="alert" id="replace-prompt">
+                <p>{ format!("A collection called \"{name}\" already exists ({count} passages). Building it again replaces it.") }</p>
+                <div class="row">
+                    <button type="button" id="replace-collection" onclick={on_replace}>{ "Replace it" }</button>
+                    <button type="button" class="secondary" onclick={on_keep}>{ "Keep it" }</button>
+                </div>
+            </div>
+        }
+    });
 
     html! {
         <section class="search-page">
@@ -364,6 +427,7 @@ pub fn search_page() -> Html {
                     <button type="submit" disabled={building}>{ "Build index" }</button>
                 </div>
                 <p class="error" role="alert">{ (*input_error).clone().unwrap_or_default() }</p>
+                { for replace_prompt }
             </form>
             <div class="build-status">
                 { build_status }
@@ -374,25 +438,31 @@ pub fn search_page() -> Html {
     }
 }
 
-fn build_status(last: &Option<WorkerEvent>, building: bool, started: Option<f64>) -> Html {
+fn build_status(
+    last: &Option<WorkerEvent>,
+    building: bool,
+    pace: &mut Option<(u32, f64, u64)>,
+    on_retry: Callback<()>,
+) -> Html {
     match last {
-        Some(WorkerEvent::Progress { progress, .. })
+        Some(event @ WorkerEvent::Progress { progress, .. })
             if progress.stage == offgrid_workers::protocol::Stage::Running =>
         {
-            let elapsed = started
-                .map(|s| (js_sys::Date::now() - s) / 1000.0)
-                .unwrap_or(0.0)
-                .max(0.001);
-            let rate = progress.done as f64 / elapsed;
-            let eta = if rate > 0.0 {
-                (progress.total - progress.done) as f64 / rate
-            } else {
-                0.0
+            let now = js_sys::Date::now();
+            let start = match *pace {
+                Some((job, t, d)) if job == event.job() && d <= progress.done => (t, d),
+                _ => {
+                    *pace = Some((event.job(), now, progress.done));
+                    (now, progress.done)
+                }
             };
+            let left = time_left(start, now, progress.done, progress.total)
+                .map(|l| format!(" · {l}"))
+                .unwrap_or_default();
             html! {
                 <div role="status" aria-live="polite" id="build-progress">
                     <progress value={progress.done.to_string()} max={progress.total.max(1).to_string()} aria-label="Indexing"></progress>
-                    <span>{ format!("Indexed {} of {} passages · {rate:.1} passages/s · about {eta:.0} s left", progress.done, progress.total) }</span>
+                    <span>{ format!("Indexed {} of {} passages{left}", progress.done, progress.total) }</span>
                 </div>
             }
         }
@@ -417,9 +487,9 @@ fn build_status(last: &Option<WorkerEvent>, building: bool, started: Option<f64>
                 }
             </div>
         },
-        Some(WorkerEvent::Failed { error, .. }) => {
-            html! { <p class="error" role="alert">{ error.message.clone() }</p> }
-        }
+        Some(failed @ WorkerEvent::Failed { .. }) => html! {
+            <crate::components::job_status::JobStatus event={Some(failed.clone())} on_retry={on_retry} />
+        },
         Some(WorkerEvent::Cancelled { .. }) => {
             html! { <p role="status">{ "Indexing cancelled; the saved collections are unchanged." }</p> }
         }

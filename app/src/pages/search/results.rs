@@ -108,8 +108,21 @@ pub fn results(props: &ResultsProps) -> Html {
                 </>
             }
         }
-        (_, Some(WorkerEvent::Failed { error, .. })) => {
-            html! { <p class="error" role="alert">{ error.message.clone() }</p> }
+        (Some(collection), Some(failed @ WorkerEvent::Failed { .. })) => {
+            let retry = {
+                let job = job.clone();
+                let (collection, query, model) =
+                    (collection.clone(), props.query.clone(), props.model.clone());
+                Callback::from(move |_: ()| {
+                    job.start(Request::Search(SearchRequest::Query {
+                        collection: collection.clone(),
+                        query: query.clone(),
+                        top_k: TOP_K,
+                        model: model.clone(),
+                    }))
+                })
+            };
+            html! { <crate::components::job_status::JobStatus event={Some(failed.clone())} on_retry={retry} /> }
         }
         (_, Some(WorkerEvent::Progress { .. })) => html! {
             <crate::components::job_status::JobStatus event={job.last.clone()} running={true} />
