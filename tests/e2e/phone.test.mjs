@@ -8,7 +8,8 @@ import path from "node:path";
 import { chromium } from "playwright-core";
 import { startServers, appUrl, PAGES } from "./lib/app.mjs";
 import { CHROMIUM, ARTIFACTS } from "./lib/browser.mjs";
-import { VAD_WAV } from "./lib/voice.mjs";
+import { VAD_WAV, WHISPER_TINY } from "./lib/voice.mjs";
+import { startMirror } from "./lib/servers.mjs";
 
 const PHONES = [[360, 740], [390, 844]];
 let servers;
@@ -100,6 +101,24 @@ test("test checkpoints stay out of people's lists unless developer mode is on; t
     await page.evaluate(() => localStorage.setItem("offgrid.developer", "1"));
     assert.ok((await options()).includes("whisper-tiny-random"), "developer mode lists it");
     assert.ok((await listed()).includes("whisper-tiny-random"));
+
+    // A developer downloads it from a test mirror, then leaves developer mode and clears the mirror: the
+    // stored files stay listed, so their storage can still be freed.
+    const own = await startMirror({ "offgrid-test/whisper-tiny-random": WHISPER_TINY });
+    try {
+      await page.goto(appUrl(servers.app, "/models", `models=${encodeURIComponent(own.base("good"))}`));
+      const row = 'li.model[data-variant="whisper-tiny-random"]';
+      await page.click(`${row} button.download`);
+      await page.waitForSelector(`${row} .status.ready`, { timeout: 120_000 });
+    } finally {
+      await own.close();
+    }
+    await page.evaluate(() => localStorage.removeItem("offgrid.developer"));
+    await page.goto(appUrl(servers.app, "/models"));
+    const row = 'li.model[data-variant="whisper-tiny-random"]';
+    await page.waitForSelector(`${row} button.delete`, { timeout: 60_000 });
+    await page.click(`${row} button.delete`);
+    await page.waitForSelector(row, { state: "detached", timeout: 60_000 });
   } finally {
     await context.close();
   }

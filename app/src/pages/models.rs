@@ -52,8 +52,9 @@ pub fn models_page() -> Html {
             <LoadedModels />
             <MirrorSetting mirror={mirror.clone()} />
             <ul class="models">
-            // Test checkpoints (random weights, only on test mirrors) are for developers: listed in developer mode.
-            { for catalog.variants.iter().filter(|v| v.available && (developer || !v.is_test_checkpoint())).map(|v| html! {
+            // Test checkpoints (random weights, only on test mirrors) are for developers: listed in developer mode,
+            // or while their files are stored, so that the storage can always be freed.
+            { for catalog.variants.iter().filter(|v| v.available && (developer || !v.is_test_checkpoint() || cached(v).is_some())).map(|v| html! {
                 <ModelRow variant={Rc::new(v.clone())} cached={cached(v).map(|c| (c.files_cached, c.files_total, c.bytes))}
                     mirror={mirror.clone()} on_change={refresh.clone()} />
             }) }
