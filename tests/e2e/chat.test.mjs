@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { launch, openApp, waitForServiceWorker } from "./lib/browser.mjs";
+import { launch, openApp, recordUploads, waitForServiceWorker } from "./lib/browser.mjs";
 import { startAppServer, startMirror } from "./lib/servers.mjs";
 import { DIST, ROOT, appUrl, cachedKeys, assertPlainError } from "./lib/app.mjs";
 
@@ -97,6 +97,8 @@ test("stop keeps the partial reply, regenerate reuses the cache, the chat surviv
   const own = await startMirror({ [REPO]: SMOLLM2 }); // goes away mid-test
   let ownOpen = true;
   const browser = await launchChat(false);
+  // What a person types never leaves the device; requests go only to the app and the model source.
+  const uploads = recordUploads(browser.context, ["dragon", "knight"], [new URL(app.url).origin, new URL(own.base("good")).origin]);
   try {
     const url = appUrl(app, "/chat", `models=${encodeURIComponent(own.base("good"))}&temperature=0&max_tokens=200`);
     const page = await openApp(browser.context, url);
@@ -132,6 +134,7 @@ test("stop keeps the partial reply, regenerate reuses the cache, the chat surviv
     await page.click("#chat-send");
     await page.waitForSelector("#chat-stats", { timeout: TIMEOUT });
     assert.equal(await lastReply(page), GREEDY_8);
+    assert.deepEqual(uploads, [], "no request carries anything out");
   } finally {
     await browser.close();
     if (ownOpen) await own.close();

@@ -33,7 +33,8 @@ test("the built app has a strict policy and no inline script", () => {
   assert.deepEqual(directives["script-src"], ["'self'", "'wasm-unsafe-eval'"]);
   assert.deepEqual(directives["object-src"], ["'none'"]);
   assert.ok(!policy.includes("'unsafe-eval'") && !/script-src[^;]*unsafe-inline/.test(policy), policy);
-  assert.ok(directives["connect-src"].every((s) => s === "'self'" || /^https:\/\/(\*\.)?(huggingface\.co|hf\.co)$/.test(s)), policy);
+  // The app's own origin, its own blob: URLs (local data) and the Hub; nothing else.
+  assert.ok(directives["connect-src"].every((s) => s === "'self'" || s === "blob:" || /^https:\/\/(\*\.)?(huggingface\.co|hf\.co)$/.test(s)), policy);
   // The policy comes before anything it governs, and no script is inline.
   assert.ok(html.indexOf("Content-Security-Policy") < html.indexOf("<script"), "the meta tag comes first");
   for (const tag of html.match(/<script[^>]*>/g)) assert.match(tag, / src=/, `inline script: ${tag}`);

@@ -76,7 +76,7 @@ for (const webgpu of [false, true]) {
   test(`a photo is cut out as the CLI does it (WebGPU ${webgpu ? "on" : "off"})`, { timeout: 900_000 }, async () => {
     const mirror = await startMirror({ [REPO]: WEIGHTS });
     const b = await launchVoice({ webgpu });
-    const uploads = recordUploads(b.context);
+    const uploads = recordUploads(b.context, [], [new URL(app.url).origin, new URL(mirror.base("good")).origin]);
     try {
       const query = `model=isnet-imgly-medium&models=${encodeURIComponent(mirror.base("good"))}`;
       await b.page.goto(appUrl(app, "/remove-background", query));

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { launch, openApp, waitForServiceWorker } from "./lib/browser.mjs";
+import { launch, openApp, recordUploads, waitForServiceWorker } from "./lib/browser.mjs";
 import { startServers, appUrl, assertPlainError } from "./lib/app.mjs";
 
 let servers;
@@ -55,6 +55,9 @@ for (const webgpu of [true, false]) {
     const browser = await launch({ webgpu });
     try {
       const query = `models=${encodeURIComponent(servers.mirror.base("good"))}&c=sample`;
+      // Nothing typed leaves the device, and nothing goes anywhere but the app and the model source.
+      const origins = [new URL(servers.app.url).origin, new URL(servers.mirror.base("good")).origin];
+      const uploads = recordUploads(browser.context, ["leavened", "swallows", "shut-eye"], origins);
       const page = await openApp(browser.context, appUrl(servers.app, "/search", query));
       // A shared link to the sample collection builds it on first open (download, then indexing).
       await page.waitForSelector("#build-done", { timeout: 240_000 });
@@ -71,6 +74,7 @@ for (const webgpu of [true, false]) {
       assert.ok((await page.locator("#hits mark").count()) > 0, "matching words are highlighted");
       // Shareable: the URL carries collection and query.
       assert.match(page.url(), /#\/search\?.*c=sample.*q=ocean/);
+      assert.deepEqual(uploads, [], "no request carries anything out");
     } finally {
       await browser.close();
     }

@@ -80,7 +80,7 @@ for (const webgpu of [false, true]) {
       await b.context.addInitScript(() =>
         localStorage.setItem("offgrid.overrides", JSON.stringify({ tasks: { speak: { backend: "gpu" } } })));
     }
-    const uploads = recordUploads(b.context, ["weather"]);
+    const uploads = recordUploads(b.context, ["weather"], [new URL(app.url).origin, new URL(mirror.base("good")).origin]);
     try {
       await b.page.goto(appUrl(app, "/speak", `models=${encodeURIComponent(mirror.base("good"))}`));
       await b.page.waitForSelector("#model-choice[data-variant=piper-joe-medium]", { timeout: 90_000 });

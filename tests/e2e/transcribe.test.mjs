@@ -10,6 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { startAppServer, startMirror } from "./lib/servers.mjs";
 import { DIST, appUrl, cachedKeys, assertPlainError } from "./lib/app.mjs";
+import { recordUploads } from "./lib/browser.mjs";
 import {
   VAD_WAV, WHISPER_TINY, makeSpeech, launchVoice, scratch, sh, spansOf, KEEP_STREAMS, RECORD_FILE_READS,
 } from "./lib/voice.mjs";
@@ -81,6 +82,8 @@ for (const webgpu of [true, false]) {
 
   test(`file upload: model downloaded and verified, timed lines, click to play, .txt/.srt/.vtt (${label})`, async () => {
     const b = await launch(webgpu);
+    // The audio never leaves the device; requests go only to the app and the model source.
+    const uploads = recordUploads(b.context, [], [new URL(app.url).origin, new URL(mirror.base("good")).origin]);
     try {
       await openTranscribe(b);
       // The plan decides: headless Chromium's WebGPU adapter is SwiftShader (software), so the CPU.
@@ -130,6 +133,7 @@ for (const webgpu of [true, false]) {
       assert.equal((vtt.text.match(/ --> /g) || []).length, lines.length);
       if (!webgpu) cpuTranscript = await transcriptOf(b.page);
       await b.shot(`transcribe-file-${webgpu ? "webgpu" : "cpu"}`);
+      assert.deepEqual(uploads, [], "no request carries anything out");
       assert.deepEqual(b.errors, []);
     } finally {
       await b.close();

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { startServers, appUrl, assertPlainError } from "./lib/app.mjs";
+import { recordUploads } from "./lib/browser.mjs";
 import {
   VAD_WAV, VAD_EXPECTED, makeSpeech, launchVoice, scratch, sh, dropFile, spansOf, KEEP_STREAMS, NO_MIC,
   RECORD_FILE_READS, rendererMemory,
@@ -53,6 +54,8 @@ for (const webgpu of [true, false]) {
 
   test(`file upload gives the reference segments, playable and downloadable as WAV (${label})`, async () => {
     const b = await launchVoice({ webgpu });
+    // The audio never leaves the device: the VAD ships with the app, so every request is to the app itself.
+    const uploads = recordUploads(b.context, [], [new URL(servers.app.url).origin]);
     try {
       await openVad(b, REFERENCE_QUERY);
       await b.page.setInputFiles("input[type=file]", VAD_WAV);
@@ -102,6 +105,7 @@ for (const webgpu of [true, false]) {
       await b.page.waitForSelector(`${ROWS}:nth-child(2) audio`);
       assert.equal(await b.page.getAttribute(`${ROWS}:nth-child(2) a[download]`, "download"), download.suggestedFilename());
       await b.shot(`vad-file-${webgpu ? "webgpu" : "cpu"}`);
+      assert.deepEqual(uploads, [], "no request carries anything out");
       assert.deepEqual(b.errors, []);
     } finally {
       await b.close();

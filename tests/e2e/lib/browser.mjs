@@ -63,15 +63,19 @@ export async function waitForServiceWorker(page) {
 }
 
 /**
- * Records every request of `context` that could carry something out: any method but GET/HEAD, any request with
- * a body, and any URL holding one of `secrets` (e.g. a word of typed text). The list must stay empty.
+ * Records every request of `context` (the page's, the engine worker's, the service worker's as far as the
+ * browser reports them) that could carry something out: any method but GET/HEAD, any request with a body,
+ * any URL holding one of `secrets` (e.g. a word of typed text), and, when `origins` is given, any request to
+ * an origin not in it (the app's own and the model source's). The list must stay empty.
  */
-export function recordUploads(context, secrets = []) {
+export function recordUploads(context, secrets = [], origins = null) {
   const uploads = [];
   context.on("request", (r) => {
     const body = r.postDataBuffer();
     if (r.method() !== "GET" && r.method() !== "HEAD" || (body && body.length > 0)) uploads.push(`${r.method()} ${r.url()}`);
     for (const s of secrets) if (r.url().includes(s)) uploads.push(`"${s}" in a URL: ${r.url()}`);
+    const url = new URL(r.url());
+    if (origins && /^(https?|wss?):$/.test(url.protocol) && !origins.includes(url.origin)) uploads.push(`to another origin: ${r.url()}`);
   });
   return uploads;
 }
