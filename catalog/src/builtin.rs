@@ -111,8 +111,10 @@ impl Catalog {
     pub fn builtin() -> Catalog {
         let mut variants = Vec::new();
 
-        // Sizes and SHA-256 computed from PyPI `silero-vad` 6.2.3, file silero_vad/data/silero_vad_16k.safetensors.
-        // The app serves this file itself; repo/revision say where it comes from.
+        // Sizes and SHA-256 computed from PyPI `silero-vad` 6.2.3, file silero_vad/data/silero_vad_16k_op15.onnx:
+        // the checkpoint Silero's own runtime runs (`load_silero_vad()`), not the older one the package keeps
+        // in silero_vad_16k.safetensors (engine/tests/vad_package.rs). The app serves this file itself;
+        // repo/revision say where it comes from.
         variants.push(ModelVariant {
             id: "silero-vad-16k".into(),
             task: Task::Vad,
@@ -120,9 +122,9 @@ impl Catalog {
             repo: "snakers4/silero-vad".into(),
             revision: "v6.2.3".into(),
             files: vec![known(
-                "silero_vad_16k.safetensors",
-                1_239_748,
-                "c59271c284ae9c8335d795d60e0bfdb71aaaceec578d9bd9ffc1b8153c319ea1",
+                "silero_vad_16k_op15.onnx",
+                1_289_603,
+                "7ed98ddbad84ccac4cd0aeb3099049280713df825c610a8ed34543318f1b2c49",
             )],
             dtype: WeightDType::F32,
             runtime_dtypes: vec![WeightDType::F32],
@@ -130,7 +132,7 @@ impl Catalog {
             largest_tensor_elems: 66_048,
             splittable: false,
             overhead_bytes: MB,
-            download_bytes: 1_239_748,
+            download_bytes: 1_289_603,
             min_class: DeviceClass::Low,
             needs_gpu: false,
             bundled: true,

@@ -47,9 +47,9 @@ struct TranscribeArgs {
     /// line as each is ready).
     #[arg(long)]
     json: bool,
-    /// Silero VAD weights (`silero_vad_16k.safetensors` or a folder holding them): stream the file
-    /// through voice activity and Whisper, utterance by utterance, as the app does, printing lines as
-    /// they are ready, in constant memory however long the file.
+    /// Silero VAD weights (the package's `silero_vad_16k_op15.onnx`, `silero_vad_16k.safetensors`, or a folder
+    /// holding one): stream the file through voice activity and Whisper, utterance by utterance, as the app
+    /// does, printing lines as they are ready, in constant memory however long the file.
     #[arg(long)]
     vad: Option<PathBuf>,
     /// Most tokens Whisper writes per 30 s window.

@@ -7,11 +7,12 @@ use offgrid_engine::models::silero_vad::{SileroVad, FRAME_SAMPLES, SAMPLE_RATE};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-/// File names tried inside a model folder, in order.
+/// File names tried inside a model folder, in order: first the checkpoint Silero's own runtime runs (the
+/// one the app ships), then the package's older safetensors copy for people who bring that file.
 const MODEL_FILES: [&str; 3] = [
+    "silero_vad_16k_op15.onnx",
     "silero_vad_16k.safetensors",
     "model.safetensors",
-    "silero_vad_16k_op15.onnx",
 ];
 
 /// What `offgrid vad` prints.

@@ -20,7 +20,7 @@ use wasm_bindgen::JsCast;
 /// The catalog entry whose file ships with the app.
 pub const VAD_VARIANT: &str = "silero-vad-16k";
 /// Where the build puts the weights, relative to the app (and so to the worker's loader script).
-const VAD_URL: &str = "./models/silero_vad_16k.safetensors";
+const VAD_URL: &str = "./models/silero_vad_16k_op15.onnx";
 /// Frames per second of the model (16 kHz / 512).
 const FRAME_MS: f32 = 32.0;
 /// A live session longer than this is ended (its results are kept).
@@ -124,7 +124,7 @@ pub(crate) async fn model(ctx: &JobCtx) -> Result<SileroVad, WorkerError> {
                     "The bundled voice model is damaged (its checksum does not match). Reload the page to fetch it again.",
                 ));
             }
-            SileroVad::load(bytes)
+            SileroVad::load_onnx(&bytes)
                 .map_err(|e| internal(format!("The voice model could not be read: {e}")))
         })
         .await?;

@@ -5,12 +5,14 @@ pub mod mel;
 pub mod resample;
 pub mod segmenter;
 pub mod speech_scan;
+pub mod speech_timestamps;
 pub mod wav;
 pub mod wav_stream;
 
 pub use resample::{resample, Resampler};
 pub use segmenter::{FrameSpan, SegmentEvent, Segmenter, SegmenterSettings};
 pub use speech_scan::{ProbTrace, ScanOutput, Speech, SpeechScanner};
+pub use speech_timestamps::{speech_timestamps, TimestampRules};
 pub use wav::{read_wav, read_wav_from, write_wav_16bit, MonoAudio, WavReader};
 pub use wav_stream::{SampleFormat, WavEnd, WavInfo, WavStream};
 
