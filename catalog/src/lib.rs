@@ -2,6 +2,7 @@
 //! web app, its workers and the native CLI share it.
 
 mod builtin;
+mod builtin_whisper;
 mod dtype;
 mod overrides;
 mod plan;

@@ -319,8 +319,8 @@ test("a model the page cannot run is refused up front, the message follows the U
     assert.ok(await b.page.isDisabled("input[type=file]"), "no file can be given to it");
     assert.ok(await b.page.isDisabled("#mic-start"), "the microphone cannot start with it");
     // Another model in the same tab, without a reload: the message follows and the old one is gone.
-    await b.page.evaluate(() => { location.hash = "#/transcribe?model=whisper-small"; });
-    await b.page.waitForFunction(() => /Whisper small cannot be downloaded in this version yet/.test(document.querySelector("#model-choice")?.textContent ?? ""));
+    await b.page.evaluate(() => { location.hash = "#/transcribe?model=whisper-huge"; });
+    await b.page.waitForFunction(() => /There is no model called "whisper-huge"/.test(document.querySelector("#model-choice")?.textContent ?? ""));
     assert.doesNotMatch(await b.page.textContent("main"), /model for search/);
     // One click back to the plan's model.
     await b.page.click("#use-recommended");
