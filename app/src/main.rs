@@ -1,8 +1,9 @@
 //! Offgrid's web app (Yew). It renders pages and talks to the engine worker; it never runs a model.
-#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the app runs in the browser; natively only the route and job-stream tests
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the app runs in the browser; natively only the route, job-stream and saved-chat tests
 
 mod job_stream;
 mod route;
+mod saved_chats;
 
 #[cfg(target_arch = "wasm32")]
 mod app;

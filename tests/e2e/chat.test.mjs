@@ -106,6 +106,8 @@ test("stop keeps the partial reply, regenerate reuses the cache, the chat surviv
     await page.fill("#chat-input", "Tell me a long story about a dragon and a knight.");
     await page.click("#chat-send");
     await page.waitForFunction(() => (document.querySelector("#streaming .body")?.textContent || "").length > 20, null, { timeout: TIMEOUT });
+    // The speed shows while the reply is written.
+    assert.match(await (await page.waitForSelector("#chat-live", { timeout: TIMEOUT })).textContent(), /Writing: \d+ tokens at \d+\.\d tok\/s/);
     await page.click("#chat-stop");
     await page.waitForSelector("#chat-stats", { timeout: 60_000 });
     assert.match(await page.textContent("#chat-stats"), /Stopped/);
@@ -134,6 +136,19 @@ test("stop keeps the partial reply, regenerate reuses the cache, the chat surviv
     await page.click("#chat-send");
     await page.waitForSelector("#chat-stats", { timeout: TIMEOUT });
     assert.equal(await lastReply(page), GREEDY_8);
+    // Both conversations are kept on the device, newest first; the first can be opened again, and deleted.
+    const titles = () => page.locator("#saved-chats .open-chat").allTextContents();
+    await page.click("#saved-chats summary");
+    assert.deepEqual(await titles(), [QUESTION, "Tell me a long story about a dragon and a knight."]);
+    await page.click("#saved-chats li:nth-child(2) .open-chat");
+    await page.waitForFunction(() => /dragon/.test(document.querySelector("#messages li.message.user")?.textContent ?? ""));
+    assert.equal(await page.locator("#messages li.message").count(), 2);
+    await page.reload();
+    await page.waitForSelector("#messages li.message", { timeout: 60_000 });
+    assert.match(await page.textContent("#messages li.message.user"), /dragon/, "the open conversation survives a reload");
+    await page.click("#saved-chats summary");
+    await page.click("#saved-chats li:nth-child(2) .delete-chat");
+    assert.deepEqual(await titles(), ["Tell me a long story about a dragon and a knight."]);
     assert.deepEqual(uploads, [], "no request carries anything out");
   } finally {
     await browser.close();

@@ -2,12 +2,10 @@
 //! Yew reducer so that streamed tokens are applied in order to the latest state. Saved in localStorage.
 
 use crate::browser::{load_setting, save_setting};
+use crate::saved_chats::{SavedChats, OLD_KEY, STORAGE_KEY};
 use offgrid_workers::protocol::{ChatRole, ChatTurn, JobResult, WorkerEvent};
 use std::rc::Rc;
 use yew::Reducible;
-
-/// Where the conversation is kept on the device.
-const STORAGE_KEY: &str = "offgrid-chat-conversation-v1";
 
 /// The figures of the last finished reply.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,6 +25,13 @@ pub struct Conversation {
     pub error: Option<String>,
     /// The last reply was stopped by the person (the worker answers a stopped job with `Cancelled`).
     pub stopped: bool,
+    /// Tokens of the reply being streamed so far, and when the first and the latest came (ms), for the live
+    /// speed.
+    pub streamed_tokens: u32,
+    pub first_token_ms: Option<f64>,
+    pub latest_token_ms: Option<f64>,
+    /// Every conversation kept on this device (this one included once it has messages).
+    pub saved: SavedChats,
     /// Counts changes, so the page saves after each.
     version: u32,
 }
@@ -35,30 +40,56 @@ pub struct Conversation {
 pub enum ConversationAction {
     UserSaid(String),
     ReplyStarted,
-    Event(Box<WorkerEvent>),
+    /// An event of the reply's job, and when it arrived (ms).
+    Event(Box<WorkerEvent>, f64),
+    /// Opens a saved conversation.
+    Open(u64),
+    /// Deletes a saved conversation.
+    Delete(u64),
     DropLastReply,
     EditLastUser,
     Clear,
 }
 
 impl Conversation {
-    /// The conversation saved on this device, or an empty one.
+    /// The conversation open on this device (with the list of the others), or an empty one.
     pub fn restored() -> Self {
-        let messages = load_setting(STORAGE_KEY)
-            .and_then(|json| serde_json::from_str::<Vec<ChatTurn>>(&json).ok())
-            .unwrap_or_default();
+        let saved = SavedChats::from_stored(
+            load_setting(STORAGE_KEY).as_deref(),
+            load_setting(OLD_KEY).as_deref(),
+        );
         Conversation {
-            messages,
+            messages: saved.current_messages(),
+            saved,
             ..Default::default()
         }
     }
 
-    /// Saves the finished messages (not a half-streamed reply).
+    /// Saves the finished messages (not a half-streamed reply) into the list of conversations.
     pub fn save(&self) {
-        match serde_json::to_string(&self.messages) {
-            Ok(json) if !self.messages.is_empty() => save_setting(STORAGE_KEY, Some(&json)),
-            _ => save_setting(STORAGE_KEY, None),
+        if let Some(json) = self.saved_list().to_json() {
+            save_setting(STORAGE_KEY, Some(&json));
+            save_setting(OLD_KEY, None);
         }
+    }
+
+    /// The saved conversations as they stand now (the open one with its latest messages).
+    pub fn saved_list(&self) -> SavedChats {
+        let mut saved = self.saved.clone();
+        saved.update_current(&self.messages);
+        saved
+    }
+
+    /// The reply's live speed: tokens so far and tokens per second after the first (None before two tokens).
+    pub fn live_rate(&self) -> Option<(u32, f64)> {
+        let (first, latest) = (self.first_token_ms?, self.latest_token_ms?);
+        let seconds = (latest - first) / 1000.0;
+        (self.streamed_tokens >= 2 && seconds > 0.0).then(|| {
+            (
+                self.streamed_tokens,
+                f64::from(self.streamed_tokens - 1) / seconds,
+            )
+        })
     }
 
     /// A number that changes with every change.
@@ -96,10 +127,13 @@ impl Conversation {
             .map(|t| t.content.clone())
     }
 
-    fn apply(&mut self, event: WorkerEvent) {
+    fn apply(&mut self, event: WorkerEvent, now_ms: f64) {
         match event {
             WorkerEvent::Partial { text, .. } => {
                 self.progress = None;
+                self.streamed_tokens += 1;
+                self.first_token_ms.get_or_insert(now_ms);
+                self.latest_token_ms = Some(now_ms);
                 self.streaming
                     .get_or_insert_with(String::new)
                     .push_str(&text);
@@ -155,11 +189,39 @@ impl Reducible for Conversation {
             }
             ConversationAction::ReplyStarted => {
                 next.streaming = Some(String::new());
+                next.streamed_tokens = 0;
+                next.first_token_ms = None;
+                next.latest_token_ms = None;
                 next.stats = None;
                 next.error = None;
                 next.stopped = false;
             }
-            ConversationAction::Event(event) => next.apply(*event),
+            ConversationAction::Event(event, now_ms) => next.apply(*event, now_ms),
+            ConversationAction::Open(id) => {
+                let mut saved = next.saved.clone();
+                saved.update_current(&next.messages);
+                if let Some(messages) = saved.open(id) {
+                    next = Conversation {
+                        messages,
+                        saved,
+                        ..Default::default()
+                    };
+                }
+            }
+            ConversationAction::Delete(id) => {
+                let mut saved = next.saved.clone();
+                saved.update_current(&next.messages);
+                let was_open = saved.current == id;
+                saved.delete(id);
+                next = if was_open {
+                    Conversation {
+                        saved,
+                        ..Default::default()
+                    }
+                } else {
+                    Conversation { saved, ..next }
+                };
+            }
             ConversationAction::DropLastReply => {
                 next.messages = next.turns_before_last_reply();
             }
@@ -168,7 +230,16 @@ impl Reducible for Conversation {
                 next.messages.pop();
                 next.stats = None;
             }
-            ConversationAction::Clear => next = Conversation::default(),
+            ConversationAction::Clear => {
+                // The open conversation stays in the list; a new one starts.
+                let mut saved = next.saved.clone();
+                saved.update_current(&next.messages);
+                saved.start_new();
+                next = Conversation {
+                    saved,
+                    ..Default::default()
+                };
+            }
         }
         next.version = self.version.wrapping_add(1);
         Rc::new(next)

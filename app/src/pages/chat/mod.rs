@@ -117,7 +117,8 @@ pub fn chat_page() -> Html {
                     if event.is_final() {
                         running.set(None);
                     }
-                    conversation.dispatch(ConversationAction::Event(Box::new(event)));
+                    let now = js_sys::Date::now();
+                    conversation.dispatch(ConversationAction::Event(Box::new(event), now));
                 })
             };
             conversation.dispatch(ConversationAction::ReplyStarted);
@@ -235,6 +236,15 @@ pub fn chat_page() -> Html {
 
     let busy = running.is_some();
     let has_reply = conversation.has_assistant_reply();
+    let saved = conversation.saved_list();
+    let open_saved = {
+        let conversation = conversation.clone();
+        Callback::from(move |id: u64| conversation.dispatch(ConversationAction::Open(id)))
+    };
+    let delete_saved = {
+        let conversation = conversation.clone();
+        Callback::from(move |id: u64| conversation.dispatch(ConversationAction::Delete(id)))
+    };
     html! {
         <section class="chat-page">
             <ol class="messages" id="messages" aria-live="polite">
@@ -276,6 +286,27 @@ pub fn chat_page() -> Html {
                     <button type="button" id="chat-new" class="secondary" disabled={busy} onclick={new_chat}>{ "New chat" }</button>
                 </div>
             </form>
+            <details class="saved-chats" id="saved-chats">
+                <summary>{ format!("Saved conversations ({})", saved.chats.len()) }</summary>
+                <ul>
+                    { for saved.chats.iter().map(|c| {
+                        let id = c.id;
+                        let (open, delete) = (open_saved.clone(), delete_saved.clone());
+                        let is_open = id == saved.current;
+                        html! {
+                            <li class={classes!("saved-chat", is_open.then_some("open"))} data-id={id.to_string()}>
+                                <button type="button" class="link open-chat" disabled={busy || is_open}
+                                    aria-current={if is_open { "true" } else { "false" }}
+                                    onclick={Callback::from(move |_| open.emit(id))}>{ c.title() }</button>
+                                <button type="button" class="secondary delete-chat" disabled={busy}
+                                    aria-label={format!("Delete \"{}\"", c.title())}
+                                    onclick={Callback::from(move |_| delete.emit(id))}>{ "Delete" }</button>
+                            </li>
+                        }
+                    }) }
+                </ul>
+                if saved.chats.is_empty() { <p class="meta">{ "Conversations you have are kept here, on this device only." }</p> }
+            </details>
             <details class="chat-settings">
                 <summary>{ "System prompt and settings" }</summary>
                 <label for="chat-system">{ "System prompt" }</label>
@@ -310,6 +341,9 @@ fn status_line(conversation: &Conversation, busy: bool, retry: Callback<MouseEve
     if busy {
         if let Some(progress) = &conversation.progress {
             return html! { <crate::components::job_status::JobStatus event={Some(progress.clone())} running={true} /> };
+        }
+        if let Some((tokens, rate)) = conversation.live_rate() {
+            return html! { <p class="meta" role="status" id="chat-live">{ format!("Writing: {tokens} tokens at {rate:.1} tok/s") }</p> };
         }
         return html! { <p role="status">{ "Thinking…" }</p> };
     }
