@@ -55,6 +55,14 @@ struct TranscribeArgs {
     /// Most tokens Whisper writes per 30 s window.
     #[arg(long)]
     max_tokens: Option<usize>,
+    /// Text ahead of the audio that sets spelling and style (names, jargon), as faster-whisper's
+    /// `initial_prompt`.
+    #[arg(long)]
+    prompt: Option<String>,
+    /// Prompt each 30-second window with the text written before it (faster-whisper's
+    /// `condition_on_previous_text`).
+    #[arg(long)]
+    condition_on_previous_text: bool,
     /// Print this process's peak memory to stderr at the end (Linux).
     #[arg(long)]
     peak_memory: bool,
@@ -293,6 +301,8 @@ fn transcribe(args: TranscribeArgs) -> Result<(), String> {
         json,
         vad,
         max_tokens,
+        prompt,
+        condition_on_previous_text,
         peak_memory,
     } = args;
     let opts = offgrid_engine::models::whisper::TranscribeOptions {
@@ -302,6 +312,8 @@ fn transcribe(args: TranscribeArgs) -> Result<(), String> {
         // pipeline places lines on the recording's clock, so it always needs them.
         timestamps: timestamps || json || vad.is_some(),
         max_new_tokens: max_tokens,
+        initial_prompt: prompt,
+        condition_on_previous_text,
     };
     let device = tr::open_device(&device)?;
     let result = match vad {

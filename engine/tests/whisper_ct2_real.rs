@@ -101,6 +101,8 @@ const OPTS: TranscribeOptions = TranscribeOptions {
     task: Task::Transcribe,
     timestamps: true,
     max_new_tokens: None,
+    initial_prompt: None,
+    condition_on_previous_text: false,
 };
 
 /// Every token, time and text equal to faster-whisper's (and the language, for multilingual models, which

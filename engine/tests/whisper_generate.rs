@@ -95,6 +95,8 @@ fn short_form_matches_transformers(device: &Device) {
             task,
             timestamps: false,
             max_new_tokens: Some(fx.max_new_tokens),
+            initial_prompt: None,
+            condition_on_previous_text: false,
         };
         let plain = pollster::block_on(tr.transcribe(&audio, &opts)).expect("transcribe");
         let lang = case.language.clone().or(case.detected_language.clone());
@@ -139,6 +141,8 @@ fn long_form_matches_transformers(device: &Device) {
         task: Task::Transcribe,
         timestamps: true,
         max_new_tokens: Some(fx.max_new_tokens),
+        initial_prompt: None,
+        condition_on_previous_text: false,
     };
     let out = pollster::block_on(tr.transcribe(&audio, &opts)).expect("transcribe");
     assert_eq!(out.tokens, lf.timestamps, "long-form tokens");

@@ -119,6 +119,8 @@ fn options(settings: &TranscribeSettings) -> TranscribeOptions {
         },
         timestamps: true,
         max_new_tokens: None,
+        initial_prompt: None,
+        condition_on_previous_text: false,
     }
 }
 

@@ -77,6 +77,8 @@ pub fn command(args: TranscribeBenchArgs) -> Result<(), String> {
         task: Task::Transcribe,
         timestamps: true,
         max_new_tokens: None,
+        initial_prompt: None,
+        condition_on_previous_text: false,
     };
     let mut runs = Vec::new();
     let mut text = String::new();

@@ -1,5 +1,7 @@
-//! Whisper encoder-decoder speech recognition: `openai/whisper-*` safetensors checkpoints, greedy decoding with
-//! the rules of transformers' `generate` (forced prompt, suppressed tokens, timestamps, 30-second seek loop).
+//! Whisper encoder-decoder speech recognition: `openai/whisper-*` safetensors checkpoints and faster-whisper's
+//! CTranslate2 files; greedy decoding (forced prompt, suppressed tokens, timestamps, 30-second seek loop) with
+//! the segment rules of the runtime each layout is checked against (transformers, faster-whisper), and
+//! faster-whisper's text prompts (`initial_prompt`, `condition_on_previous_text`).
 
 mod config;
 pub mod ct2;
@@ -9,7 +11,7 @@ mod tokenizer;
 mod transcriber;
 
 pub use config::{Config, GenerationConfig};
-pub use decode::{apply_logit_rules, argmax, split_segments, Segment, Task};
+pub use decode::{apply_logit_rules, argmax, split_segments, Segment, SegmentRules, Task};
 pub use model::{DecoderState, Whisper};
 pub use tokenizer::WhisperTokenizer;
 pub use transcriber::{FeaturePadding, TranscribeOptions, Transcript, WhisperTranscriber};

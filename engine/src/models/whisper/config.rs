@@ -80,6 +80,10 @@ pub struct GenerationConfig {
     pub max_initial_timestamp_index: Option<u32>,
     #[serde(default)]
     pub max_length: Option<usize>,
+    /// `<|startofprev|>`: the text after it, up to the start token, is a prompt (earlier text, or a person's
+    /// words that set the spelling and style).
+    #[serde(default)]
+    pub prev_sot_token_id: Option<u32>,
 }
 
 impl GenerationConfig {

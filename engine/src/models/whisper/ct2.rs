@@ -342,6 +342,7 @@ fn generation_config(
         "decoder_start_token_id": id("<|startoftranscript|>")?,
         "eos_token_id": id("<|endoftext|>")?,
         "no_timestamps_token_id": id("<|notimestamps|>")?,
+        "prev_sot_token_id": id("<|startofprev|>")?,
         "suppress_tokens": cfg.suppress_ids,
         "begin_suppress_tokens": cfg.suppress_ids_begin,
         "is_multilingual": multilingual,

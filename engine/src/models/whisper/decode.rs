@@ -130,6 +130,20 @@ pub struct Segment {
     pub text: String,
 }
 
+/// Whose rules cut a window into segments. The two reference runtimes differ in two details, and a model's
+/// segments follow the runtime it is compared with (transformers for safetensors, faster-whisper for
+/// CTranslate2 files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SegmentRules {
+    /// transformers' `_retrieve_segment`: the last segment before a closing pair keeps the pair's second
+    /// timestamp; a window without a usable timestamp ends at its length rounded down to 0.02 s.
+    #[default]
+    Transformers,
+    /// faster-whisper's `generate_segments`: segments end at the pair's first timestamp; a window without a
+    /// usable timestamp ends at its length (10 ms frames).
+    FasterWhisper,
+}
+
 /// Splits one window's tokens into segments at timestamp pairs; returns them and how many mel frames to seek.
 /// `time_offset` is the window's start in seconds, `seek_frames` the frames of audio the window holds.
 pub fn split_segments(
@@ -137,6 +151,7 @@ pub fn split_segments(
     ts_begin: u32,
     time_offset: f64,
     seek_frames: usize,
+    rules: SegmentRules,
 ) -> (Vec<Segment>, usize) {
     const TIME_PRECISION: f64 = 0.02;
     const INPUT_STRIDE: usize = 2;
@@ -155,18 +170,23 @@ pub fn split_segments(
         text: String::new(),
     };
     if slices.is_empty() {
-        let mut last_pos = ((seek_frames as f64) * 0.01 / TIME_PRECISION).trunc();
+        let mut duration = match rules {
+            SegmentRules::Transformers => {
+                ((seek_frames as f64) * 0.01 / TIME_PRECISION).trunc() * TIME_PRECISION
+            }
+            SegmentRules::FasterWhisper => seek_frames as f64 * 0.01,
+        };
         if let Some(&t) = seq.iter().rev().find(|&&t| t >= ts_begin) {
             if t != ts_begin {
-                last_pos = pos(t);
+                duration = pos(t) * TIME_PRECISION;
             }
         }
-        let seg = segment(seq, time_offset, time_offset + last_pos * TIME_PRECISION);
+        let seg = segment(seq, time_offset, time_offset + duration);
         return (vec![seg], seek_frames);
     }
     if single_ending {
         slices.push(n);
-    } else if let Some(last) = slices.last_mut() {
+    } else if let (Some(last), SegmentRules::Transformers) = (slices.last_mut(), rules) {
         *last += 1;
     }
     let mut segments = Vec::with_capacity(slices.len());
@@ -174,7 +194,7 @@ pub fn split_segments(
     for (i, &cur) in slices.iter().enumerate() {
         let tokens = &seq[last_slice..cur];
         let is_last = i + 1 == slices.len();
-        let end_idx = if !is_last || single_ending {
+        let end_idx = if !is_last || single_ending || rules == SegmentRules::FasterWhisper {
             tokens.len() - 1
         } else {
             tokens.len() - 2
@@ -189,10 +209,15 @@ pub fn split_segments(
         ));
         last_slice = cur;
     }
+    // The window's last closed pair: where the next window starts.
+    let back = match rules {
+        SegmentRules::Transformers => 2,
+        SegmentRules::FasterWhisper => 1,
+    };
     let offset = if single_ending {
         seek_frames
     } else {
-        seq[last_slice - 2].saturating_sub(ts_begin) as usize * INPUT_STRIDE
+        seq[last_slice - back].saturating_sub(ts_begin) as usize * INPUT_STRIDE
     };
     (segments, offset)
 }
@@ -205,7 +230,7 @@ mod tests {
     fn segments_cut_at_pairs_and_seek_to_the_last_closed_one() {
         // ts_begin = 100: tokens >= 100 are timestamps.
         let seq = [100, 5, 110, 110, 6, 120, 120, 7, 130];
-        let (segs, offset) = split_segments(&seq, 100, 1.0, 3000);
+        let (segs, offset) = split_segments(&seq, 100, 1.0, 3000, SegmentRules::Transformers);
         // Two closed pairs, plus the trailing [ts, text, ts] that a single-timestamp ending keeps (as
         // transformers' `_retrieve_segment` appends `len(seq)` to the slices).
         assert_eq!(segs.len(), 3);
@@ -213,7 +238,19 @@ mod tests {
         assert!((segs[0].end - 1.2).abs() < 1e-9);
         // Single timestamp ending: the whole window is consumed.
         assert_eq!(offset, 3000);
-        let (_, offset) = split_segments(&seq[..7], 100, 0.0, 3000);
+        let (segs, offset) = split_segments(&seq[..7], 100, 0.0, 3000, SegmentRules::Transformers);
         assert_eq!(offset, 20 * 2);
+        // transformers keeps the pair's second timestamp in the last segment; faster-whisper does not, and
+        // both seek to the pair.
+        assert_eq!(segs[1].tokens, vec![110, 6, 120, 120]);
+        let (fw, fw_offset) =
+            split_segments(&seq[..7], 100, 0.0, 3000, SegmentRules::FasterWhisper);
+        assert_eq!(fw[1].tokens, vec![110, 6, 120]);
+        assert_eq!(fw_offset, offset);
+        assert!((fw[1].end - segs[1].end).abs() < 1e-9);
+        // A window without a usable timestamp: its length, rounded down to 0.02 s by transformers only.
+        let (t, _) = split_segments(&[5, 6], 100, 0.0, 611, SegmentRules::Transformers);
+        let (f, _) = split_segments(&[5, 6], 100, 0.0, 611, SegmentRules::FasterWhisper);
+        assert!((t[0].end - 6.10).abs() < 1e-9 && (f[0].end - 6.11).abs() < 1e-9);
     }
 }

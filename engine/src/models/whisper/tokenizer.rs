@@ -1,7 +1,7 @@
-//! Decoding Whisper token ids to text from a Hugging Face `tokenizer.json` (byte-level BPE, GPT-2 style).
+//! Whisper's text ↔ token ids from a Hugging Face `tokenizer.json` (byte-level BPE, GPT-2 style).
 //!
-//! Whisper only ever needs id → text (prompts are token ids from `generation_config.json`), so this reads the
-//! vocabulary and added tokens rather than pulling in a full tokenizer.
+//! Decoding (every token the model writes) reads the vocabulary and added tokens directly; encoding is only
+//! needed for a person's text prompt, and goes through the `tokenizers` crate on the same file.
 
 use crate::{Error, Result};
 use serde::Deserialize;
@@ -34,6 +34,8 @@ pub struct WhisperTokenizer {
     tokens: HashMap<u32, Vec<u8>>,
     /// Special tokens (`<|en|>`, timestamps…), never part of the text.
     special: HashMap<u32, String>,
+    /// The full tokenizer, for text → ids (`None` if the file is not one the `tokenizers` crate reads).
+    encoder: Option<Box<tokenizers::Tokenizer>>,
 }
 
 /// GPT-2's reversible byte → printable character table, inverted: character → byte.
@@ -83,7 +85,23 @@ impl WhisperTokenizer {
                 tokens.insert(t.id, t.content.into_bytes());
             }
         }
-        Ok(WhisperTokenizer { tokens, special })
+        let encoder = tokenizers::Tokenizer::from_bytes(bytes).ok().map(Box::new);
+        Ok(WhisperTokenizer {
+            tokens,
+            special,
+            encoder,
+        })
+    }
+
+    /// The ids of `text` (no special tokens added), as the model would have written it.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
+        let encoder = self.encoder.as_ref().ok_or_else(|| {
+            Error::invalid("whisper prompt", "this tokenizer.json cannot encode text")
+        })?;
+        encoder
+            .encode(text, false)
+            .map(|e| e.get_ids().to_vec())
+            .map_err(|e| Error::invalid("whisper prompt", format!("cannot encode the prompt: {e}")))
     }
 
     /// The text of `ids`, special tokens left out (invalid UTF-8 becomes U+FFFD).

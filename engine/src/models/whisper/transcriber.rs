@@ -2,8 +2,8 @@
 //! worker (WebGPU) and natively (block on the future).
 
 use super::{
-    apply_logit_rules, argmax, split_segments, Config, GenerationConfig, Segment, Task, Whisper,
-    WhisperTokenizer,
+    apply_logit_rules, argmax, split_segments, Config, GenerationConfig, Segment, SegmentRules,
+    Task, Whisper, WhisperTokenizer,
 };
 use crate::audio::mel::{MelFeatures, MelSpectrogram, HOP_LENGTH, N_FRAMES, N_SAMPLES};
 use crate::io::VarBuilder;
@@ -20,6 +20,12 @@ pub struct TranscribeOptions {
     pub timestamps: bool,
     /// New tokens per 30-second window; `None` fills the model's context (`max_length` of the generation config).
     pub max_new_tokens: Option<usize>,
+    /// Text ahead of the audio that sets spelling and style (names, jargon, punctuation), as faster-whisper's
+    /// `initial_prompt`: prompted to the first window, and to later ones while conditioning on earlier text.
+    pub initial_prompt: Option<String>,
+    /// Prompt each 30-second window with the text written so far (faster-whisper's default): steadier
+    /// wording across windows, at the risk of carrying a mistake along.
+    pub condition_on_previous_text: bool,
 }
 
 /// The result of [`WhisperTranscriber::transcribe`].
@@ -251,6 +257,32 @@ impl WhisperTranscriber {
         Ok(init)
     }
 
+    /// The ids of a person's prompt text, as faster-whisper encodes `initial_prompt` (a leading space).
+    fn prompt_tokens(&self, text: &str) -> Result<Vec<u32>> {
+        let tok = self.tokenizer.as_ref().ok_or_else(|| {
+            Error::invalid(
+                "whisper prompt",
+                "a text prompt needs the model's tokenizer",
+            )
+        })?;
+        tok.encode(&format!(" {}", text.trim()))
+    }
+
+    /// `<|startofprev|>` and the last of `previous` (at most half the context), then the start sequence.
+    fn with_previous(&self, previous: &[u32], init: &[u32]) -> Result<Vec<u32>> {
+        if previous.is_empty() {
+            return Ok(init.to_vec());
+        }
+        let sot_prev = self.gen.prev_sot_token_id.ok_or_else(|| {
+            Error::invalid("whisper prompt", "this model has no <|startofprev|> token")
+        })?;
+        let keep = (self.model.config().max_target_positions / 2).saturating_sub(1);
+        let mut out = vec![sot_prev];
+        out.extend_from_slice(&previous[previous.len().saturating_sub(keep)..]);
+        out.extend_from_slice(init);
+        Ok(out)
+    }
+
     /// Greedy decoding of one window after `init`; returns the new tokens without the final end-of-text.
     async fn decode_window(
         &self,
@@ -323,10 +355,18 @@ impl WhisperTranscriber {
         let init = self.prompt(language.as_deref(), opts)?;
         let context = self.model.config().max_target_positions;
         let max_len = self.gen.max_length.unwrap_or(context).min(context);
-        let max_new = opts
-            .max_new_tokens
-            .unwrap_or(max_len.saturating_sub(init.len()))
-            .min(context.saturating_sub(init.len()));
+        let max_new = |prompt_len: usize| {
+            opts.max_new_tokens
+                .unwrap_or(max_len.saturating_sub(prompt_len))
+                .min(context.saturating_sub(prompt_len))
+        };
+        // What the windows are prompted with, as faster-whisper keeps it: the person's prompt, then each
+        // window's tokens; without conditioning, only what came since the last window.
+        let mut all_tokens = match opts.initial_prompt.as_deref().map(str::trim) {
+            Some(text) if !text.is_empty() => self.prompt_tokens(text)?,
+            _ => Vec::new(),
+        };
+        let mut prompt_reset_since = 0usize;
         let ts_begin = self.gen.timestamp_begin();
         let max_frames = feats.n_frames;
         let mut seek = 0usize;
@@ -335,14 +375,29 @@ impl WhisperTranscriber {
             let seek_frames = (max_frames - seek).min(N_FRAMES);
             let time_offset = seek as f64 * 0.02 / 2.0;
             let encoded = self.encode_window(feats, seek)?;
+            let prompt = self.with_previous(&all_tokens[prompt_reset_since..], &init)?;
             let seq = self
-                .decode_window(&encoded, &init, max_new, opts.timestamps)
+                .decode_window(&encoded, &prompt, max_new(prompt.len()), opts.timestamps)
                 .await?;
-            let (mut segs, offset) = split_segments(&seq, ts_begin, time_offset, seek_frames);
+            let rules = match self.padding {
+                FeaturePadding::Audio => SegmentRules::Transformers,
+                FeaturePadding::Features => SegmentRules::FasterWhisper,
+            };
+            let (mut segs, offset) =
+                split_segments(&seq, ts_begin, time_offset, seek_frames, rules);
             if let Some(tok) = &self.tokenizer {
                 for s in &mut segs {
                     s.text = tok.decode(&s.tokens);
                 }
+            }
+            for s in &segs {
+                // faster-whisper leaves empty and zero-length segments out of what later windows see.
+                if s.start != s.end && !s.text.trim().is_empty() {
+                    all_tokens.extend_from_slice(&s.tokens);
+                }
+            }
+            if !opts.condition_on_previous_text {
+                prompt_reset_since = all_tokens.len();
             }
             segments.extend(segs);
             // A window that would not move (a `<|0.00|>` pair) is skipped rather than decoded forever.
