@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { startAppServer, startMirror } from "./lib/servers.mjs";
-import { DIST, ROOT, appUrl, cachedKeys } from "./lib/app.mjs";
+import { DIST, ROOT, appUrl, cachedKeys, assertPlainError } from "./lib/app.mjs";
 import { launchVoice, FIXTURES } from "./lib/voice.mjs";
 import { recordUploads, waitForServiceWorker } from "./lib/browser.mjs";
 
@@ -91,7 +91,7 @@ for (const webgpu of [false, true]) {
       fs.writeFileSync(notes, "shopping list");
       await b.page.setInputFiles("#photo-input", notes);
       const failed = await b.page.waitForSelector(".cutout-card[data-state=failed]", { timeout: 60_000 });
-      assert.match(await failed.textContent(), /not an image Offgrid can open/);
+      assert.match(assertPlainError(await failed.textContent(), { mirrorSet: true }), /not an image Offgrid can open/);
       assert.equal((await b.page.$$(".cutout-card[data-state=done]")).length, 1);
       fs.rmSync(notes, { force: true });
       await b.shot(`remove-background-${webgpu ? "webgpu" : "cpu"}`);
