@@ -4,32 +4,14 @@
 //! `scripts/fetch-test-weights.sh`, under `$OFFGRID_WEIGHTS` or `<repo>/.cache/weights`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use offgrid_engine::audio::{read_wav, speech_timestamps, TimestampRules};
+mod real_common;
+
+use offgrid_engine::audio::{speech_timestamps, TimestampRules};
 use offgrid_engine::models::silero_vad::SileroVad;
+use real_common::{fixture_wav, weight_file};
 use serde_json::Value;
-use std::path::PathBuf;
 
 const PACKAGE: &str = include_str!("fixtures/vad_package.json");
-
-fn weight_file(name: &str) -> Vec<u8> {
-    let dir = std::env::var_os("OFFGRID_WEIGHTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/weights"));
-    let path = dir.join("silero-vad").join(name);
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{} not found ({e}); run scripts/fetch-test-weights.sh first",
-            path.display()
-        )
-    })
-}
-
-fn fixture_wav(name: &str) -> Vec<f32> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    read_wav(&std::fs::read(path).unwrap()).unwrap().samples
-}
 
 fn rules(v: &Value) -> TimestampRules {
     let ms = |k: &str| v[k].as_u64().unwrap() as u32;
@@ -55,10 +37,10 @@ fn worst(ours: &[f32], reference: &[f32]) -> (f32, usize) {
 #[test]
 fn the_shipped_weights_give_silero_runtimes_probabilities_and_timestamps() {
     let package: Value = serde_json::from_str(PACKAGE).unwrap();
-    let shipped =
-        SileroVad::load_onnx(&weight_file("silero_vad_16k_op15.onnx")).expect("op15 loads");
-    let older =
-        SileroVad::load(weight_file("silero_vad_16k.safetensors")).expect("safetensors loads");
+    let shipped = SileroVad::load_onnx(&weight_file("silero-vad", "silero_vad_16k_op15.onnx"))
+        .expect("op15 loads");
+    let older = SileroVad::load(weight_file("silero-vad", "silero_vad_16k.safetensors"))
+        .expect("safetensors loads");
     for (name, file) in package["files"].as_object().unwrap() {
         let audio = fixture_wav(name);
         assert_eq!(audio.len() as u64, file["num_samples"].as_u64().unwrap());

@@ -3,10 +3,11 @@
 //! `silero_vad_16k.safetensors` from PyPI), found under `$OFFGRID_WEIGHTS` or `<repo>/.cache/weights`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod real_common;
+
 use offgrid_engine::audio::{read_wav, segmenter, SegmenterSettings};
 use offgrid_engine::models::silero_vad::{SileroVad, FRAME_SAMPLES};
 use serde_json::Value;
-use std::path::PathBuf;
 
 const WAV: &[u8] = include_bytes!("fixtures/vad_speech_16k.wav");
 const EXPECTED: &str = include_str!("fixtures/vad_expected.json");
@@ -16,16 +17,7 @@ fn weights() -> Vec<u8> {
 }
 
 fn weight_file(name: &str) -> Vec<u8> {
-    let dir = std::env::var_os("OFFGRID_WEIGHTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/weights"));
-    let path = dir.join("silero-vad").join(name);
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "Silero VAD weights not found at {} ({e}); run scripts/fetch-test-weights.sh first",
-            path.display()
-        )
-    })
+    real_common::weight_file("silero-vad", name)
 }
 
 fn expected() -> Value {

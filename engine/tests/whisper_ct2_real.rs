@@ -5,21 +5,17 @@
 //! Greedy decoding with timestamps: every token, segment time and text must be the reference's.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on bad fixtures
 
-use offgrid_engine::audio::read_wav;
+mod real_common;
+
 use offgrid_engine::gpu::GpuDevice;
 use offgrid_engine::io::DTypePolicy;
 use offgrid_engine::models::whisper::{Task, TranscribeOptions, WhisperTranscriber};
 use offgrid_engine::{DType, Device};
+use real_common::{
+    assert_same_segments, fixture_wav, weights_dir, FasterWhisperSegment as Segment,
+};
 use serde::Deserialize;
 use std::path::PathBuf;
-
-#[derive(Deserialize)]
-struct Segment {
-    start: f64,
-    end: f64,
-    text: String,
-    tokens: Vec<u32>,
-}
 
 #[derive(Deserialize)]
 struct Case {
@@ -46,10 +42,7 @@ const TINY_EN: &str = "faster-whisper-tiny.en";
 const BASE: &str = "faster-whisper-base";
 
 fn weights(model: &str) -> PathBuf {
-    let dir = std::env::var_os("OFFGRID_WEIGHTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/weights"))
-        .join(model);
+    let dir = weights_dir(model);
     assert!(
         dir.join("model.bin").is_file(),
         "{model} missing in {}; run scripts/fetch-test-weights.sh first",
@@ -87,13 +80,7 @@ fn load(device: &Device, policy: DTypePolicy, quantize: Option<DType>) -> Whispe
 }
 
 fn audio(file: &str) -> Vec<f32> {
-    let bytes = std::fs::read(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(file),
-    )
-    .expect("recording");
-    read_wav(&bytes).expect("wav").samples
+    fixture_wav(file)
 }
 
 const OPTS: TranscribeOptions = TranscribeOptions {
@@ -131,19 +118,7 @@ fn matches(tr: &WhisperTranscriber, fixture: Fixture, what: &str) {
                 "{name}: language"
             );
         }
-        assert_eq!(got.segments.len(), case.segments.len(), "{name}: segments");
-        for (g, w) in got.segments.iter().zip(&case.segments) {
-            assert_eq!(g.tokens, w.tokens, "{name}: tokens of {:?}", w.text);
-            assert_eq!(g.text, w.text, "{name}: text");
-            assert!(
-                (g.start - w.start).abs() < 1e-3 && (g.end - w.end).abs() < 1e-3,
-                "{name}: times {}–{} vs {}–{}",
-                g.start,
-                g.end,
-                w.start,
-                w.end
-            );
-        }
+        assert_same_segments(&got.segments, &case.segments, &name);
     }
 }
 

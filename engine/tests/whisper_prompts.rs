@@ -4,19 +4,14 @@
 //! timestamps, on the CPU: every token, time and text must be the reference's.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on bad fixtures
 
-use offgrid_engine::audio::read_wav;
-use offgrid_engine::models::whisper::{Task, TranscribeOptions, Transcript, WhisperTranscriber};
-use offgrid_engine::Device;
-use serde::Deserialize;
-use std::path::PathBuf;
+mod real_common;
 
-#[derive(Deserialize)]
-struct Segment {
-    start: f64,
-    end: f64,
-    text: String,
-    tokens: Vec<u32>,
-}
+use offgrid_engine::models::whisper::{Task, TranscribeOptions, WhisperTranscriber};
+use offgrid_engine::Device;
+use real_common::{
+    assert_same_segments, fixture_wav, weight_file, FasterWhisperSegment as Segment,
+};
+use serde::Deserialize;
 
 #[derive(Deserialize)]
 struct InitialPrompt {
@@ -48,18 +43,7 @@ fn fixture() -> Fixture {
 }
 
 fn model() -> WhisperTranscriber {
-    let dir = std::env::var_os("OFFGRID_WEIGHTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/weights"))
-        .join("faster-whisper-tiny.en");
-    let read = |f: &str| {
-        std::fs::read(dir.join(f)).unwrap_or_else(|e| {
-            panic!(
-                "{} ({e}); run scripts/fetch-test-weights.sh first",
-                dir.join(f).display()
-            )
-        })
-    };
+    let read = |f: &str| weight_file("faster-whisper-tiny.en", f);
     WhisperTranscriber::from_ctranslate2(
         &read("model.bin"),
         &read("config.json"),
@@ -68,15 +52,6 @@ fn model() -> WhisperTranscriber {
         Ok,
     )
     .expect("loads from model.bin")
-}
-
-fn audio(file: &str) -> Vec<f32> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(file);
-    read_wav(&std::fs::read(path).expect("recording"))
-        .expect("wav")
-        .samples
 }
 
 fn options(initial_prompt: Option<String>, condition: bool) -> TranscribeOptions {
@@ -90,33 +65,16 @@ fn options(initial_prompt: Option<String>, condition: bool) -> TranscribeOptions
     }
 }
 
-fn assert_same(got: &Transcript, want: &[Segment], what: &str) {
-    let texts: Vec<&str> = got.segments.iter().map(|s| s.text.as_str()).collect();
-    assert_eq!(got.segments.len(), want.len(), "{what}: segments {texts:?}");
-    for (g, w) in got.segments.iter().zip(want) {
-        assert_eq!(g.tokens, w.tokens, "{what}: tokens of {:?}", w.text);
-        assert_eq!(g.text, w.text, "{what}: text");
-        assert!(
-            (g.start - w.start).abs() < 1e-3 && (g.end - w.end).abs() < 1e-3,
-            "{what}: times {}–{} vs {}–{}",
-            g.start,
-            g.end,
-            w.start,
-            w.end
-        );
-    }
-}
-
 #[test]
 fn an_initial_prompt_changes_the_words_as_it_does_in_faster_whisper() {
     let fx = fixture().initial_prompt;
     let tr = model();
-    let samples = audio(&fx.file);
+    let samples = fixture_wav(&fx.file);
     let prompted =
         pollster::block_on(tr.transcribe(&samples, &options(Some(fx.prompt), false))).unwrap();
-    assert_same(&prompted, &fx.segments, "with the prompt");
+    assert_same_segments(&prompted.segments, &fx.segments, "with the prompt");
     let plain = pollster::block_on(tr.transcribe(&samples, &options(None, false))).unwrap();
-    assert_same(&plain, &fx.without, "without it");
+    assert_same_segments(&plain.segments, &fx.without, "without it");
     assert_ne!(
         prompted.text, plain.text,
         "the prompt makes a difference here"
@@ -130,18 +88,22 @@ fn long_form_audio_with_and_without_the_previous_text_as_prompt() {
     let mut samples = Vec::new();
     for _ in 0..fx.repeat {
         for piece in &fx.pieces {
-            samples.extend(audio(piece));
+            samples.extend(fixture_wav(piece));
             samples.extend_from_slice(&gap);
         }
     }
     assert_eq!(samples.len(), fx.num_samples);
     let tr = model();
     let conditioned = pollster::block_on(tr.transcribe(&samples, &options(None, true))).unwrap();
-    assert_same(
-        &conditioned,
+    assert_same_segments(
+        &conditioned.segments,
         &fx.conditioned,
         "conditioned on the previous text",
     );
     let unconditioned = pollster::block_on(tr.transcribe(&samples, &options(None, false))).unwrap();
-    assert_same(&unconditioned, &fx.unconditioned, "each window on its own");
+    assert_same_segments(
+        &unconditioned.segments,
+        &fx.unconditioned,
+        "each window on its own",
+    );
 }
