@@ -34,8 +34,11 @@ pub struct WhisperTokenizer {
     tokens: HashMap<u32, Vec<u8>>,
     /// Special tokens (`<|en|>`, timestamps…), never part of the text.
     special: HashMap<u32, String>,
-    /// The full tokenizer, for text → ids (`None` if the file is not one the `tokenizers` crate reads).
-    encoder: Option<Box<tokenizers::Tokenizer>>,
+    /// `tokenizer.json` itself, parsed into a full tokenizer only when text is first encoded (a person's
+    /// prompt): most transcriptions never need it, and parsing it is most of a model's tokenizer load.
+    source: std::sync::Arc<[u8]>,
+    /// The full tokenizer, for text → ids (`None` inside if the file is not one the `tokenizers` crate reads).
+    encoder: std::sync::OnceLock<Option<Box<tokenizers::Tokenizer>>>,
 }
 
 /// GPT-2's reversible byte → printable character table, inverted: character → byte.
@@ -85,17 +88,22 @@ impl WhisperTokenizer {
                 tokens.insert(t.id, t.content.into_bytes());
             }
         }
-        let encoder = tokenizers::Tokenizer::from_bytes(bytes).ok().map(Box::new);
         Ok(WhisperTokenizer {
             tokens,
             special,
-            encoder,
+            source: bytes.into(),
+            encoder: std::sync::OnceLock::new(),
         })
     }
 
     /// The ids of `text` (no special tokens added), as the model would have written it.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
-        let encoder = self.encoder.as_ref().ok_or_else(|| {
+        let encoder = self.encoder.get_or_init(|| {
+            tokenizers::Tokenizer::from_bytes(&self.source)
+                .ok()
+                .map(Box::new)
+        });
+        let encoder = encoder.as_ref().ok_or_else(|| {
             Error::invalid("whisper prompt", "this tokenizer.json cannot encode text")
         })?;
         encoder
