@@ -30,9 +30,11 @@ pub struct Conversation {
     pub streamed_tokens: u32,
     pub first_token_ms: Option<f64>,
     pub latest_token_ms: Option<f64>,
-    /// Every conversation kept on this device (this one included once it has messages).
-    pub saved: SavedChats,
-    /// Counts changes, so the page saves after each.
+    /// Every conversation kept on this device, this one with its latest finished messages (kept in step by
+    /// the reducer when the messages change, not on every streamed token; shared, so a token's new state
+    /// does not copy the list).
+    pub saved: Rc<SavedChats>,
+    /// Counts changes to what is saved, so the page saves after each (not on every streamed token).
     version: u32,
 }
 
@@ -60,24 +62,17 @@ impl Conversation {
         );
         Conversation {
             messages: saved.current_messages(),
-            saved,
+            saved: Rc::new(saved),
             ..Default::default()
         }
     }
 
     /// Saves the finished messages (not a half-streamed reply) into the list of conversations.
     pub fn save(&self) {
-        if let Some(json) = self.saved_list().to_json() {
+        if let Some(json) = self.saved.to_json() {
             save_setting(STORAGE_KEY, Some(&json));
             save_setting(OLD_KEY, None);
         }
-    }
-
-    /// The saved conversations as they stand now (the open one with its latest messages).
-    pub fn saved_list(&self) -> SavedChats {
-        let mut saved = self.saved.clone();
-        saved.update_current(&self.messages);
-        saved
     }
 
     /// The reply's live speed: tokens so far and tokens per second after the first (None before two tokens).
@@ -92,7 +87,7 @@ impl Conversation {
         })
     }
 
-    /// A number that changes with every change.
+    /// A number that changes whenever what is saved changes (the messages or the list).
     pub fn version(&self) -> u32 {
         self.version
     }
@@ -198,21 +193,20 @@ impl Reducible for Conversation {
             }
             ConversationAction::Event(event, now_ms) => next.apply(*event, now_ms),
             ConversationAction::Open(id) => {
-                let mut saved = next.saved.clone();
-                saved.update_current(&next.messages);
+                let mut saved = (*next.saved).clone();
                 if let Some(messages) = saved.open(id) {
                     next = Conversation {
                         messages,
-                        saved,
+                        saved: Rc::new(saved),
                         ..Default::default()
                     };
                 }
             }
             ConversationAction::Delete(id) => {
-                let mut saved = next.saved.clone();
-                saved.update_current(&next.messages);
+                let mut saved = (*next.saved).clone();
                 let was_open = saved.current == id;
                 saved.delete(id);
+                let saved = Rc::new(saved);
                 next = if was_open {
                     Conversation {
                         saved,
@@ -232,16 +226,24 @@ impl Reducible for Conversation {
             }
             ConversationAction::Clear => {
                 // The open conversation stays in the list; a new one starts.
-                let mut saved = next.saved.clone();
-                saved.update_current(&next.messages);
+                let mut saved = (*next.saved).clone();
                 saved.start_new();
                 next = Conversation {
-                    saved,
+                    saved: Rc::new(saved),
                     ..Default::default()
                 };
             }
         }
-        next.version = self.version.wrapping_add(1);
+        // Finished messages change on a sent message, a reply's end, an edit or a switch, never on a streamed
+        // token: only then is the list brought up to date and the conversation saved (`version`).
+        if next.messages != self.messages {
+            Rc::make_mut(&mut next.saved).update_current(&next.messages);
+        }
+        next.version = if next.messages != self.messages || !Rc::ptr_eq(&next.saved, &self.saved) {
+            self.version.wrapping_add(1)
+        } else {
+            self.version
+        };
         Rc::new(next)
     }
 }

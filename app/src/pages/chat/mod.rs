@@ -236,7 +236,7 @@ pub fn chat_page() -> Html {
 
     let busy = running.is_some();
     let has_reply = conversation.has_assistant_reply();
-    let saved = conversation.saved_list();
+    let saved = &conversation.saved;
     let open_saved = {
         let conversation = conversation.clone();
         Callback::from(move |id: u64| conversation.dispatch(ConversationAction::Open(id)))
