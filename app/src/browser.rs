@@ -179,3 +179,22 @@ pub fn push_hash(hash: &str) {
         let _ = window.location().set_hash(hash);
     }
 }
+
+/// Calls `then` once the Web Lock `name` can be taken, i.e. once whoever holds it is gone (the engine
+/// worker holds its life lock until it ends). Does nothing where the browser has no Web Locks.
+pub fn when_lock_free(name: &str, then: impl FnOnce() + 'static) {
+    use wasm_bindgen::JsCast;
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let locks = get(window.navigator().as_ref(), "locks");
+    let Ok(request) = get(&locks, "request").dyn_into::<js_sys::Function>() else {
+        return;
+    };
+    let granted = wasm_bindgen::closure::Closure::once_into_js(move |_lock: JsValue| {
+        then();
+        // Returning at once releases the lock again.
+        JsValue::UNDEFINED
+    });
+    let _ = request.call2(&locks, &JsValue::from_str(name), &granted);
+}

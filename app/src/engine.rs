@@ -3,7 +3,8 @@
 
 use gloo_worker::{Spawnable, WorkerBridge};
 use offgrid_workers::protocol::{
-    ErrorKind, JobId, JobInput, Request, WorkerError, WorkerEvent, WorkerRequest, CRASH_CHANNEL,
+    ErrorKind, JobId, JobInput, JobResult, Request, SystemRequest, WorkerError, WorkerEvent,
+    WorkerRequest, CRASH_CHANNEL,
 };
 use offgrid_workers::EngineWorker;
 use std::cell::{Cell, RefCell};
@@ -23,6 +24,10 @@ struct EngineInner {
     next_job: Cell<JobId>,
     on_restart: Callback<String>,
     restarts: Cell<u32>,
+    /// Counts the workers started, so the death of a replaced one is not taken for the current one's.
+    generation: Cell<u32>,
+    /// Tells this page's life locks from another tab's.
+    page_token: u32,
 }
 
 /// A cheap, shareable handle on the engine worker (a Yew context value).
@@ -47,6 +52,8 @@ impl Engine {
                 next_job: Cell::new(1),
                 on_restart,
                 restarts: Cell::new(0),
+                generation: Cell::new(0),
+                page_token: (js_sys::Math::random() * f64::from(u32::MAX)) as u32,
             }),
         };
         engine.spawn();
@@ -66,6 +73,46 @@ impl Engine {
             })
             .spawn(WORKER_PATH);
         *self.inner.bridge.borrow_mut() = Some(bridge);
+        let generation = self.inner.generation.get() + 1;
+        self.inner.generation.set(generation);
+        self.watch_for_death(generation);
+    }
+
+    /// A worker can die without a word (the browser kills it when memory runs out, or a crash comes
+    /// before its panic hook can speak). It holds a Web Lock while it lives; once this page can take that
+    /// lock, the worker is gone, and its jobs fail with a message instead of waiting forever.
+    fn watch_for_death(&self, generation: u32) {
+        let name = format!(
+            "offgrid-engine-worker-{}-{generation}",
+            self.inner.page_token
+        );
+        let weak = Rc::downgrade(&self.inner);
+        let lock = name.clone();
+        let on_event = Callback::from(move |event: WorkerEvent| {
+            let WorkerEvent::Done {
+                result: JobResult::LifeLockHeld,
+                ..
+            } = event
+            else {
+                return;
+            };
+            let weak = weak.clone();
+            crate::browser::when_lock_free(&lock, move || {
+                let Some(inner) = weak.upgrade() else {
+                    return;
+                };
+                if inner.generation.get() == generation {
+                    Engine { inner }.restart(
+                        "The engine worker stopped unexpectedly (the browser may have run out of memory). The engine was restarted; your input is still here — try again."
+                            .into(),
+                    );
+                }
+            });
+        });
+        self.run(
+            Request::System(SystemRequest::HoldLifeLock { name }),
+            on_event,
+        );
     }
 
     fn deliver(&self, event: WorkerEvent) {

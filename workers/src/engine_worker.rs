@@ -40,10 +40,12 @@ impl Worker for EngineWorker {
 
     fn create(_scope: &WorkerScope<Self>) -> Self {
         crate::crash::install();
+        let registry = Rc::new(Registry::default());
+        crate::test_hooks::install(registry.clone());
         EngineWorker {
             jobs: HashMap::new(),
             catalog: Rc::new(Catalog::builtin()),
-            registry: Rc::new(Registry::default()),
+            registry,
             tasks: Rc::new(TaskStates::default()),
         }
     }

@@ -50,7 +50,13 @@ pub fn cancelled() -> WorkerError {
 /// An engine error as the UI sees it; a lost GPU is its own kind (the registry then drops its models).
 pub fn engine_error(e: offgrid_engine::Error) -> WorkerError {
     let kind = match e {
-        offgrid_engine::Error::DeviceLost(_) => ErrorKind::DeviceLost,
+        offgrid_engine::Error::DeviceLost(detail) => {
+            // The registry drops the lost device's models, so a retry really does start afresh.
+            return WorkerError::new(
+                ErrorKind::DeviceLost,
+                format!("The GPU stopped working while this ran (the graphics driver may have been reset: {detail}). Retry to load the model again on a fresh GPU device, or choose the CPU on the Device page."),
+            );
+        }
         // An image the person chose that cannot be read, text that cannot be spoken: their input, not our failure.
         offgrid_engine::Error::Image(_) | offgrid_engine::Error::Text(_) => ErrorKind::BadInput,
         _ => ErrorKind::Internal,

@@ -55,6 +55,16 @@ pub async fn open_cache(name: &str) -> Result<Cache, String> {
 
 /// Reads a whole cached entry, if present.
 pub async fn cache_read(cache: &Cache, key: &str) -> Result<Option<Vec<u8>>, String> {
+    Ok(cache_read_buffer(cache, key)
+        .await?
+        .map(|buffer| Uint8Array::new(&buffer).to_vec()))
+}
+
+/// Reads a whole cached entry as the browser's buffer (hashed there before it is copied into wasm).
+pub async fn cache_read_buffer(
+    cache: &Cache,
+    key: &str,
+) -> Result<Option<js_sys::ArrayBuffer>, String> {
     let found = await_promise(cache.match_with_str(key))
         .await
         .map_err(|e| js_error_message(&e))?;
@@ -72,7 +82,24 @@ pub async fn cache_read(cache: &Cache, key: &str) -> Result<Option<Vec<u8>>, Str
                 js_error_message(&e)
             )
         })?;
-    Ok(Some(Uint8Array::new(&buffer).to_vec()))
+    buffer
+        .dyn_into()
+        .map(Some)
+        .map_err(|_| "the cache returned something that is not bytes".to_string())
+}
+
+/// Lowercase hex SHA-256 of a buffer, computed by the browser's WebCrypto (native speed: checking a
+/// 100 MB model file on every load costs a fraction of a second).
+pub async fn sha256_hex(buffer: &js_sys::ArrayBuffer) -> Result<String, String> {
+    let scope = worker_scope()?;
+    let subtle = scope.crypto().map_err(|e| js_error_message(&e))?.subtle();
+    let promise = subtle
+        .digest_with_str_and_buffer_source("SHA-256", buffer)
+        .map_err(|e| js_error_message(&e))?;
+    let digest = await_promise(promise)
+        .await
+        .map_err(|e| js_error_message(&e))?;
+    Ok(hex::encode(Uint8Array::new(&digest).to_vec()))
 }
 
 /// Whether a cache entry exists, and its size as stored in our `x-offgrid-size` header.
@@ -145,4 +172,31 @@ pub fn is_online() -> bool {
 /// Milliseconds since an arbitrary origin (for throttling progress events).
 pub fn now_millis() -> f64 {
     js_sys::Date::now()
+}
+
+/// Takes the Web Lock `name` and never releases it: the browser frees it when this worker ends, however
+/// it ends. Resolves once the lock is held.
+pub async fn hold_lock_while_alive(name: &str) -> Result<(), String> {
+    let scope = worker_scope()?;
+    let locks = Reflect::get(&scope.navigator(), &"locks".into())
+        .ok()
+        .filter(|l| !l.is_undefined())
+        .ok_or("this browser has no Web Locks")?;
+    let request: js_sys::Function = Reflect::get(&locks, &"request".into())
+        .map_err(|e| js_error_message(&e))?
+        .dyn_into()
+        .map_err(|_| "navigator.locks.request is not a function".to_string())?;
+    let (granted, on_granted) = futures::channel::oneshot::channel::<()>();
+    let hold = wasm_bindgen::closure::Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+        let _ = granted.send(());
+        // A promise that never settles keeps the lock for the worker's whole life.
+        Promise::new(&mut |_, _| {}).into()
+    });
+    // The promise `request` returns settles only when the lock is released: nothing to wait for.
+    let _ = request
+        .call2(&locks, &name.into(), &hold)
+        .map_err(|e| js_error_message(&e))?;
+    on_granted
+        .await
+        .map_err(|_| "the life lock was never granted".to_string())
 }

@@ -22,6 +22,8 @@ pub mod models;
 #[cfg(target_arch = "wasm32")]
 pub mod opfs;
 #[cfg(target_arch = "wasm32")]
+pub mod partial_store;
+#[cfg(target_arch = "wasm32")]
 pub mod probe;
 #[cfg(target_arch = "wasm32")]
 pub mod registry;
@@ -37,6 +39,8 @@ pub mod speak;
 pub mod store;
 #[cfg(target_arch = "wasm32")]
 pub mod system;
+#[cfg(target_arch = "wasm32")]
+pub mod test_hooks;
 #[cfg(target_arch = "wasm32")]
 pub mod transcribe;
 #[cfg(target_arch = "wasm32")]

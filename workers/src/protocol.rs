@@ -310,6 +310,8 @@ pub enum JobResult {
     },
     /// The GPU device was destroyed (fault injection).
     GpuLost,
+    /// The worker holds its life lock (the page learns of the worker's death when the lock frees).
+    LifeLockHeld,
     /// A photo cut out of its background.
     Cutout(Box<Cutout>),
     Spoken(SpeechSummary),
@@ -370,6 +372,12 @@ impl std::fmt::Display for WorkerError {
 
 /// Name of the BroadcastChannel on which a crashing worker says so (gloo's bridge has no error hook).
 pub const CRASH_CHANNEL: &str = "offgrid-worker-crash";
+
+/// Name of the BroadcastChannel of the test hooks: `"lose-gpu"` destroys the worker's GPU device as a
+/// driver reset would, `"exit"` ends the worker as the browser would kill it (no goodbye). Only same-origin
+/// scripts can post on it, and they can do anything to the app anyway; tests use it to inject faults in
+/// the middle of a job without leaving the page.
+pub const TEST_HOOKS_CHANNEL: &str = "offgrid-test-hooks";
 
 /// Cache Storage name for model files. App updates never delete it (the service worker only removes
 /// `offgrid-shell-*` caches).

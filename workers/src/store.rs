@@ -8,6 +8,7 @@ use crate::download::{
     MAX_ATTEMPTS,
 };
 use crate::js;
+use crate::partial_store::{self, SavedPartial};
 use crate::protocol::{CacheReport, CachedModel, ErrorKind, Progress, Stage, WorkerError};
 use offgrid_catalog::{Catalog, ModelFile, ModelSource, ModelVariant};
 use std::cell::Cell;
@@ -110,26 +111,33 @@ async fn download_file(
 ) -> Result<u64, WorkerError> {
     let key = cache_key(&variant.repo, &variant.revision, &file.path);
     let pkey = partial_key(&variant.repo, &variant.revision, &file.path);
-    let mut partial = match js::cache_read(cache, &pkey).await {
-        Ok(Some(bytes)) => PartialFile::resume_from(bytes),
-        _ => PartialFile::default(),
-    };
+    let (mut saved, mut partial) = SavedPartial::load(cache, pkey).await;
     let file_total = file.size.unwrap_or(0);
     let mut attempt = 0;
     loop {
         if cancel.get() {
-            save_partial(cache, &pkey, &partial).await;
+            saved.save_rest(&partial).await;
             return Err(cancelled());
         }
-        match fetch_into(url, file, &mut partial, cancel, done_before, total, report).await {
+        let fetched = fetch_into(
+            url,
+            file,
+            (&mut partial, &mut saved),
+            cancel,
+            done_before,
+            total,
+            report,
+        )
+        .await;
+        match fetched {
             Ok(()) if cancel.get() => {
                 // Stopped mid-stream: keep what arrived so a retry resumes.
-                save_partial(cache, &pkey, &partial).await;
+                saved.save_rest(&partial).await;
                 return Err(cancelled());
             }
             Ok(()) => break,
             Err(FetchFailure::Fatal(e)) => {
-                save_partial(cache, &pkey, &partial).await;
+                saved.save_rest(&partial).await;
                 if e.kind == ErrorKind::NotFound && *source == ModelSource::HuggingFace {
                     return Err(WorkerError::new(
                         ErrorKind::NotFound,
@@ -144,7 +152,7 @@ async fn download_file(
             Err(failure @ (FetchFailure::Retry(_) | FetchFailure::Unreachable)) => {
                 attempt += 1;
                 if attempt >= MAX_ATTEMPTS || !js::is_online() {
-                    save_partial(cache, &pkey, &partial).await;
+                    saved.save_rest(&partial).await;
                     let got = format_bytes(partial.len());
                     let of = file.size.map(format_bytes).unwrap_or_else(|| "?".into());
                     let kept = if partial.is_empty() {
@@ -182,23 +190,27 @@ async fn download_file(
         total,
     });
     let (bytes, digest) = partial.finish();
-    js::cache_delete(cache, &pkey).await;
     match &file.sha256 {
         Some(expected) if expected.eq_ignore_ascii_case(&digest) => {}
         Some(_) => {
+            saved.clear().await;
             return Err(WorkerError::new(
                 ErrorKind::Integrity,
                 format!(
                     "The download of {} was corrupted (its SHA-256 does not match the catalog). It was not saved. Retry, or check your model mirror.",
                     file.path
                 ),
-            ))
+            ));
         }
         None => {
+            saved.clear().await;
             return Err(WorkerError::new(
                 ErrorKind::Integrity,
-                format!("{} has no known checksum, so it cannot be verified and was not saved.", file.path),
-            ))
+                format!(
+                    "{} has no known checksum, so it cannot be verified and was not saved.",
+                    file.path
+                ),
+            ));
         }
     }
     report(Progress {
@@ -224,14 +236,8 @@ async fn download_file(
             ),
         ));
     }
+    saved.clear().await;
     Ok(bytes.len() as u64)
-}
-
-async fn save_partial(cache: &Cache, key: &str, partial: &PartialFile) {
-    if !partial.is_empty() {
-        // Best effort: losing the partial copy only costs a re-download.
-        let _ = js::cache_write(cache, key, partial.bytes(), "partial").await;
-    }
 }
 
 enum FetchFailure {
@@ -245,7 +251,7 @@ enum FetchFailure {
 async fn fetch_into(
     url: &str,
     file: &ModelFile,
-    partial: &mut PartialFile,
+    (partial, saved): (&mut PartialFile, &mut SavedPartial<'_>),
     cancel: &CancelFlag,
     done_before: u64,
     total: u64,
@@ -296,9 +302,13 @@ async fn fetch_into(
     let content_range = response.headers().get("content-range").ok().flatten();
     match continuation(status, content_range.as_deref(), partial.len()) {
         Ok(Continuation::Append) => {}
-        Ok(Continuation::Restart) => partial.restart(),
+        Ok(Continuation::Restart) => {
+            partial.restart();
+            saved.clear().await;
+        }
         Err(msg) if status == 416 || status == 206 => {
             partial.restart();
+            saved.clear().await;
             return Err(FetchFailure::Retry(msg));
         }
         Err(msg) => {
@@ -343,12 +353,31 @@ async fn fetch_into(
         if let Some(size) = file.size {
             if partial.len() > size {
                 partial.restart();
+                saved.clear().await;
                 controller.abort();
                 return Err(FetchFailure::Fatal(WorkerError::new(
                     ErrorKind::Integrity,
                     format!("{} is larger than the catalog says ({}); the source serves a different file. Nothing was saved.", file.path, format_bytes(size)),
                 )));
             }
+        }
+        if let Err(e) = saved.checkpoint(partial).await {
+            controller.abort();
+            let kept = format_bytes(saved.bytes());
+            let name = file.name();
+            let why = js::js_error_message(&e);
+            let error = if js::js_error_name(&e).as_deref() == Some("QuotaExceededError") {
+                WorkerError::new(
+                    ErrorKind::Quota,
+                    format!("Browser storage ran out while downloading {name}. The {kept} saved so far are kept: delete other models on the Models page or free disk space, then retry to resume."),
+                )
+            } else {
+                WorkerError::new(
+                    ErrorKind::Internal,
+                    format!("Saving the download of {name} failed ({why}). The {kept} saved so far are kept; retry to resume."),
+                )
+            };
+            return Err(FetchFailure::Fatal(error));
         }
         let now = js::now_millis();
         if now - last_report > 100.0 {
@@ -384,19 +413,24 @@ pub async fn cache_report(catalog: &Catalog) -> Result<CacheReport, WorkerError>
     for variant in &catalog.variants {
         let mut files_cached = 0;
         let mut bytes = 0;
+        let mut partial_bytes = 0;
         for file in &variant.files {
             let key = cache_key(&variant.repo, &variant.revision, &file.path);
             if let Ok(Some(size)) = js::cache_entry_size(&cache, &key).await {
                 files_cached += 1;
                 bytes += size;
+            } else {
+                let pkey = partial_key(&variant.repo, &variant.revision, &file.path);
+                partial_bytes += partial_store::saved_bytes(&cache, &pkey).await;
             }
         }
-        if files_cached > 0 {
+        if files_cached > 0 || partial_bytes > 0 {
             models.push(CachedModel {
                 variant_id: variant.id.clone(),
                 files_cached,
                 files_total: variant.files.len() as u32,
                 bytes,
+                partial_bytes,
             });
         }
     }
@@ -423,7 +457,7 @@ pub async fn delete_variant(variant: &ModelVariant) -> Result<u32, WorkerError> 
         {
             removed += 1;
         }
-        js::cache_delete(
+        partial_store::delete_all(
             &cache,
             &partial_key(&variant.repo, &variant.revision, &file.path),
         )
@@ -432,21 +466,51 @@ pub async fn delete_variant(variant: &ModelVariant) -> Result<u32, WorkerError> 
     Ok(removed)
 }
 
-/// Reads a cached, verified file of a variant (for model loading).
+/// Reads a cached file of a variant for model loading, checking it again against the catalog's size
+/// and SHA-256: storage can be damaged after the download was verified (a disk error, a browser bug,
+/// another program). A damaged copy is removed, so a retry downloads it again.
 pub async fn read_cached(variant: &ModelVariant, path: &str) -> Result<Vec<u8>, WorkerError> {
     let cache = js::open_cache(crate::protocol::MODEL_CACHE)
         .await
         .map_err(|e| WorkerError::new(ErrorKind::Internal, e))?;
     let key = cache_key(&variant.repo, &variant.revision, path);
-    match js::cache_read(&cache, &key).await {
-        Ok(Some(bytes)) => Ok(bytes),
-        Ok(None) => Err(WorkerError::new(
-            ErrorKind::BadInput,
-            format!("{path} of {} is not downloaded yet.", variant.title),
-        )),
-        Err(e) => Err(WorkerError::new(
+    let damaged = |why: String| {
+        WorkerError::new(
             ErrorKind::Integrity,
-            format!("The cached copy of {path} is damaged ({e}). Delete the model on the Models page and download it again."),
-        )),
+            format!("The saved copy of {path} ({}) was damaged ({why}), so it was removed. Retry to download it again.", variant.title),
+        )
+    };
+    let buffer = match js::cache_read_buffer(&cache, &key).await {
+        Ok(Some(buffer)) => buffer,
+        Ok(None) => {
+            return Err(WorkerError::new(
+                ErrorKind::BadInput,
+                format!("{path} of {} is not downloaded yet.", variant.title),
+            ))
+        }
+        Err(e) => {
+            js::cache_delete(&cache, &key).await;
+            return Err(damaged(e));
+        }
+    };
+    let file = variant.file(path);
+    let size = buffer.byte_length() as u64;
+    if let Some(expected) = file.and_then(|f| f.size).filter(|&s| s != size) {
+        js::cache_delete(&cache, &key).await;
+        return Err(damaged(format!(
+            "{} instead of {}",
+            format_bytes(size),
+            format_bytes(expected)
+        )));
     }
+    if let Some(expected) = file.and_then(|f| f.sha256.as_deref()) {
+        let digest = js::sha256_hex(&buffer)
+            .await
+            .map_err(|e| WorkerError::new(ErrorKind::Internal, e))?;
+        if !digest.eq_ignore_ascii_case(expected) {
+            js::cache_delete(&cache, &key).await;
+            return Err(damaged("its SHA-256 no longer matches the catalog".into()));
+        }
+    }
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }

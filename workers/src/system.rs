@@ -14,6 +14,12 @@ pub async fn run(ctx: &JobCtx, request: SystemRequest) -> Result<JobResult, Work
             backend,
             iterations,
         } => crate::selftest::run(ctx, backend, iterations).await,
+        SystemRequest::HoldLifeLock { name } => {
+            crate::js::hold_lock_while_alive(&name)
+                .await
+                .map_err(|e| WorkerError::new(crate::protocol::ErrorKind::Internal, e))?;
+            Ok(JobResult::LifeLockHeld)
+        }
         SystemRequest::LoseGpu => {
             if ctx.registry.lose_gpu().await {
                 Ok(JobResult::GpuLost)

@@ -9,7 +9,7 @@ use crate::hooks::use_cache_report::{storage_line, use_cache_report};
 use crate::hooks::use_device_plan::{planned_dtype, DevicePlan};
 use crate::hooks::use_job::use_job;
 use offgrid_catalog::{human_bytes, Catalog, ModelSource, ModelVariant};
-use offgrid_workers::protocol::{JobResult, ModelsRequest, Request, WorkerEvent};
+use offgrid_workers::protocol::{CachedModel, JobResult, ModelsRequest, Request, WorkerEvent};
 use std::rc::Rc;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -55,7 +55,7 @@ pub fn models_page() -> Html {
             // Test checkpoints (random weights, only on test mirrors) are for developers: listed in developer mode,
             // or while their files are stored, so that the storage can always be freed.
             { for catalog.variants.iter().filter(|v| v.available && (developer || !v.is_test_checkpoint() || cached(v).is_some())).map(|v| html! {
-                <ModelRow variant={Rc::new(v.clone())} cached={cached(v).map(|c| (c.files_cached, c.files_total, c.bytes))}
+                <ModelRow variant={Rc::new(v.clone())} cached={cached(v)}
                     mirror={mirror.clone()} on_change={refresh.clone()} />
             }) }
             </ul>
@@ -120,7 +120,7 @@ fn mirror_setting(props: &MirrorSettingProps) -> Html {
 #[derive(Properties, PartialEq)]
 struct ModelRowProps {
     variant: Rc<ModelVariant>,
-    cached: Option<(u32, u32, u64)>,
+    cached: Option<CachedModel>,
     mirror: Option<String>,
     on_change: Callback<()>,
 }
@@ -129,7 +129,7 @@ struct ModelRowProps {
 fn model_row(props: &ModelRowProps) -> Html {
     let job = use_job();
     let v = props.variant.clone();
-    let complete = matches!(props.cached, Some((have, all, _)) if have == all);
+    let complete = matches!(&props.cached, Some(c) if c.files_cached == c.files_total);
     // Refresh the list when a job of ours ends.
     {
         let on_change = props.on_change.clone();
@@ -169,16 +169,21 @@ fn model_row(props: &ModelRowProps) -> Html {
         let job = job.clone();
         Callback::from(move |_| job.cancel())
     };
-    let state = match props.cached {
+    let state = match &props.cached {
         // Served with the app itself: nothing to download, cached with the app for offline use.
         _ if v.bundled => format!(
             "Ships with the app ({}), works offline",
             human_bytes(v.download_bytes)
         ),
-        Some((have, all, bytes)) if have == all => {
-            format!("Downloaded ({}), works offline", human_bytes(bytes))
+        Some(c) if c.files_cached == c.files_total => {
+            format!("Downloaded ({}), works offline", human_bytes(c.bytes))
         }
-        Some((have, all, _)) => format!("Partly downloaded ({have} of {all} files)"),
+        // Saved pieces of an unfinished file count: a reload or a lost connection keeps them.
+        Some(c) => format!(
+            "Partly downloaded ({} of {}); the download resumes where it stopped",
+            human_bytes(c.bytes + c.partial_bytes),
+            human_bytes(v.download_bytes)
+        ),
         None => format!("Not downloaded ({})", human_bytes(v.download_bytes)),
     };
     let done_line = match &job.last {

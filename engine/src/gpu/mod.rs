@@ -167,7 +167,9 @@ pub async fn download(storage: &GpuStorage) -> Result<CpuStorage> {
         .await
         .map_err(|_| Error::DeviceLost("the GPU dropped a readback".into()));
     device.check()?;
-    mapped?.map_err(|e| Error::Gpu(format!("readback failed: {e}")))?;
+    // WebGPU fails a mapping when the device is lost or destroyed (our code never unmaps a staging buffer
+    // early); the browser may report the loss itself a moment later, so the failed map is taken as the loss.
+    mapped?.map_err(|e| Error::DeviceLost(format!("a readback failed ({e})")))?;
     let data = staging
         .slice(..)
         .get_mapped_range()

@@ -68,14 +68,23 @@ export async function startAppServer(distDir, prefix = "/offgrid/") {
  *   slow     about 4 MB/s, so a test can watch progress and cancel
  *   nocors   no CORS headers (the browser must refuse it)
  *   missing  404 for everything
+ *   drop     the first request for model.safetensors breaks off at 40% and the network then stays down
+ * While `state.down` is true (a test sets it, or `drop` does), every connection is cut at once, as when the
+ * network is gone; setting it back to false brings the network back.
  */
 export async function startMirror(files) {
   const log = [];
   const brokenOnce = new Set();
+  const state = { down: false };
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, "http://x");
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
     const mode = parts.shift();
+    if (state.down) {
+      log.push({ mode, down: true });
+      req.socket.destroy();
+      return;
+    }
     const cors = mode === "nocors" ? {} : {
       "access-control-allow-origin": "*",
       "access-control-allow-headers": "range",
@@ -119,6 +128,12 @@ export async function startMirror(files) {
       res.write(slice.subarray(0, Math.floor(slice.length / 2)), () => res.socket.destroy());
       return;
     }
+    if (mode === "drop" && filePath === "model.safetensors" && !range && !brokenOnce.has(filePath)) {
+      brokenOnce.add(filePath);
+      state.down = true;
+      res.write(slice.subarray(0, Math.floor(slice.length * 0.4)), () => res.socket.destroy());
+      return;
+    }
     if (mode === "slow") {
       const chunk = 256 * 1024;
       for (let i = 0; i < slice.length && !res.destroyed; i += chunk) {
@@ -134,6 +149,7 @@ export async function startMirror(files) {
   return {
     base: (mode) => `http://127.0.0.1:${port}/${mode}`,
     log,
+    state,
     close: () => closeServer(server),
   };
 }

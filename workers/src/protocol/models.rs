@@ -38,6 +38,9 @@ pub struct CachedModel {
     pub files_cached: u32,
     pub files_total: u32,
     pub bytes: u64,
+    /// Bytes of unfinished downloads kept for resuming (a reload or a lost connection keeps them).
+    #[serde(default)]
+    pub partial_bytes: u64,
 }
 
 /// What the registry holds.

@@ -13,6 +13,10 @@ pub enum SystemRequest {
     /// Destroy the worker's GPU device, as a driver reset would (fault injection for tests): the GPU
     /// models are dropped and the next use reloads them on a new device.
     LoseGpu,
+    /// Take the Web Lock `name` and hold it while the worker lives; answers once it is held. The page then
+    /// waits for the same lock: it is granted only when the worker is gone, whatever ended it (a crash
+    /// that could not say so, the browser killing it), so the page can restart it and fail its jobs.
+    HoldLifeLock { name: String },
 }
 
 /// The worker's half of the hardware probe: what WebGPU offers in a worker.
