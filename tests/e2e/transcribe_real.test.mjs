@@ -71,3 +71,34 @@ for (const webgpu of [false, true]) {
     }
   });
 }
+
+test("spelling hints: ?prompt= fills the field and reaches Whisper, which writes what faster-whisper writes with and without it", async () => {
+  const mirror = await startMirror({ [REPO]: WEIGHTS });
+  const b = await launchVoice({ webgpu: false });
+  const weather = path.join(FIXTURES, "speech/weather_en_m.wav");
+  const run = async (extra) => {
+    await b.page.goto("about:blank");
+    await b.page.goto(appUrl(app, "/transcribe", `models=${encodeURIComponent(mirror.base("good"))}${extra}`));
+    await b.page.waitForSelector("#model-choice[data-plan=ready]", { timeout: 90_000 });
+    await b.page.setInputFiles("input[type=file]", weather);
+    await b.page.waitForSelector("#transcribe-done, [role=alert]", { timeout: 300_000 });
+    assert.equal(await b.page.$("[role=alert]"), null, await b.page.textContent("main"));
+    return (await b.page.$$eval(".transcript-lines li", (lis) => lis.map((l) => l.innerText))).join(" ");
+  };
+  try {
+    // faster-whisper's transcripts of the same file, without and with the same hint (the engine test's
+    // fixture, scripts/fixtures/whisper_prompt_fixtures.py).
+    const fixture = JSON.parse(fs.readFileSync(path.join(ROOT, "engine/tests/fixtures/whisper_prompts_tiny_en.json"), "utf8")).initial_prompt;
+    const words = (text) => text.replace(/\d+:\d+\.\d – \d+:\d+\.\d/g, " ").split(/\s+/).filter(Boolean).join(" ");
+    const expected = (segments) => words(segments.map((s) => s.text).join(" "));
+    const plain = await run("");
+    assert.equal(words(plain), expected(fixture.without));
+    const hinted = await run(`&prompt=${encodeURIComponent(fixture.prompt)}`);
+    assert.equal(await b.page.inputValue("#prompt"), fixture.prompt);
+    assert.equal(words(hinted), expected(fixture.segments), "with the hint, the words faster-whisper writes");
+    assert.notEqual(words(hinted), words(plain));
+  } finally {
+    await b.close();
+    await mirror.close().catch(() => {});
+  }
+});

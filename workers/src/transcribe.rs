@@ -119,7 +119,12 @@ fn options(settings: &TranscribeSettings) -> TranscribeOptions {
         },
         timestamps: true,
         max_new_tokens: None,
-        initial_prompt: None,
+        initial_prompt: settings
+            .prompt
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string),
         condition_on_previous_text: false,
     }
 }

@@ -22,7 +22,7 @@ use offgrid_workers::protocol::{
     TranscriptLine, VadSettings, WorkerEvent,
 };
 use std::rc::Rc;
-use web_sys::HtmlSelectElement;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 /// Languages offered in the menu (any other code in the URL is kept and offered too).
@@ -51,8 +51,15 @@ pub fn settings_from(nav: Option<&Nav>) -> TranscribeSettings {
             .filter(|l| !l.is_empty() && l.len() <= 8 && l.bytes().all(|b| b.is_ascii_alphabetic()))
             .map(str::to_ascii_lowercase),
         translate: get("task") == Some("translate"),
+        // A prompt is a few words (Whisper reads at most half its 448-token context of it).
+        prompt: get("prompt")
+            .filter(|p| !p.is_empty())
+            .map(|p| p.chars().take(PROMPT_CHARS).collect()),
     }
 }
+
+/// The longest prompt the page passes on.
+const PROMPT_CHARS: usize = 600;
 
 /// The model: `?model=` wins, then the plan's choice (with its backend), else Whisper tiny.en on the CPU.
 fn model_choice(nav: Option<&Nav>, plan: Option<&DevicePlan>) -> ModelChoice {
@@ -264,6 +271,15 @@ pub fn transcribe_page() -> Html {
             }
         })
     };
+    let set_prompt = {
+        let nav = nav.clone();
+        Callback::from(move |e: Event| {
+            let field: HtmlInputElement = e.target_unchecked_into();
+            if let Some(nav) = &nav {
+                nav.replace(nav.location.with("prompt", field.value().trim()));
+            }
+        })
+    };
     let state = stream.state();
     let view = &state.view;
     let live = view.live;
@@ -308,6 +324,11 @@ pub fn transcribe_page() -> Html {
                         <option value="" selected={!settings.translate}>{ "Transcribe" }</option>
                         <option value="translate" selected={settings.translate}>{ "Translate to English" }</option>
                     </select>
+                </label>
+                <label class="wide">{ "Spelling hints (names, terms)" }
+                    <input id="prompt" type="text" maxlength={PROMPT_CHARS.to_string()} disabled={busy}
+                        placeholder="e.g. Glossary: Offgrid, Whisper, Kyiv."
+                        value={settings.prompt.clone().unwrap_or_default()} onchange={set_prompt} />
                 </label>
             </div>
             { model_line }

@@ -31,6 +31,10 @@ pub struct TranscribeSettings {
     pub language: Option<String>,
     /// Translate to English instead of transcribing in the spoken language.
     pub translate: bool,
+    /// Words ahead of the audio that set spelling and style (names, jargon), as faster-whisper's
+    /// `initial_prompt`; given to every utterance.
+    #[serde(default)]
+    pub prompt: Option<String>,
 }
 
 /// One timed line of a transcript.
