@@ -24,6 +24,11 @@ impl MonoAudio {
 
 /// Bytes read at a time while looking for the start of the audio.
 const HEADER_BLOCK: usize = 4096;
+/// The most bytes read at a time once the audio has started. A frame can be 64 KB (65,535 one-byte channels), so
+/// `max_frames` frames are not what sizes a read: the header's claims must not size an allocation.
+const READ_BLOCK: usize = 1 << 20;
+/// Frames reserved up front when the file's length is not known (a stream); more come as the audio does.
+const STREAM_RESERVE: u64 = 1 << 18;
 
 /// Streaming WAV decoder over a [`Read`]: yields mono f32 blocks, so long files use bounded memory.
 /// Chunks before the audio that are not needed are read past, not kept.
@@ -116,7 +121,9 @@ impl<R: Read> WavReader<R> {
             }
             let before = out.len();
             // No more bytes than `max_frames` frames need, so no more frames than asked come out.
-            let want = (max_frames * usize::from(self.info.block_align))
+            let want = max_frames
+                .saturating_mul(usize::from(self.info.block_align))
+                .min(READ_BLOCK)
                 .saturating_sub(self.stream.pending_bytes());
             let more = !self.stream.is_done()
                 && fill_and_push(
@@ -177,16 +184,25 @@ fn fill_and_push<R: Read>(
 
 /// Decodes a whole WAV file held in memory to mono f32.
 pub fn read_wav(bytes: &[u8]) -> Result<MonoAudio> {
-    read_wav_from(Cursor::new(bytes))
+    read_all(Cursor::new(bytes), Some(bytes.len() as u64))
 }
 
 /// Decodes a whole WAV stream to mono f32. A file cut short is an error here (a caller that wants
 /// what is there streams with [`WavReader`] or [`WavStream`]).
 pub fn read_wav_from<R: Read>(reader: R) -> Result<MonoAudio> {
+    read_all(reader, None)
+}
+
+fn read_all<R: Read>(reader: R, file_len: Option<u64>) -> Result<MonoAudio> {
     let mut r = WavReader::new(reader)?;
     let info = r.info();
-    // The header's length is only a hint (streams write 0 or a wrong value); cap the reservation.
-    let mut samples = Vec::with_capacity(info.frames().unwrap_or(0).min(1 << 24) as usize);
+    // The header's length is a claim (streams write 0 or a wrong value): reserve no more frames than the
+    // file's bytes can hold, or, for a stream of unknown length, than a few seconds.
+    let room = file_len.map_or(STREAM_RESERVE, |len| {
+        len.saturating_sub(info.data_offset) / u64::from(info.block_align)
+    });
+    let frames = info.frames().unwrap_or(room).min(room);
+    let mut samples = Vec::with_capacity(usize::try_from(frames).unwrap_or(0));
     while r.read_mono(1 << 16, &mut samples)? > 0 {}
     if let Some(end) = r.end().filter(|e| e.truncated) {
         return Err(Error::Audio(match end.expected_frames {
@@ -226,4 +242,54 @@ pub fn write_wav_16bit_to<W: Write + Seek>(w: W, samples: &[f32], sample_rate: u
             .map_err(err)?;
     }
     writer.finalize().map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A WAV header of `channels` one-byte channels announcing `data_bytes` of audio, then `frames` frames.
+    fn wav_u8(channels: u16, data_bytes: u32, frames: usize) -> Vec<u8> {
+        let block = usize::from(channels);
+        let mut out = b"RIFF\0\0\0\0WAVEfmt ".to_vec();
+        out.extend_from_slice(&16u32.to_le_bytes());
+        out.extend_from_slice(&1u16.to_le_bytes());
+        out.extend_from_slice(&channels.to_le_bytes());
+        out.extend_from_slice(&8000u32.to_le_bytes());
+        out.extend_from_slice(&(8000 * block as u32).to_le_bytes());
+        out.extend_from_slice(&channels.to_le_bytes());
+        out.extend_from_slice(&8u16.to_le_bytes());
+        out.extend_from_slice(b"data");
+        out.extend_from_slice(&data_bytes.to_le_bytes());
+        out.extend(std::iter::repeat_n(128u8, block * frames));
+        out
+    }
+
+    /// Found while writing the fuzz target: 65,535 channels make a 64 KB frame, and `read_mono(65536)` sized a 4 GB read buffer.
+    #[test]
+    fn wide_frames_do_not_size_a_huge_read() {
+        let file = wav_u8(u16::MAX, u32::MAX - 1, 3);
+        let mut r = WavReader::new(Cursor::new(&file)).expect("header");
+        let mut out = Vec::new();
+        while r.read_mono(1 << 16, &mut out).expect("reads") > 0 {}
+        assert_eq!(out, vec![0.0; 3]);
+        assert!(
+            r.scratch.capacity() <= 2 * READ_BLOCK,
+            "{}",
+            r.scratch.capacity()
+        );
+        assert!(r.end().expect("ended").truncated);
+    }
+
+    /// The header's data size is a claim: the samples reserved are what the file can hold.
+    #[test]
+    fn the_reservation_is_checked_against_the_file_length() {
+        let file = wav_u8(1, u32::MAX - 64, 100);
+        let err = read_wav(&file).expect_err("cut short");
+        assert!(err.to_string().contains("truncated"), "{err}");
+        let mut r = WavReader::new(Cursor::new(&file)).expect("header");
+        let mut out = Vec::new();
+        while r.read_mono(1 << 16, &mut out).expect("reads") > 0 {}
+        assert_eq!(out.len(), 100);
+    }
 }

@@ -87,7 +87,8 @@ impl WavInfo {
 
     /// Byte offset in the file of frame `frame`.
     pub fn frame_offset(&self, frame: u64) -> u64 {
-        self.data_offset + frame * u64::from(self.block_align)
+        self.data_offset
+            .saturating_add(frame.saturating_mul(u64::from(self.block_align)))
     }
 
     /// Decodes the whole frames at the start of `bytes` (sample data, starting on a frame) to mono
@@ -396,6 +397,14 @@ impl WavStream {
                     UNKNOWN_SIZE => None,
                     _ => Some(size),
                 };
+                let data_end = match data_bytes {
+                    Some(n) => Some(self.pos.checked_add(n).ok_or_else(|| {
+                        bad(format!(
+                            "its header is damaged (it claims {n} bytes of audio)"
+                        ))
+                    })?),
+                    None => None,
+                };
                 self.info = Some(WavInfo {
                     sample_rate: f.sample_rate,
                     channels: f.channels,
@@ -405,7 +414,7 @@ impl WavStream {
                     data_offset: self.pos,
                     data_bytes,
                 });
-                self.data_end = data_bytes.map(|n| self.pos + n);
+                self.data_end = data_end;
                 self.state = if data_bytes == Some(0) {
                     State::Done
                 } else {
@@ -548,5 +557,27 @@ impl WavStream {
                 "it has no audio data (no data chunk before the end of the file)",
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found while writing the fuzz target: an RF64 `ds64` chunk claiming 2^64 - 1 bytes of audio overflowed the end offset.
+    #[test]
+    fn an_impossible_rf64_data_size_is_an_error() {
+        let mut file = b"RF64\xff\xff\xff\xffWAVEds64".to_vec();
+        file.extend_from_slice(&28u32.to_le_bytes());
+        file.extend_from_slice(&0u64.to_le_bytes());
+        file.extend_from_slice(&u64::MAX.to_le_bytes());
+        file.extend_from_slice(&[0; 12]);
+        file.extend_from_slice(
+            b"fmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00",
+        );
+        file.extend_from_slice(b"data\xff\xff\xff\xff\x01\x00");
+        let mut stream = WavStream::new();
+        let err = stream.push(&file, &mut Vec::new()).expect_err("refused");
+        assert!(err.to_string().contains("claims"), "{err}");
     }
 }
