@@ -227,18 +227,20 @@ impl<'a> Ct2Model<'a> {
         let size = var.dtype.size();
         let words = b.chunks_exact(size);
         Ok(match var.dtype {
-            Ct2DType::F32 => words
-                .map(|w| f32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-                .collect(),
-            Ct2DType::F16 => words
-                .map(|w| half::f16::from_le_bytes([w[0], w[1]]).to_f32())
-                .collect(),
-            Ct2DType::BF16 => words
-                .map(|w| half::bf16::from_le_bytes([w[0], w[1]]).to_f32())
-                .collect(),
+            Ct2DType::F32 | Ct2DType::F16 | Ct2DType::BF16 => floats(var.dtype, b),
             Ct2DType::I8 | Ct2DType::I16 => {
                 let scale_name = scale_name(name);
-                let scales = self.to_f32(&scale_name)?;
+                // The scales are floats, read directly: through an alias an integer weight could name
+                // itself as its own scale, and recursing on it would never end.
+                let scales = match self.get(&scale_name) {
+                    Some((s, b))
+                        if matches!(s.dtype, Ct2DType::F32 | Ct2DType::F16 | Ct2DType::BF16) =>
+                    {
+                        floats(s.dtype, b)
+                    }
+                    Some(_) => return Err(malformed(format!("`{scale_name}` is not a float"))),
+                    None => return Err(Error::MissingWeight(scale_name)),
+                };
                 let rows = var.shape.first().copied().unwrap_or(1).max(1);
                 let per_row = var.len / size / rows;
                 let value = |w: &[u8]| match var.dtype {
@@ -269,7 +271,54 @@ impl<'a> Ct2Model<'a> {
     }
 }
 
+/// Stored floats as f32 (`dtype` is F32, F16 or BF16; anything else gives no values).
+fn floats(dtype: Ct2DType, b: &[u8]) -> Vec<f32> {
+    match dtype {
+        Ct2DType::F32 => b
+            .chunks_exact(4)
+            .map(|w| f32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            .collect(),
+        Ct2DType::F16 => b
+            .chunks_exact(2)
+            .map(|w| half::f16::from_le_bytes([w[0], w[1]]).to_f32())
+            .collect(),
+        Ct2DType::BF16 => b
+            .chunks_exact(2)
+            .map(|w| half::bf16::from_le_bytes([w[0], w[1]]).to_f32())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// `…/weight` → `…/weight_scale`.
 fn scale_name(name: &str) -> String {
     format!("{name}_scale")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn string(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&((s.len() + 1) as u16).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+        out.push(0);
+    }
+
+    /// Found while writing the fuzz target: an int8 weight whose `_scale` is an alias of the weight itself recursed until the
+    /// stack ran out.
+    #[test]
+    fn an_integer_scale_is_an_error_not_a_recursion() {
+        let mut f = 6u32.to_le_bytes().to_vec();
+        string(&mut f, "Spec");
+        f.extend_from_slice(&[1, 0, 0, 0, 1, 0, 0, 0]);
+        string(&mut f, "w");
+        f.extend_from_slice(&[1, 2, 0, 0, 0, 1, 2, 0, 0, 0, 7, 9]); // rank 1, [2], int8, 2 bytes
+        f.extend_from_slice(&1u32.to_le_bytes());
+        string(&mut f, "w_scale");
+        string(&mut f, "w");
+        let model = Ct2Model::parse(&f).expect("parses");
+        let err = model.to_f32("w").expect_err("refused");
+        assert!(err.to_string().contains("not a float"), "{err}");
+    }
 }

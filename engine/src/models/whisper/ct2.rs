@@ -192,6 +192,16 @@ fn dims<'m>(model: &'m Ct2Model, name: &str) -> Result<&'m [usize]> {
         .ok_or_else(|| invalid(format!("`{name}` is missing; is this a Whisper model?")))
 }
 
+/// The first dimension of a variable that must be a matrix (a scalar is an error, not a panic).
+fn rows(model: &Ct2Model, name: &str) -> Result<usize> {
+    match dims(model, name)? {
+        [rows, _, ..] => Ok(*rows),
+        other => Err(invalid(format!(
+            "`{name}` has shape {other:?}, not a matrix"
+        ))),
+    }
+}
+
 /// Converts a CTranslate2 Whisper (`model.bin`, its `config.json`, `tokenizer.json`).
 pub fn convert(model_bin: &[u8], ct2_config: &[u8], tokenizer_json: &[u8]) -> Result<Ct2Whisper> {
     let model = Ct2Model::parse(model_bin)?;
@@ -205,10 +215,10 @@ pub fn convert(model_bin: &[u8], ct2_config: &[u8], tokenizer_json: &[u8]) -> Re
     let [d, mels, 3] = conv1[..] else {
         return Err(invalid(format!("encoder/conv1/weight has shape {conv1:?}")));
     };
-    let vocab = dims(&model, "decoder/embeddings/weight")?[0];
-    let ffn = dims(&model, "encoder/layer_0/ffn/linear_0/weight")?[0];
-    let sources = dims(&model, "encoder/position_encodings/encodings")?[0];
-    let targets = dims(&model, "decoder/position_encodings/encodings")?[0];
+    let vocab = rows(&model, "decoder/embeddings/weight")?;
+    let ffn = rows(&model, "encoder/layer_0/ffn/linear_0/weight")?;
+    let sources = rows(&model, "encoder/position_encodings/encodings")?;
+    let targets = rows(&model, "decoder/position_encodings/encodings")?;
     let (enc_layers, dec_layers) = (
         layer_count(&model, "encoder"),
         layer_count(&model, "decoder"),
@@ -353,4 +363,43 @@ fn generation_config(
         "max_length": max_length,
     }))
     .map_err(|e| invalid(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn string(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&((s.len() + 1) as u16).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+        out.push(0);
+    }
+
+    fn var(out: &mut Vec<u8>, name: &str, shape: &[u32]) {
+        string(out, name);
+        out.push(shape.len() as u8);
+        for d in shape {
+            out.extend_from_slice(&d.to_le_bytes());
+        }
+        let n: u32 = shape.iter().product();
+        out.push(1); // int8
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend(std::iter::repeat_n(0u8, n as usize));
+    }
+
+    /// Found while writing the fuzz target: a scalar where the embeddings' matrix belongs was indexed for its rows.
+    #[test]
+    fn a_scalar_where_a_matrix_belongs_is_an_error() {
+        let mut f = 6u32.to_le_bytes().to_vec();
+        string(&mut f, "WhisperSpec");
+        f.extend_from_slice(&[3, 0, 0, 0, 2, 0, 0, 0]);
+        var(&mut f, "encoder/conv1/weight", &[2, 1, 3]);
+        var(&mut f, "decoder/embeddings/weight", &[]);
+        f.extend_from_slice(&0u32.to_le_bytes());
+        let err = convert(&f, b"{}", b"{}")
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(err.contains("not a matrix"), "{err}");
+    }
 }
