@@ -94,17 +94,21 @@ impl<'a> Reader<'a> {
 
 const FLOAT: u64 = 1;
 
+fn dim(d: u64) -> Result<usize> {
+    usize::try_from(d).map_err(|_| bad(format!("a dimension of {d} is too large")))
+}
+
 fn tensor(bytes: &[u8]) -> Result<Option<OnnxTensor>> {
     let mut r = Reader::new(bytes);
     let (mut name, mut dims, mut dtype) = (String::new(), Vec::new(), 0u64);
     let (mut raw, mut floats): (Option<&[u8]>, Vec<f32>) = (None, Vec::new());
     while let Some((field, value)) = r.field()? {
         match (field, value) {
-            (1, Value::Varint(d)) => dims.push(d as usize),
+            (1, Value::Varint(d)) => dims.push(dim(d)?),
             (1, Value::Bytes(packed)) => {
                 let mut p = Reader::new(packed);
                 while p.pos < packed.len() {
-                    dims.push(p.varint()? as usize);
+                    dims.push(dim(p.varint()?)?);
                 }
             }
             (2, Value::Varint(t)) => dtype = t,
@@ -132,7 +136,8 @@ fn tensor(bytes: &[u8]) -> Result<Option<OnnxTensor>> {
             .collect(),
         None => floats,
     };
-    let count: usize = dims.iter().product();
+    let count = crate::io::checked_elems(&dims)
+        .ok_or_else(|| bad(format!("`{name}` has an impossible shape {dims:?}")))?;
     if data.len() != count {
         return Err(bad(format!(
             "`{name}` holds {} values but its shape {dims:?} needs {count}",
@@ -162,4 +167,24 @@ pub fn float_initializers(model: &[u8]) -> Result<Vec<OnnxTensor>> {
         return Err(bad("no graph found; is this an ONNX model?"));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found while writing the fuzz target: a float initializer with dimensions whose product overflows, and no data.
+    #[test]
+    fn an_overflowing_shape_is_an_error() {
+        // TensorProto: dims 2^40 and 2^40 (varints), data_type FLOAT, no values.
+        let mut t = Vec::new();
+        for _ in 0..2 {
+            t.extend_from_slice(&[0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20]);
+        }
+        t.extend_from_slice(&[0x10, 0x01]);
+        let graph = [&[0x2a, t.len() as u8][..], &t].concat();
+        let model = [&[0x3a, graph.len() as u8][..], &graph].concat();
+        let err = float_initializers(&model).expect_err("refused");
+        assert!(err.to_string().contains("impossible shape"), "{err}");
+    }
 }
