@@ -12,6 +12,9 @@ const MAGIC: &[u8; 4] = b"OGSC";
 const VERSION: u32 = 1;
 /// Above this many passages, search goes through the HNSW graph.
 pub const EXACT_LIMIT: usize = 100_000;
+/// The widest vectors a saved collection may claim (sentence encoders give 384 to 4,096): the width sizes
+/// every query, so it is checked, not trusted.
+pub const MAX_DIM: usize = 1 << 16;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
@@ -129,6 +132,12 @@ impl Collection {
             .ok_or_else(|| corrupt("header cut short"))?;
         let header: Header =
             serde_json::from_slice(body).map_err(|e| Error::Corrupt(e.to_string()))?;
+        if header.dim > MAX_DIM {
+            return Err(Error::Corrupt(format!(
+                "its vectors claim a width of {}",
+                header.dim
+            )));
+        }
         let floats = &bytes[12 + len..];
         let want = header
             .passages
@@ -144,5 +153,23 @@ impl Collection {
             .collect();
         let vectors = FlatIndex::from_flat(header.dim.max(1), data)?;
         Collection::new(header.name, header.model, header.passages, vectors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found while writing the fuzz target: a collection of no passages could claim vectors 2^60 wide, and every query is
+    /// made that wide.
+    #[test]
+    fn an_impossible_width_is_refused() {
+        let header = br#"{"name":"n","model":"m","dim":1152921504606846976,"passages":[]}"#;
+        let mut bytes = b"OGSC".to_vec();
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(header);
+        let err = Collection::from_bytes(&bytes).expect_err("refused");
+        assert!(err.to_string().contains("width"), "{err}");
     }
 }
