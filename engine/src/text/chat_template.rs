@@ -35,6 +35,15 @@ impl ChatMessage {
     }
 }
 
+/// The work one render may do: about one unit per instruction or per 64 bytes built. A template comes with
+/// the model file, so it is outside data: without a budget `{% for i in range(9999) %}{% for j in range(9999)
+/// %}…` runs for hours and a doubling `{% set ns.s = ns.s ~ ns.s %}` fills memory. Real templates render a
+/// long conversation in well under 1% of this (see the tests).
+pub const TEMPLATE_FUEL: u64 = 2_000_000;
+/// How deep rendering may nest (loops and ifs count one level, a macro call about ten): deep enough for
+/// every published template, shallow enough for a wasm worker's stack.
+pub const TEMPLATE_RECURSION: usize = 200;
+
 /// A parsed chat template with the model's BOS/EOS token texts.
 #[derive(Debug)]
 pub struct ChatTemplate {
@@ -57,6 +66,8 @@ impl ChatTemplate {
             .build()
             .map_err(template_error)?;
         env.set_syntax(syntax);
+        env.set_fuel(Some(TEMPLATE_FUEL));
+        env.set_recursion_limit(TEMPLATE_RECURSION);
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         env.add_function(
             "raise_exception",
@@ -84,5 +95,54 @@ impl ChatTemplate {
                 eos_token => &self.eos_token,
             })
             .map_err(template_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(source: &str) -> Result<String> {
+        let messages = [ChatMessage::new(Role::User, "Hi")];
+        ChatTemplate::new(source, "<s>", "</s>")?.render(&messages, true)
+    }
+
+    /// A long conversation through a real template (SmolLM2's, in its GGUF) stays far inside the budget.
+    #[test]
+    fn a_long_conversation_renders() {
+        let source = "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}\
+            {{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}\
+            {% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}\
+            {% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
+        let template = ChatTemplate::new(source, "", "").expect("parses");
+        let messages: Vec<ChatMessage> = (0..1000)
+            .map(|i| {
+                let role = if i % 2 == 0 {
+                    Role::User
+                } else {
+                    Role::Assistant
+                };
+                ChatMessage::new(role, "word ".repeat(400))
+            })
+            .collect();
+        let prompt = template.render(&messages, true).expect("renders");
+        assert!(prompt.len() > 2_000_000, "{}", prompt.len());
+    }
+
+    /// Found while writing the fuzz target: without a budget these ran for hours, filled memory or
+    /// (macros) recursed to the stack's end.
+    #[test]
+    fn runaway_templates_are_stopped() {
+        for source in [
+            "{% for i in range(10000) %}{% for j in range(10000) %}x{% endfor %}{% endfor %}",
+            "{% set ns = namespace(s='ab') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+            "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
+            "{{ 'ab' * 90000000 }}",
+            "{{ '{:>500000000}'.format('a') }}",
+            "{{ '%500000000s'|format('a') }}",
+        ] {
+            let err = render(source).expect_err(source);
+            assert!(err.to_string().contains("chat template"), "{err}");
+        }
     }
 }
