@@ -159,8 +159,7 @@ impl ChatTokenizer {
 
     /// Reads a Hugging Face `tokenizer.json`, with the BOS/EOS tokens named by `tokenizer_config.json`.
     pub fn from_tokenizer_json(json: &[u8], bos: Option<&str>, eos: Option<&str>) -> Result<Self> {
-        let inner = Tokenizer::from_bytes(json)
-            .map_err(|e| Error::Malformed(format!("tokenizer.json could not be read: {e}")))?;
+        let inner = super::tokenizer_json::read_tokenizer(json)?;
         let bos = bos.and_then(|t| inner.token_to_id(t));
         let eos = eos.and_then(|t| inner.token_to_id(t));
         Ok(Self::with_specials(inner, bos, eos, None))

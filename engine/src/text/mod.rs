@@ -5,6 +5,7 @@ pub mod chat_template;
 pub mod chat_tokenizer;
 pub mod phonemize;
 pub mod tokenizer;
+pub(crate) mod tokenizer_json;
 
 pub use chat_template::{ChatMessage, ChatTemplate, Role};
 pub use chat_tokenizer::{ChatTokenizer, TokenStream};

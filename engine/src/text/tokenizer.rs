@@ -62,8 +62,7 @@ impl TextTokenizer {
                 format!("max length {max_len} is too short"),
             ));
         }
-        let mut base = tokenizers::Tokenizer::from_bytes(json)
-            .map_err(|e| Error::Malformed(format!("tokenizer.json could not be read: {e}")))?;
+        let mut base = super::tokenizer_json::read_tokenizer(json)?;
         base.with_padding(None);
         base.with_truncation(None).map_err(tok_err)?;
         let untruncated = base.clone();

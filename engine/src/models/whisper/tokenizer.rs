@@ -99,7 +99,7 @@ impl WhisperTokenizer {
     /// The ids of `text` (no special tokens added), as the model would have written it.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
         let encoder = self.encoder.get_or_init(|| {
-            tokenizers::Tokenizer::from_bytes(&self.source)
+            crate::text::tokenizer_json::read_tokenizer(&self.source)
                 .ok()
                 .map(Box::new)
         });
