@@ -23,9 +23,21 @@ fn unreadable(msg: impl Into<String>) -> Error {
 
 /// Decodes a PNG, JPEG, WebP or GIF (its first frame); 16-bit, grey, CMYK and palette images become RGBA8.
 pub fn decode_photo(bytes: &[u8]) -> Result<Photo> {
-    let reader = ImageReader::new(Cursor::new(bytes))
+    decode_photo_within(bytes, MAX_PIXELS)
+}
+
+/// [`decode_photo`] with another cap on the pixels (the fuzz target uses a smaller one). The header's size is
+/// checked against the cap before any pixel buffer is made; the decoders' own buffers are held to 8 bytes a
+/// pixel of the cap (the `image` crate's default at 64 megapixels). The size cannot be checked against the
+/// file's length: WebP lossless and progressive JPEG store a plain 64-megapixel picture in a few hundred bytes.
+pub fn decode_photo_within(bytes: &[u8], max_pixels: u64) -> Result<Photo> {
+    check_png_palette(bytes)?;
+    let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| unreadable(format!("The file could not be read: {e}.")))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(max_pixels.saturating_mul(8));
+    reader.limits(limits);
     if reader.format().is_none() {
         return Err(unreadable(
             "This file is not an image Offgrid can open. Use a PNG, JPEG, WebP or GIF.",
@@ -38,12 +50,12 @@ pub fn decode_photo(bytes: &[u8]) -> Result<Photo> {
     })?;
     let (w, h) = decoder.dimensions();
     let pixels = u64::from(w) * u64::from(h);
-    if pixels > MAX_PIXELS {
+    if pixels > max_pixels {
         return Err(unreadable(format!(
             "The image is {w} × {h} pixels ({} megapixels). Offgrid can cut out photos of up to {} megapixels: \
              scale it down first.",
             pixels / 1_000_000,
-            MAX_PIXELS / 1_000_000
+            max_pixels / 1_000_000
         )));
     }
     if pixels == 0 {
@@ -64,6 +76,38 @@ pub fn decode_photo(bytes: &[u8]) -> Result<Photo> {
         height: rgba.height() as usize,
         rgba: rgba.into_raw(),
     })
+}
+
+/// The `png` crate (0.18.1) trusts a PNG's palette: a `PLTE` chunk that is not 1 to 256 whole RGB entries, or
+/// a `tRNS` chunk giving more alphas than the palette has entries, panics inside it when the first row is
+/// expanded (found by fuzzing, `engine/fuzz/fuzz_targets/image.rs`). Every chunk is looked at here first.
+fn check_png_palette(bytes: &[u8]) -> Result<()> {
+    if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Ok(());
+    }
+    let damaged = || {
+        unreadable(
+            "The image could not be opened (its palette is damaged). The file may be damaged.",
+        )
+    };
+    let mut at = 8usize;
+    let mut entries = None;
+    while let Some(head) = bytes.get(at..at.saturating_add(8)) {
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        match &head[4..8] {
+            b"PLTE" => {
+                if len == 0 || !len.is_multiple_of(3) || len > 3 * 256 {
+                    return Err(damaged());
+                }
+                entries = Some(len / 3);
+            }
+            // Only an indexed image's transparency has one alpha per entry; others are refused by the crate.
+            b"tRNS" if entries.is_some_and(|n| len > n) => return Err(damaged()),
+            _ => {}
+        }
+        at = at.saturating_add(12).saturating_add(len);
+    }
+    Ok(())
 }
 
 fn encode(
@@ -147,6 +191,39 @@ mod tests {
             text.contains("20000 × 20000") && text.contains("400 megapixels"),
             "{text}"
         );
+    }
+
+    /// Found by fuzzing: a palette of one byte (or a transparency longer than the palette) panicked in `png`.
+    #[test]
+    fn a_damaged_palette_is_an_error() {
+        let chunk = |kind: &[u8], data: &[u8]| {
+            let mut c = (data.len() as u32).to_be_bytes().to_vec();
+            let body = [kind, data].concat();
+            c.extend_from_slice(&body);
+            c.extend_from_slice(&crc32(&body).to_be_bytes());
+            c
+        };
+        let ihdr = [
+            &1u32.to_be_bytes()[..],
+            &1u32.to_be_bytes(),
+            &[8, 3, 0, 0, 0],
+        ]
+        .concat();
+        let idat = [
+            0x78, 0x01, 0x01, 0x02, 0x00, 0xfd, 0xff, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01,
+        ];
+        for (plte, trns) in [(&[7u8][..], &[][..]), (&[1, 2, 3][..], &[9, 9][..])] {
+            let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+            png.extend(chunk(b"IHDR", &ihdr));
+            png.extend(chunk(b"PLTE", plte));
+            if !trns.is_empty() {
+                png.extend(chunk(b"tRNS", trns));
+            }
+            png.extend(chunk(b"IDAT", &idat));
+            png.extend(chunk(b"IEND", &[]));
+            let err = decode_photo(&png).expect_err("refused");
+            assert!(err.to_string().contains("palette"), "{err}");
+        }
     }
 
     #[test]

@@ -7,7 +7,8 @@ mod matte;
 mod resize;
 
 pub use decode::{
-    decode_photo, encode_gray_png, encode_rgba_png, encode_rgba_webp, Photo, MAX_PIXELS,
+    decode_photo, decode_photo_within, encode_gray_png, encode_rgba_png, encode_rgba_webp, Photo,
+    MAX_PIXELS,
 };
 pub use matte::{box_mean, cut_out, guided_filter, Cutout, Refinement};
 pub use resize::{resize_plane, resize_u8};
