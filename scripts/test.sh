@@ -51,6 +51,15 @@ if [ "${OFFGRID_CI:-0}" = 1 ]; then
   rm -rf target/debug
 fi
 
+step "fuzz smoke: every reader of outside bytes, 30 s each (scripts/fuzz.sh smoke)"
+# libFuzzer on stable Rust, no cargo-fuzz: the targets in engine/fuzz/ (WAV, GGUF, safetensors, CTranslate2,
+# ONNX, photos, tokenizer.json, chat templates, model JSON, saved collections), seeded from real files, two at
+# a time. A crash, timeout or out-of-memory fails the run and leaves its input in engine/fuzz/artifacts/.
+scripts/fuzz.sh smoke
+if [ "${OFFGRID_CI:-0}" = 1 ]; then
+  rm -rf engine/fuzz/target
+fi
+
 step "engine op tests in headless Chromium (WebGPU on SwiftShader, and the wasm CPU path)"
 # The PyTorch-fixture op tests, each on the wasm CPU path and on WebGPU: Chrome's shader compiler (Tint)
 # rejects WGSL that naga accepts, so this is the real check of the kernels for the browser.
