@@ -113,7 +113,15 @@ campaign() {
   local runs="${1:-10000000}" dir="$fuzz/campaign" failed=0 t
   mkdir -p "$dir"
   local summary="$dir/summary.tsv"
-  printf 'target\texecutions\tseconds\texec_per_s\tcrashes\tresult\n' >"$summary"
+  # A rerun of some targets (FUZZ_TARGETS=...) replaces their rows and keeps the others'.
+  local header=$'target\texecutions\tseconds\texec_per_s\tcrashes\tresult'
+  if [ -f "$summary" ]; then
+    local kept
+    kept=$(awk -F'\t' -v run=" ${targets[*]} " 'NR > 1 && index(run, " " $1 " ") == 0' "$summary")
+    { echo "$header"; [ -z "$kept" ] || echo "$kept"; } >"$summary"
+  else
+    echo "$header" >"$summary"
+  fi
   for t in "${targets[@]}"; do
     local start end status=0 n r
     start=$(date +%s)
