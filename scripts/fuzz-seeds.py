@@ -249,9 +249,11 @@ def json_seeds():
     for p in [path(FIX, "vits_hf_tiny", "config.json"), path(FIX, "vits_hf_tiny", "vocab.json"),
               path(FIX, "vits_hf_tiny", "tokenizer_config.json"), path(FIX, "whisper_tiny", "config.json"),
               path(FIX, "whisper_tiny", "generation_config.json"), path(FIX, "bert_tiny_bge", "config.json"),
-              path(WEIGHTS, "all-MiniLM-L6-v2", "config.json"), path(WEIGHTS, "faster-whisper-base", "config.json")]:
+              path(FIX, "bert_tiny_bge", "1_Pooling", "config.json"), path(WEIGHTS, "all-MiniLM-L6-v2", "config.json"),
+              path(WEIGHTS, "all-MiniLM-L6-v2", "1_Pooling", "config.json"),
+              path(WEIGHTS, "faster-whisper-base", "config.json")]:
         if have(p):
-            put("model_json", os.path.basename(os.path.dirname(p)) + "-" + os.path.basename(p), read(p))
+            put("model_json", "-".join(p.split(os.sep)[-3:]), read(p))
 
 
 def template_seeds():
