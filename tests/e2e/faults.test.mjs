@@ -68,9 +68,18 @@ async function startBuild(page, name, passages = 160) {
   await page.waitForSelector("#build-progress", { timeout: 120_000 });
 }
 
-/** Posts a fault on the app's test-hook channel (heard by the engine worker). */
-function inject(page, fault) {
-  return page.evaluate((f) => new BroadcastChannel("offgrid-test-hooks").postMessage(f), fault);
+/**
+ * Starts building `name` from `passages` passages, posts `fault` on the app's test-hook channel (heard by the
+ * engine worker) once indexing has begun, hands the build's error message to `check`, then clicks Retry and
+ * waits until the whole collection is indexed.
+ */
+async function breakBuildAndRetry(page, name, passages, fault, check) {
+  await startBuild(page, name, passages);
+  await page.evaluate((f) => new BroadcastChannel("offgrid-test-hooks").postMessage(f), fault);
+  const error = await page.waitForSelector(".build-status .job-status.error", { timeout: 120_000 });
+  await check(await error.textContent());
+  await page.click(".build-status button.retry");
+  await page.waitForFunction(([n, count]) => new RegExp(`Indexed ${count} passages into "${n}"`).test(document.querySelector("#build-done")?.textContent ?? ""), [name, passages], { timeout: 300_000 });
 }
 
 test("the GPU lost in the middle of a job: the job says so, Retry builds on a new device, nothing saved is lost", async () => {
@@ -86,12 +95,9 @@ test("the GPU lost in the middle of a job: the job says so, Retry builds on a ne
     // Build only once the plan (with the override) is made, or the page would use its CPU default.
     await page.waitForSelector('li.plan-task[data-task=search][data-backend=gpu]', { timeout: 90_000 });
     await page.evaluate((q) => { location.hash = `#/search?${q}`; }, models());
-    await startBuild(page, "gpu-notes", 48);
-    await inject(page, "lose-gpu");
-    const error = await page.waitForSelector(".build-status .job-status.error", { timeout: 120_000 });
-    assert.match(assertPlainError(await error.textContent(), { mirrorSet: true }), /GPU stopped working.*Retry/s);
-    await page.click(".build-status button.retry");
-    await page.waitForFunction(() => /Indexed 48 passages into "gpu-notes"/.test(document.querySelector("#build-done")?.textContent ?? ""), null, { timeout: 300_000 });
+    await breakBuildAndRetry(page, "gpu-notes", 48, "lose-gpu", (message) => {
+      assert.match(assertPlainError(message, { mirrorSet: true }), /GPU stopped working.*Retry/s);
+    });
     const after = await saved(page);
     assertKept(after, before);
     assert.ok(after.collections.includes("gpu-notes"), "the retried build was saved");
@@ -107,15 +113,12 @@ test("the worker killed mid-job: the page notices, restarts it, and Retry finish
     const page = await withSavedCollection(b);
     const before = await saved(page);
     await page.evaluate((q) => { location.hash = `#/search?${q}`; }, models());
-    await startBuild(page, "notes");
-    await inject(page, "exit");
-    // No crash message comes from a killed worker: the page learns of it through the worker's life lock.
-    const banner = await page.waitForSelector(".banner-error", { timeout: 30_000 });
-    assert.match(assertPlainError(await banner.textContent()), /stopped unexpectedly.*try again/s);
-    const error = await page.waitForSelector(".build-status .job-status.error", { timeout: 30_000 });
-    assert.match(await error.textContent(), /stopped unexpectedly/);
-    await page.click(".build-status button.retry");
-    await page.waitForFunction(() => /Indexed 160 passages into "notes"/.test(document.querySelector("#build-done")?.textContent ?? ""), null, { timeout: 300_000 });
+    await breakBuildAndRetry(page, "notes", 160, "exit", async (message) => {
+      assert.match(message, /stopped unexpectedly/);
+      // No crash message comes from a killed worker: the page learns of it through the worker's life lock.
+      const banner = await page.waitForSelector(".banner-error", { timeout: 30_000 });
+      assert.match(assertPlainError(await banner.textContent()), /stopped unexpectedly.*try again/s);
+    });
     // The new worker answers searches too.
     await page.fill("#query", "ships seen from the lighthouse");
     await page.waitForSelector("#hits li", { timeout: 60_000 });

@@ -122,8 +122,11 @@ pub async fn saved_bytes(cache: &Cache, key: &str) -> u64 {
 
 /// Deletes every saved piece under `key`.
 pub async fn delete_all(cache: &Cache, key: &str) {
-    let mut index = 0;
-    while js::cache_delete(cache, &piece_key(key, index)).await {
-        index += 1;
-    }
+    let mut saved = SavedPartial {
+        cache,
+        key: key.to_string(),
+        pieces: 0,
+        saved_bytes: 0,
+    };
+    saved.clear().await;
 }

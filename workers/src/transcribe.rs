@@ -119,12 +119,8 @@ fn options(settings: &TranscribeSettings) -> TranscribeOptions {
         },
         timestamps: true,
         max_new_tokens: None,
-        initial_prompt: settings
-            .prompt
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_string),
+        // The engine trims the prompt and ignores an empty one.
+        initial_prompt: settings.prompt.clone(),
         condition_on_previous_text: false,
     }
 }

@@ -295,15 +295,19 @@ fn scale_name(name: &str) -> String {
     format!("{name}_scale")
 }
 
+/// Appends a string as `model.bin` stores it (u16 length with the NUL, bytes, NUL): for tests that write
+/// small files.
+#[cfg(test)]
+pub(crate) fn write_string(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&((s.len() + 1) as u16).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+    out.push(0);
+}
+
 #[cfg(test)]
 mod tests {
+    use super::write_string as string;
     use super::*;
-
-    fn string(out: &mut Vec<u8>, s: &str) {
-        out.extend_from_slice(&((s.len() + 1) as u16).to_le_bytes());
-        out.extend_from_slice(s.as_bytes());
-        out.push(0);
-    }
 
     /// Found while writing the fuzz target: an int8 weight whose `_scale` is an alias of the weight itself recursed until the
     /// stack ran out.

@@ -369,11 +369,7 @@ fn generation_config(
 mod tests {
     use super::*;
 
-    fn string(out: &mut Vec<u8>, s: &str) {
-        out.extend_from_slice(&((s.len() + 1) as u16).to_le_bytes());
-        out.extend_from_slice(s.as_bytes());
-        out.push(0);
-    }
+    use crate::io::ctranslate2::write_string as string;
 
     fn var(out: &mut Vec<u8>, name: &str, shape: &[u32]) {
         string(out, name);
