@@ -101,6 +101,10 @@ for (const webgpu of [false, true]) {
       await b.page.click("#speak-button");
       await b.page.waitForSelector("#speak-error", { timeout: 60_000 });
       assert.match(assertPlainError(await b.page.textContent("#speak-error"), { mirrorSet: true }), /not English/);
+      // The first text's second sentence was scheduled to start seconds later: its timer must not put the old
+      // text's state back over this message.
+      await b.page.waitForTimeout(Math.ceil((EXPECTED.samples / 22050) * 1000));
+      assert.ok(await b.page.$("#speak-error"), "the message stays after the earlier text's audio timers fire");
       await b.shot(`speak-${webgpu ? "webgpu" : "cpu"}`);
       if (!webgpu) {
         await waitForServiceWorker(b.page);
@@ -134,6 +138,18 @@ test("a long text can be stopped while it plays, and the page stays usable", { t
     await b.page.click("#stop-button");
     await b.page.waitForFunction(() => document.querySelector("#speak-status")?.textContent === "Stopped.", null, { timeout: 60_000 });
     assert.ok(await b.page.$("#download-wav"), "what was made can still be saved");
+    // Speak pressed again while a long text plays: the old job's late events and audio timers (its Cancelled,
+    // sentences scheduled seconds ahead) must not cover what the new text says.
+    await b.page.fill("#speak-text", long);
+    await b.page.click("#speak-button");
+    await b.page.waitForSelector("#speaking", { timeout: 300_000 });
+    await b.page.waitForTimeout(500);
+    await b.page.fill("#speak-text", "你好 😀");
+    await b.page.click("#speak-button");
+    await b.page.waitForSelector("#speak-error", { timeout: 60_000 });
+    await b.page.waitForTimeout(5000);
+    assert.ok(await b.page.$("#speak-error"), "the new text's message stays");
+    assert.equal(await b.page.$("#speaking"), null, "no sentence of the old text is highlighted");
     // Empty text cannot be sent.
     await b.page.fill("#speak-text", "   ");
     assert.equal(await b.page.isDisabled("#speak-button"), true);

@@ -39,9 +39,10 @@ fn voice_choice(nav: Option<&Nav>, plan: Option<&DevicePlan>) -> (String, Backen
 /// What the page shows about the current text.
 #[derive(Clone, PartialEq, Default)]
 struct Session {
-    /// The running job, and the latest job started (its late timers still highlight).
+    /// The running job.
     job: Option<JobId>,
-    latest: Option<JobId>,
+    /// Stop was pressed: sentences already scheduled no longer move the highlight.
+    stopped: bool,
     /// Byte ranges of the sentences made so far, and the one being heard.
     made: Vec<(usize, usize)>,
     playing: Option<usize>,
@@ -116,6 +117,10 @@ pub fn speak_page() -> Html {
     let text = use_state(|| url_text.clone());
     let session = use_state(Session::default);
     let player = use_mut_ref(Player::default);
+    // The job the page shows. Each job keeps its own state, and its events and playback timers can arrive
+    // after a newer job started (a sentence scheduled seconds ahead, a late Cancelled): only the current
+    // job's may touch the page, or an old job's timer would wipe the new job's error or progress.
+    let current = use_mut_ref(|| None::<JobId>);
     let (variant_id, backend) = voice_choice(nav.as_ref(), plan.as_ref());
     let mirror = nav.as_ref().and_then(effective_mirror);
 
@@ -153,6 +158,7 @@ pub fn speak_page() -> Html {
         let variant_id = variant_id.clone();
         let plan = plan.clone();
         let nav = nav.clone();
+        let current = current.clone();
         Callback::from(move |_| {
             let Some(engine) = engine.as_ref() else {
                 return;
@@ -184,7 +190,11 @@ pub fn speak_page() -> Html {
                 let engine = engine.clone();
                 let job_cell = job_cell.clone();
                 let state = state.clone();
+                let current = current.clone();
                 Callback::from(move |event: WorkerEvent| {
+                    if *current.borrow() != job_cell.get() {
+                        return;
+                    }
                     let mut s = state.borrow_mut();
                     match event {
                         WorkerEvent::Progress { progress, .. }
@@ -214,10 +224,11 @@ pub fn speak_page() -> Html {
                             let state = state.clone();
                             let engine = engine.clone();
                             let job = job_cell.get();
+                            let current = current.clone();
                             let ms = (delay.unwrap_or(0.0) * 1000.0).max(0.0) as u32;
                             gloo_timers::callback::Timeout::new(ms, move || {
                                 let mut s = state.borrow_mut();
-                                if s.latest == job {
+                                if *current.borrow() == job && !s.stopped {
                                     s.playing = Some(index);
                                     session.set(s.clone());
                                     if let Some(job) = job {
@@ -253,6 +264,7 @@ pub fn speak_page() -> Html {
                         WorkerEvent::Cancelled { .. } => {
                             s.job = None;
                             s.playing = None;
+                            s.stopped = true;
                             s.status = "Stopped.".into();
                             let p = player.borrow();
                             s.wav_url = (!p.pcm.is_empty())
@@ -281,8 +293,8 @@ pub fn speak_page() -> Html {
                 events,
             );
             job_cell.set(Some(job));
+            *current.borrow_mut() = Some(job);
             state.borrow_mut().job = Some(job);
-            state.borrow_mut().latest = Some(job);
             session.set(state.borrow().clone());
         })
     };
