@@ -314,6 +314,7 @@ fn transcribe(args: TranscribeArgs) -> Result<(), String> {
         max_new_tokens: max_tokens,
         initial_prompt: prompt,
         condition_on_previous_text,
+        cancel: Default::default(),
     };
     let device = tr::open_device(&device)?;
     let result = match vad {

@@ -46,6 +46,9 @@ pub enum Error {
     Unsupported(String),
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// The caller's [`crate::generation::CancelFlag`] was set; the work stopped between two steps.
+    #[error("stopped on request")]
+    Cancelled,
 }
 
 /// Result with the engine's [`Error`].

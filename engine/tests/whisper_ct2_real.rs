@@ -83,14 +83,13 @@ fn audio(file: &str) -> Vec<f32> {
     fixture_wav(file)
 }
 
-const OPTS: TranscribeOptions = TranscribeOptions {
-    language: None,
-    task: Task::Transcribe,
-    timestamps: true,
-    max_new_tokens: None,
-    initial_prompt: None,
-    condition_on_previous_text: false,
-};
+/// Timestamps on, no prompt, no conditioning: faster-whisper's settings in the fixture script.
+fn opts() -> TranscribeOptions {
+    TranscribeOptions {
+        timestamps: true,
+        ..TranscribeOptions::default()
+    }
+}
 
 /// Every token, time and text equal to faster-whisper's (and the language, for multilingual models, which
 /// detect it as faster-whisper did: no language is given).
@@ -107,7 +106,7 @@ fn matches(tr: &WhisperTranscriber, fixture: Fixture, what: &str) {
             } else {
                 Task::Transcribe
             },
-            ..OPTS
+            ..opts()
         };
         let got = pollster::block_on(tr.transcribe(&audio(&case.file), &opts)).expect("transcribe");
         let name = format!("{what}: {} ({})", case.file, case.task);
@@ -141,7 +140,8 @@ fn tiny_en_quantized_to_q8_0_at_load_still_writes_the_same_words() {
     // measured: one dropped word across the four recordings).
     let tr = load(&Device::Cpu, DTypePolicy::AsStored, Some(DType::Q8_0));
     for case in fixture().results {
-        let got = pollster::block_on(tr.transcribe(&audio(&case.file), &OPTS)).expect("transcribe");
+        let got =
+            pollster::block_on(tr.transcribe(&audio(&case.file), &opts())).expect("transcribe");
         let want: String = case.segments.iter().map(|s| s.text.as_str()).collect();
         let (g, w) = (words(&got.text), words(&want));
         let wer = edits(&g, &w) as f64 / w.len() as f64;

@@ -97,6 +97,7 @@ fn short_form_matches_transformers(device: &Device) {
             max_new_tokens: Some(fx.max_new_tokens),
             initial_prompt: None,
             condition_on_previous_text: false,
+            cancel: Default::default(),
         };
         let plain = pollster::block_on(tr.transcribe(&audio, &opts)).expect("transcribe");
         let lang = case.language.clone().or(case.detected_language.clone());
@@ -143,6 +144,7 @@ fn long_form_matches_transformers(device: &Device) {
         max_new_tokens: Some(fx.max_new_tokens),
         initial_prompt: None,
         condition_on_previous_text: false,
+        cancel: Default::default(),
     };
     let out = pollster::block_on(tr.transcribe(&audio, &opts)).expect("transcribe");
     assert_eq!(out.tokens, lf.timestamps, "long-form tokens");
@@ -181,4 +183,26 @@ fn tokenizer_decodes_byte_level_text_and_skips_specials() {
     let text = tok.decode(&[321, 258]);
     assert_eq!(text, " the");
     assert_eq!(tok.special_token(321), Some("<|startoftranscript|>"));
+}
+
+/// A set cancel flag stops transcription with `Error::Cancelled` (the worker's Cancel sets it while Whisper
+/// decodes; the e2e runtime test cancels a running decode), and a clear one does not change the output.
+#[test]
+fn cancel_flag_stops_transcription() {
+    let fx = fixture();
+    let tr = WhisperTranscriber::from_folder(model_dir(), &Device::Cpu).expect("load tiny whisper");
+    let speech = samples(&fx.cases[0].pcm);
+    let opts = TranscribeOptions {
+        language: Some("en".into()),
+        max_new_tokens: Some(fx.max_new_tokens),
+        ..TranscribeOptions::default()
+    };
+    let full = pollster::block_on(tr.transcribe(&speech, &opts)).expect("transcribe");
+    assert!(!full.tokens.is_empty(), "the checkpoint writes tokens");
+    opts.cancel.set(true);
+    let stopped = pollster::block_on(tr.transcribe(&speech, &opts));
+    assert!(
+        matches!(stopped, Err(offgrid_engine::Error::Cancelled)),
+        "{stopped:?}"
+    );
 }

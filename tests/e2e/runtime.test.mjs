@@ -82,6 +82,16 @@ async function transcribeFile(page) {
   assert.equal(await page.$("[role=alert]"), null, await page.textContent("main"));
 }
 
+/** Starts transcribing the VAD fixture with the Whisper test checkpoint and cancels it once Whisper is
+ * decoding (so the model is loaded): a random checkpoint decodes its whole context, minutes on a software GPU. */
+async function startTranscribeThenCancel(page) {
+  await go(page, "/transcribe", `${models()}&model=whisper-tiny-random`);
+  await page.setInputFiles("input[type=file]", VAD_WAV);
+  await page.click(".job-status:has-text('Processing audio') button:has-text('Cancel')", { timeout: 300_000 });
+  await page.waitForSelector(".job-status:has-text('Cancelled')", { timeout: 120_000 });
+  assert.equal(await page.$("[role=alert]"), null, await page.textContent("main"));
+}
+
 /** Asserts that the Device page's choice for search is the model the worker holds. */
 function assertLoadedAsPlanned(report, choice) {
   const minilm = report.models.find((m) => m.variant === choice.variant);
@@ -106,7 +116,8 @@ test("the Device page's model, backend and weight type are what the worker loads
 });
 
 // WebGPU on: the same check for the GPU (the person chose it; the plan keeps a software adapter on the CPU),
-// then the registry's GPU behaviour, in one run so the slow software GPU indexes the corpus once.
+// then the registry's GPU behaviour, in one run so the slow software GPU indexes the corpus once. Whisper is
+// cancelled while it decodes (Cancel stops it between two tokens), which also loads it on the shared device.
 test("WebGPU on: the planned dtype runs; two GPU models share one device; a lost device drops them and the next use reloads them on a new one", async () => {
   const b = await launch(true, { tasks: { search: { backend: "gpu" }, transcribe: { backend: "gpu" } } });
   try {
@@ -115,7 +126,7 @@ test("WebGPU on: the planned dtype runs; two GPU models share one device; a lost
     assert.equal(choice.backend, "gpu");
     await searchSample(b.page);
     assertLoadedAsPlanned(await loaded(b.page), choice);
-    await transcribeFile(b.page);
+    await startTranscribeThenCancel(b.page);
     let report = await loaded(b.page);
     const onGpu = report.models.filter((m) => m.backend === "gpu");
     assert.deepEqual(onGpu.map((m) => m.variant).sort(), ["minilm-l6-v2", "whisper-tiny-random"], JSON.stringify(report));

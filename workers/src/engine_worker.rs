@@ -9,7 +9,6 @@ use crate::store::CancelFlag;
 use futures::channel::mpsc;
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 use offgrid_catalog::Catalog;
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -75,7 +74,7 @@ impl Worker for EngineWorker {
                 None => scope.respond(id, WorkerEvent::Cancelled { job }),
             },
             WorkerRequest::Start { job, request } => {
-                let cancel: CancelFlag = Rc::new(Cell::new(false));
+                let cancel = CancelFlag::new();
                 let (sender, inbox) = mpsc::unbounded();
                 self.jobs.insert(
                     job,

@@ -59,6 +59,8 @@ pub fn engine_error(e: offgrid_engine::Error) -> WorkerError {
         }
         // An image the person chose that cannot be read, text that cannot be spoken: their input, not our failure.
         offgrid_engine::Error::Image(_) | offgrid_engine::Error::Text(_) => ErrorKind::BadInput,
+        // The job's own cancel flag stopped the engine mid-step: the job ends as cancelled, not failed.
+        offgrid_engine::Error::Cancelled => return cancelled(),
         _ => ErrorKind::Internal,
     };
     WorkerError::new(kind, e.to_string())

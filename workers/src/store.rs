@@ -11,8 +11,6 @@ use crate::js;
 use crate::partial_store::{self, SavedPartial};
 use crate::protocol::{CacheReport, CachedModel, ErrorKind, Progress, Stage, WorkerError};
 use offgrid_catalog::{Catalog, ModelFile, ModelSource, ModelVariant};
-use std::cell::Cell;
-use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Cache, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response};
 
@@ -26,8 +24,8 @@ pub fn source_for(mirror: Option<&str>) -> Result<ModelSource, WorkerError> {
     }
 }
 
-/// A cancel flag shared between the job and the `Cancel` request.
-pub type CancelFlag = Rc<Cell<bool>>;
+/// A cancel flag shared between the job, the `Cancel` request and the engine's decode loops.
+pub use offgrid_engine::generation::CancelFlag;
 
 fn cancelled() -> WorkerError {
     crate::job::cancelled()

@@ -104,7 +104,8 @@ fn check_language(model: &WhisperTranscriber, opts: &TranscribeOptions) -> Resul
     }
 }
 
-fn options(settings: &TranscribeSettings) -> TranscribeOptions {
+/// The engine's options for a job; its cancel flag lets Cancel stop Whisper between two tokens.
+fn options(ctx: &JobCtx, settings: &TranscribeSettings) -> TranscribeOptions {
     TranscribeOptions {
         language: settings
             .language
@@ -122,6 +123,7 @@ fn options(settings: &TranscribeSettings) -> TranscribeOptions {
         // The engine trims the prompt and ignores an empty one.
         initial_prompt: settings.prompt.clone(),
         condition_on_previous_text: false,
+        cancel: ctx.cancel_flag().clone(),
     }
 }
 
@@ -175,7 +177,7 @@ async fn consume(
 ) -> Result<(Vec<TranscriptLine>, Option<String>), WorkerError> {
     let model = transcriber(ctx, choice).await?;
     ctx.progress(Progress::steps(Stage::Running, 0, 0));
-    let opts = options(settings);
+    let opts = options(ctx, settings);
     check_language(&model, &opts)?;
     let mut heard = Collected::default();
     while let Some(speech) = queue.next().await {
@@ -236,7 +238,7 @@ async fn file(
     let vad = crate::voice::settings_of(&vad)?;
     // Fail on a model that cannot load before reading a long file.
     let model = transcriber(ctx, &choice).await?;
-    let opts = options(&settings);
+    let opts = options(ctx, &settings);
     check_language(&model, &opts)?;
     let mut scan = FileScan::start(ctx, audio, vad, Some(MAX_UTTERANCE_S)).await?;
     let mut out = ScanOutput::default();

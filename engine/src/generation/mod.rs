@@ -1,9 +1,11 @@
 //! Text generation shared by every decoder: choosing tokens ([`Sampler`]), stop strings ([`StopStrings`]) and
 //! why a reply ended ([`StopReason`]). Kept apart from the models, which only turn tokens into logits.
 
+mod cancel;
 mod sampler;
 mod stop;
 
+pub use cancel::CancelFlag;
 pub use sampler::{argmax, Sampler, SamplingParams};
 pub use stop::StopStrings;
 

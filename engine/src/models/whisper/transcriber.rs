@@ -6,6 +6,7 @@ use super::{
     Task, Whisper, WhisperTokenizer,
 };
 use crate::audio::mel::{MelFeatures, MelSpectrogram, HOP_LENGTH, N_FRAMES, N_SAMPLES};
+use crate::generation::CancelFlag;
 use crate::io::VarBuilder;
 use crate::{Device, Error, Result, Tensor};
 
@@ -26,6 +27,9 @@ pub struct TranscribeOptions {
     /// Prompt each 30-second window with the text written so far (faster-whisper's default): steadier
     /// wording across windows, at the risk of carrying a mistake along.
     pub condition_on_previous_text: bool,
+    /// Checked before every decoder step: once set, transcription ends with [`Error::Cancelled`] within one
+    /// token, not at the end of the window (a window of a slow model can take many seconds).
+    pub cancel: CancelFlag,
 }
 
 /// The result of [`WhisperTranscriber::transcribe`].
@@ -289,12 +293,15 @@ impl WhisperTranscriber {
         encoded: &Tensor,
         init: &[u32],
         max_new: usize,
-        timestamps: bool,
+        opts: &TranscribeOptions,
     ) -> Result<Vec<u32>> {
+        let timestamps = opts.timestamps;
+        opts.cancel.check()?;
         let mut state = self.model.start(encoded)?;
         let mut logits = self.model.step(&mut state, init)?;
         let mut out = Vec::new();
         while out.len() < max_new {
+            opts.cancel.check()?;
             let mut values = self.read(&logits).await?;
             apply_logit_rules(&mut values, &out, &self.gen, timestamps);
             let next = argmax(&values);
@@ -377,7 +384,7 @@ impl WhisperTranscriber {
             let encoded = self.encode_window(feats, seek)?;
             let prompt = self.with_previous(&all_tokens[prompt_reset_since..], &init)?;
             let seq = self
-                .decode_window(&encoded, &prompt, max_new(prompt.len()), opts.timestamps)
+                .decode_window(&encoded, &prompt, max_new(prompt.len()), opts)
                 .await?;
             let rules = match self.padding {
                 FeaturePadding::Audio => SegmentRules::Transformers,
