@@ -63,6 +63,10 @@ struct TranscribeArgs {
     /// `condition_on_previous_text`).
     #[arg(long)]
     condition_on_previous_text: bool,
+    /// Judge each window as faster-whisper does (its defaults): skip silence, and decode an unsure or
+    /// repetitive window again at temperatures 0.2 … 1.0 (5 samples each). Without it: one greedy pass.
+    #[arg(long)]
+    careful: bool,
     /// Print this process's peak memory to stderr at the end (Linux).
     #[arg(long)]
     peak_memory: bool,
@@ -303,6 +307,7 @@ fn transcribe(args: TranscribeArgs) -> Result<(), String> {
         max_tokens,
         prompt,
         condition_on_previous_text,
+        careful,
         peak_memory,
     } = args;
     let opts = offgrid_engine::models::whisper::TranscribeOptions {
@@ -314,7 +319,8 @@ fn transcribe(args: TranscribeArgs) -> Result<(), String> {
         max_new_tokens: max_tokens,
         initial_prompt: prompt,
         condition_on_previous_text,
-        cancel: Default::default(),
+        quality: careful.then(offgrid_engine::models::whisper::QualityRules::default),
+        ..Default::default()
     };
     let device = tr::open_device(&device)?;
     let result = match vad {

@@ -97,7 +97,7 @@ fn short_form_matches_transformers(device: &Device) {
             max_new_tokens: Some(fx.max_new_tokens),
             initial_prompt: None,
             condition_on_previous_text: false,
-            cancel: Default::default(),
+            ..Default::default()
         };
         let plain = pollster::block_on(tr.transcribe(&audio, &opts)).expect("transcribe");
         let lang = case.language.clone().or(case.detected_language.clone());
@@ -144,7 +144,7 @@ fn long_form_matches_transformers(device: &Device) {
         max_new_tokens: Some(fx.max_new_tokens),
         initial_prompt: None,
         condition_on_previous_text: false,
-        cancel: Default::default(),
+        ..Default::default()
     };
     let out = pollster::block_on(tr.transcribe(&audio, &opts)).expect("transcribe");
     assert_eq!(out.tokens, lf.timestamps, "long-form tokens");

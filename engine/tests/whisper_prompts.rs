@@ -62,7 +62,7 @@ fn options(initial_prompt: Option<String>, condition: bool) -> TranscribeOptions
         max_new_tokens: None,
         initial_prompt,
         condition_on_previous_text: condition,
-        cancel: Default::default(),
+        ..Default::default()
     }
 }
 

@@ -72,7 +72,7 @@ for (const webgpu of [false, true]) {
   });
 }
 
-test("spelling hints: ?prompt= fills the field and reaches Whisper, which writes what faster-whisper writes with and without it", async () => {
+test("spelling hints and decoding: ?prompt= and ?decode= fill the fields and reach Whisper, which writes what faster-whisper writes", async () => {
   const mirror = await startMirror({ [REPO]: WEIGHTS });
   const b = await launchVoice({ webgpu: false });
   const weather = path.join(FIXTURES, "speech/weather_en_m.wav");
@@ -93,6 +93,12 @@ test("spelling hints: ?prompt= fills the field and reaches Whisper, which writes
     const expected = (segments) => words(segments.map((s) => s.text).join(" "));
     const plain = await run("");
     assert.equal(words(plain), expected(fixture.without));
+    // Careful decoding is the default; on confident speech it keeps the first pass, so quick decoding (one
+    // pass, ?decode=quick) writes the same words.
+    assert.equal(await b.page.inputValue("#decode"), "");
+    const quick = await run("&decode=quick");
+    assert.equal(await b.page.inputValue("#decode"), "quick");
+    assert.equal(words(quick), expected(fixture.without));
     const hinted = await run(`&prompt=${encodeURIComponent(fixture.prompt)}`);
     assert.equal(await b.page.inputValue("#prompt"), fixture.prompt);
     assert.equal(words(hinted), expected(fixture.segments), "with the hint, the words faster-whisper writes");

@@ -14,7 +14,7 @@ use futures::channel::mpsc;
 use futures::StreamExt;
 use offgrid_catalog::Task;
 use offgrid_engine::audio::{ScanOutput, Speech};
-use offgrid_engine::models::whisper::{TranscribeOptions, WhisperTranscriber};
+use offgrid_engine::models::whisper::{QualityRules, TranscribeOptions, WhisperTranscriber};
 use offgrid_engine::pipelines::speech_to_text::{transcribe_utterance, MAX_UTTERANCE_S};
 use std::rc::Rc;
 
@@ -124,6 +124,11 @@ fn options(ctx: &JobCtx, settings: &TranscribeSettings) -> TranscribeOptions {
         initial_prompt: settings.prompt.clone(),
         condition_on_previous_text: false,
         cancel: ctx.cancel_flag().clone(),
+        quality: Some(if settings.quick {
+            QualityRules::greedy_only()
+        } else {
+            QualityRules::default()
+        }),
     }
 }
 

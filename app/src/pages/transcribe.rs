@@ -1,4 +1,4 @@
-//! Transcribe (`#/transcribe?lang=fr&task=translate`): Whisper in the engine worker on the microphone (voice
+//! Transcribe (`#/transcribe?lang=fr&task=translate&decode=quick`): Whisper in the engine worker on the microphone (voice
 //! activity cuts utterances, each is transcribed as it ends, so text appears while the person still talks)
 //! or on a file. Lines carry times; a click plays that span; the transcript exports as .txt, .srt or .vtt.
 //! The model is the plan's (or `?model=<catalog id>`), downloaded through the model store.
@@ -55,6 +55,7 @@ pub fn settings_from(nav: Option<&Nav>) -> TranscribeSettings {
         prompt: get("prompt")
             .filter(|p| !p.is_empty())
             .map(|p| p.chars().take(PROMPT_CHARS).collect()),
+        quick: get("decode") == Some("quick"),
     }
 }
 
@@ -323,6 +324,12 @@ pub fn transcribe_page() -> Html {
                     <select id="task" onchange={set("task")} disabled={busy}>
                         <option value="" selected={!settings.translate}>{ "Transcribe" }</option>
                         <option value="translate" selected={settings.translate}>{ "Translate to English" }</option>
+                    </select>
+                </label>
+                <label>{ "Decoding" }
+                    <select id="decode" onchange={set("decode")} disabled={busy}>
+                        <option value="" selected={!settings.quick}>{ "Careful: unsure passages again" }</option>
+                        <option value="quick" selected={settings.quick}>{ "Quick: one pass" }</option>
                     </select>
                 </label>
                 <label class="wide">{ "Spelling hints (names, terms)" }

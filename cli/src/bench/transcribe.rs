@@ -79,7 +79,7 @@ pub fn command(args: TranscribeBenchArgs) -> Result<(), String> {
         max_new_tokens: None,
         initial_prompt: None,
         condition_on_previous_text: false,
-        cancel: Default::default(),
+        ..Default::default()
     };
     let mut runs = Vec::new();
     let mut text = String::new();

@@ -7,11 +7,13 @@ mod config;
 pub mod ct2;
 mod decode;
 mod model;
+mod quality;
 mod tokenizer;
 mod transcriber;
 
 pub use config::{Config, GenerationConfig};
 pub use decode::{apply_logit_rules, argmax, split_segments, Segment, SegmentRules, Task};
 pub use model::{DecoderState, Whisper};
+pub use quality::{compression_ratio, QualityRules, WindowScores};
 pub use tokenizer::WhisperTokenizer;
 pub use transcriber::{FeaturePadding, TranscribeOptions, Transcript, WhisperTranscriber};

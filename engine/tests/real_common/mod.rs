@@ -37,7 +37,7 @@ pub fn fixture_wav(name: &str) -> Vec<f32> {
 }
 
 /// One segment as faster-whisper returned it.
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 pub struct FasterWhisperSegment {
     pub start: f64,
     pub end: f64,

@@ -35,6 +35,11 @@ pub struct TranscribeSettings {
     /// `initial_prompt`; given to every utterance.
     #[serde(default)]
     pub prompt: Option<String>,
+    /// One greedy pass per window. Off (the default), a window that reads as unsure or repetitive is decoded
+    /// again at higher temperatures, as faster-whisper does: slower on such windows, fewer invented or
+    /// repeated words. Silence is skipped either way.
+    #[serde(default)]
+    pub quick: bool,
 }
 
 /// One timed line of a transcript.

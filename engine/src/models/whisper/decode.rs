@@ -128,6 +128,9 @@ pub struct Segment {
     pub tokens: Vec<u32>,
     /// Decoded text (special tokens left out); empty without a tokenizer.
     pub text: String,
+    /// How its window's decode was judged (every segment of a window has the same figures); zero when the
+    /// transcription did not score windows ([`super::TranscribeOptions::quality`] off).
+    pub scores: super::WindowScores,
 }
 
 /// Whose rules cut a window into segments. The two reference runtimes differ in two details, and a model's
@@ -168,6 +171,7 @@ pub fn split_segments(
         end,
         tokens: tokens.to_vec(),
         text: String::new(),
+        scores: Default::default(),
     };
     if slices.is_empty() {
         let mut duration = match rules {

@@ -266,6 +266,37 @@ impl Decoder {
 
     /// Runs `ids` (appended after the state's positions) and returns the logits of the last one, `[vocab]`.
     pub(super) fn step(&self, state: &mut DecoderState, ids: &[u32]) -> Result<Tensor> {
+        let x = self.hidden(state, ids)?;
+        self.logits_at(&x, ids.len() - 1)
+    }
+
+    /// As [`Decoder::step`], and also the logits at `ids[at]` (the start-of-transcript position, whose
+    /// no-speech probability judges a window). The last logits are computed exactly as `step` computes them.
+    pub(super) fn step_also_at(
+        &self,
+        state: &mut DecoderState,
+        ids: &[u32],
+        at: usize,
+    ) -> Result<(Tensor, Tensor)> {
+        if at >= ids.len() {
+            return Err(crate::Error::invalid(
+                "whisper decoder",
+                format!("position {at} is not among the {} tokens fed", ids.len()),
+            ));
+        }
+        let x = self.hidden(state, ids)?;
+        Ok((self.logits_at(&x, ids.len() - 1)?, self.logits_at(&x, at)?))
+    }
+
+    /// The logits `[vocab]` of row `i` of the decoder's hidden states.
+    fn logits_at(&self, x: &Tensor, i: usize) -> Result<Tensor> {
+        let row = self.ln.forward(&x.narrow(0, i, 1)?)?;
+        row.linear(&self.embed_tokens, None)?
+            .reshape([self.embed_tokens.dims()[0]])
+    }
+
+    /// The last layer's hidden states `[t, d_model]` of `ids` after the state's positions (cached as it goes).
+    fn hidden(&self, state: &mut DecoderState, ids: &[u32]) -> Result<Tensor> {
         let pos = state.len();
         let t = ids.len();
         if t == 0 || pos + t > self.max_len {
@@ -295,9 +326,7 @@ impl Decoder {
             )?;
             x = x.add(&layer.mlp.forward(&layer.mlp_ln.forward(&x)?)?)?;
         }
-        let last = self.ln.forward(&x.narrow(0, t - 1, 1)?)?;
-        last.linear(&self.embed_tokens, None)?
-            .reshape([self.embed_tokens.dims()[0]])
+        Ok(x)
     }
 }
 
@@ -338,5 +367,15 @@ impl Whisper {
     /// Feeds `ids` to the decoder and returns the next-token logits `[vocab]` (on the model's device).
     pub fn step(&self, state: &mut DecoderState, ids: &[u32]) -> Result<Tensor> {
         self.decoder.step(state, ids)
+    }
+
+    /// As [`Whisper::step`], and also the logits at `ids[at]`.
+    pub fn step_also_at(
+        &self,
+        state: &mut DecoderState,
+        ids: &[u32],
+        at: usize,
+    ) -> Result<(Tensor, Tensor)> {
+        self.decoder.step_also_at(state, ids, at)
     }
 }

@@ -124,6 +124,15 @@ impl WhisperTokenizer {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
+    /// The id of the special token `content` (`<|nocaptions|>`), if the tokenizer has it.
+    pub fn special_id(&self, content: &str) -> Option<u32> {
+        self.special
+            .iter()
+            .filter(|(_, c)| c.as_str() == content)
+            .map(|(&id, _)| id)
+            .min()
+    }
+
     /// The content of a special token (`<|en|>`), if `id` is one.
     pub fn special_token(&self, id: u32) -> Option<&str> {
         self.special.get(&id).map(String::as_str)

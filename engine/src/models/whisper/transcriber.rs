@@ -1,14 +1,19 @@
 //! [`WhisperTranscriber`]: audio in, segments out. Every readback is async, so the same code runs in a browser
 //! worker (WebGPU) and natively (block on the future).
 
+use super::quality::{self, candidate_seed, QualityRules, WindowScores};
 use super::{
     apply_logit_rules, argmax, split_segments, Config, GenerationConfig, Segment, SegmentRules,
     Task, Whisper, WhisperTokenizer,
 };
 use crate::audio::mel::{MelFeatures, MelSpectrogram, HOP_LENGTH, N_FRAMES, N_SAMPLES};
 use crate::generation::CancelFlag;
+use crate::generation::{Sampler, SamplingParams};
 use crate::io::VarBuilder;
 use crate::{Device, Error, Result, Tensor};
+
+/// faster-whisper's `prompt_reset_on_temperature`: text decoded hotter than this does not prompt the next window.
+const PROMPT_RESET_TEMPERATURE: f32 = 0.5;
 
 /// What to decode and how.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +35,18 @@ pub struct TranscribeOptions {
     /// Checked before every decoder step: once set, transcription ends with [`Error::Cancelled`] within one
     /// token, not at the end of the window (a window of a slow model can take many seconds).
     pub cancel: CancelFlag,
+    /// Judge each window as faster-whisper does: skip silence, decode unsure or repetitive windows again at
+    /// higher temperatures ([`QualityRules`]). `None`: one greedy decode per window, kept whatever it is.
+    pub quality: Option<QualityRules>,
+}
+
+/// One decode of a window: its new tokens (end of text left out) and what it is judged by.
+struct Decoded {
+    tokens: Vec<u32>,
+    /// Log-probabilities of the chosen tokens, the end of text included when it was chosen.
+    sum_logprob: f64,
+    /// Softmax of the no-speech token at the start-of-transcript position.
+    no_speech_prob: Option<f64>,
 }
 
 /// The result of [`WhisperTranscriber::transcribe`].
@@ -287,24 +304,56 @@ impl WhisperTranscriber {
         Ok(out)
     }
 
-    /// Greedy decoding of one window after `init`; returns the new tokens without the final end-of-text.
+    /// Decodes one window after `init`: greedy at temperature 0, else sampled with `seed`. The no-speech
+    /// probability is read at the start-of-transcript token of `init` when `quality` scoring is on.
     async fn decode_window(
         &self,
         encoded: &Tensor,
         init: &[u32],
         max_new: usize,
         opts: &TranscribeOptions,
-    ) -> Result<Vec<u32>> {
+        temperature: f32,
+        seed: u64,
+    ) -> Result<Decoded> {
         let timestamps = opts.timestamps;
         opts.cancel.check()?;
         let mut state = self.model.start(encoded)?;
-        let mut logits = self.model.step(&mut state, init)?;
+        let sot_at = init
+            .iter()
+            .rposition(|&t| t == self.gen.decoder_start_token_id);
+        let (mut logits, no_speech_prob) = match (&opts.quality, sot_at, self.no_speech_token()) {
+            (Some(_), Some(at), Some(no_speech)) => {
+                let (last, at_sot) = self.model.step_also_at(&mut state, init, at)?;
+                let at_sot = self.read(&at_sot).await?;
+                (last, Some(quality::prob(&at_sot, no_speech as usize)))
+            }
+            _ => (self.model.step(&mut state, init)?, None),
+        };
+        let mut sampler = if temperature > 0.0 {
+            Some(Sampler::new(SamplingParams {
+                temperature,
+                top_k: 0,
+                top_p: 1.0,
+                min_p: 0.0,
+                seed,
+                ..SamplingParams::greedy()
+            })?)
+        } else {
+            None
+        };
         let mut out = Vec::new();
+        let mut sum_logprob = 0.0;
         while out.len() < max_new {
             opts.cancel.check()?;
             let mut values = self.read(&logits).await?;
             apply_logit_rules(&mut values, &out, &self.gen, timestamps);
-            let next = argmax(&values);
+            let next = match sampler.as_mut() {
+                Some(s) => s.sample(&mut values.clone(), &out)?,
+                None => argmax(&values),
+            };
+            if opts.quality.is_some() {
+                sum_logprob += quality::log_prob(&values, next as usize);
+            }
             if next == self.gen.eos_token_id {
                 break;
             }
@@ -314,7 +363,92 @@ impl WhisperTranscriber {
             }
             logits = self.model.step(&mut state, &[next])?;
         }
-        Ok(out)
+        Ok(Decoded {
+            tokens: out,
+            sum_logprob,
+            no_speech_prob,
+        })
+    }
+
+    /// The no-speech token (`<|nospeech|>` in newer vocabularies, `<|nocaptions|>` before).
+    fn no_speech_token(&self) -> Option<u32> {
+        let tok = self.tokenizer.as_ref()?;
+        tok.special_id("<|nospeech|>")
+            .or_else(|| tok.special_id("<|nocaptions|>"))
+    }
+
+    /// The text of a window's tokens (timestamps and other special tokens left out).
+    fn text_of(&self, tokens: &[u32]) -> String {
+        self.tokenizer
+            .as_ref()
+            .map(|t| t.decode(tokens))
+            .unwrap_or_default()
+    }
+
+    /// How one decode is judged (faster-whisper's `generate_with_fallback`).
+    fn scores_of(&self, d: &Decoded, temperature: f32) -> WindowScores {
+        WindowScores {
+            avg_logprob: d.sum_logprob / (d.tokens.len() + 1) as f64,
+            compression_ratio: quality::compression_ratio(self.text_of(&d.tokens).trim()),
+            no_speech_prob: d.no_speech_prob,
+            temperature,
+        }
+    }
+
+    /// Decodes a window under `rules`: greedy first, then `best_of` samples at each higher temperature while
+    /// the result is unsure or repetitive; the first that passes is kept, else the best of all tries (by
+    /// average log-probability, among those not too repetitive if any).
+    async fn decode_judged(
+        &self,
+        encoded: &Tensor,
+        init: &[u32],
+        max_new: usize,
+        opts: &TranscribeOptions,
+        rules: &QualityRules,
+        window: usize,
+    ) -> Result<(Vec<u32>, WindowScores)> {
+        let mut tries: Vec<(Vec<u32>, WindowScores)> = Vec::new();
+        for (ti, &temperature) in rules.temperatures.iter().enumerate() {
+            let candidates = if temperature > 0.0 {
+                rules.best_of.max(1)
+            } else {
+                1
+            };
+            let mut best: Option<(Vec<u32>, WindowScores, f64)> = None;
+            for c in 0..candidates {
+                let seed = candidate_seed(rules, window, ti, c);
+                let d = self
+                    .decode_window(encoded, init, max_new, opts, temperature, seed)
+                    .await?;
+                let scores = self.scores_of(&d, temperature);
+                // Candidates are ranked by their length-normalised log-probability, as CTranslate2 ranks
+                // hypotheses (length penalty 1).
+                let rank = d.sum_logprob / d.tokens.len().max(1) as f64;
+                if best.as_ref().is_none_or(|b| rank > b.2) {
+                    best = Some((d.tokens, scores, rank));
+                }
+            }
+            let Some((tokens, scores, _)) = best else {
+                continue;
+            };
+            if !rules.needs_fallback(&scores) {
+                return Ok((tokens, scores));
+            }
+            tries.push((tokens, scores));
+        }
+        let not_repetitive: Vec<&(Vec<u32>, WindowScores)> = tries
+            .iter()
+            .filter(|t| t.1.compression_ratio <= rules.compression_ratio_threshold)
+            .collect();
+        let pool: Vec<&(Vec<u32>, WindowScores)> = if not_repetitive.is_empty() {
+            tries.iter().collect()
+        } else {
+            not_repetitive
+        };
+        pool.into_iter()
+            .max_by(|a, b| a.1.avg_logprob.total_cmp(&b.1.avg_logprob))
+            .cloned()
+            .ok_or_else(|| Error::invalid("whisper", "the quality rules list no temperature"))
     }
 
     /// Transcribes 16 kHz mono `samples`. Up to 30 s is one padded window; longer audio is walked in 30-second
@@ -377,15 +511,32 @@ impl WhisperTranscriber {
         let ts_begin = self.gen.timestamp_begin();
         let max_frames = feats.n_frames;
         let mut seek = 0usize;
+        let mut window = 0usize;
         let mut segments = Vec::new();
         while seek < max_frames {
             let seek_frames = (max_frames - seek).min(N_FRAMES);
             let time_offset = seek as f64 * 0.02 / 2.0;
             let encoded = self.encode_window(feats, seek)?;
             let prompt = self.with_previous(&all_tokens[prompt_reset_since..], &init)?;
-            let seq = self
-                .decode_window(&encoded, &prompt, max_new(prompt.len()), opts)
-                .await?;
+            let max_new = max_new(prompt.len());
+            let (seq, scores) = match &opts.quality {
+                None => {
+                    let d = self
+                        .decode_window(&encoded, &prompt, max_new, opts, 0.0, 0)
+                        .await?;
+                    (d.tokens, WindowScores::default())
+                }
+                Some(rules) => {
+                    self.decode_judged(&encoded, &prompt, max_new, opts, rules, window)
+                        .await?
+                }
+            };
+            window += 1;
+            if opts.quality.as_ref().is_some_and(|r| r.is_silence(&scores)) {
+                // faster-whisper's no-speech rule: the whole window is silence, music or noise.
+                seek += seek_frames;
+                continue;
+            }
             let rules = match self.padding {
                 FeaturePadding::Audio => SegmentRules::Transformers,
                 FeaturePadding::Features => SegmentRules::FasterWhisper,
@@ -397,13 +548,17 @@ impl WhisperTranscriber {
                     s.text = tok.decode(&s.tokens);
                 }
             }
+            for s in &mut segs {
+                s.scores = scores;
+            }
             for s in &segs {
                 // faster-whisper leaves empty and zero-length segments out of what later windows see.
                 if s.start != s.end && !s.text.trim().is_empty() {
                     all_tokens.extend_from_slice(&s.tokens);
                 }
             }
-            if !opts.condition_on_previous_text {
+            // A window that needed a hot temperature is not trusted as the next one's prompt.
+            if !opts.condition_on_previous_text || scores.temperature > PROMPT_RESET_TEMPERATURE {
                 prompt_reset_since = all_tokens.len();
             }
             segments.extend(segs);
