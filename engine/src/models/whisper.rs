@@ -1,7 +1,8 @@
 //! Whisper encoder-decoder speech recognition: `openai/whisper-*` safetensors checkpoints and faster-whisper's
 //! CTranslate2 files; greedy decoding (forced prompt, suppressed tokens, timestamps, 30-second seek loop) with
-//! the segment rules of the runtime each layout is checked against (transformers, faster-whisper), and
-//! faster-whisper's text prompts (`initial_prompt`, `condition_on_previous_text`).
+//! the segment rules of the runtime each layout is checked against (transformers, faster-whisper),
+//! faster-whisper's text prompts (`initial_prompt`, `condition_on_previous_text`) and its judgement of each
+//! window (`quality`: silence skipped, unsure or repetitive windows decoded again at higher temperatures).
 
 mod config;
 pub mod ct2;
