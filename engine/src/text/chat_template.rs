@@ -87,14 +87,53 @@ impl ChatTemplate {
     /// The prompt for `messages`; with `add_generation_prompt` it ends where the assistant's reply starts.
     pub fn render(&self, messages: &[ChatMessage], add_generation_prompt: bool) -> Result<String> {
         let template = self.env.get_template("chat").map_err(template_error)?;
+        let mut out = CappedOutput::default();
         template
-            .render(context! {
-                messages => Value::from(Serde(messages)),
-                add_generation_prompt => add_generation_prompt,
-                bos_token => &self.bos_token,
-                eos_token => &self.eos_token,
-            })
-            .map_err(template_error)
+            .render_captured_to(
+                context! {
+                    messages => Value::from(Serde(messages)),
+                    add_generation_prompt => add_generation_prompt,
+                    bos_token => &self.bos_token,
+                    eos_token => &self.eos_token,
+                },
+                &mut out,
+            )
+            .map_err(|e| match out.overflowed {
+                true => Error::invalid(
+                    "chat template",
+                    format!("the prompt it renders grows past {TEMPLATE_OUTPUT_BYTES} bytes"),
+                ),
+                false => template_error(e),
+            })?;
+        String::from_utf8(out.bytes)
+            .map_err(|_| Error::invalid("chat template", "the prompt it renders is not UTF-8"))
+    }
+}
+
+/// The most a rendered prompt may hold: far more than any context window (a 32k-token conversation is
+/// about 128 KB), and an early stop for a template that prints a value repeated a million times, which one
+/// Jinja operation builds at no fuel cost.
+pub const TEMPLATE_OUTPUT_BYTES: usize = 8 << 20;
+
+/// A writer that refuses to grow past [`TEMPLATE_OUTPUT_BYTES`], ending the render there.
+#[derive(Default)]
+struct CappedOutput {
+    bytes: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for CappedOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > TEMPLATE_OUTPUT_BYTES {
+            self.overflowed = true;
+            return Err(std::io::Error::other("the rendered prompt is too long"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -105,6 +144,20 @@ mod tests {
     fn render(source: &str) -> Result<String> {
         let messages = [ChatMessage::new(Role::User, "Hi")];
         ChatTemplate::new(source, "<s>", "</s>")?.render(&messages, true)
+    }
+
+    /// Values repeated millions of times (one operation each, at no fuel cost): printing them stops at the
+    /// output cap, looping over them runs out of fuel. (The fuzzer found a template that spent seconds here.)
+    #[test]
+    fn huge_repeated_values_are_refused() {
+        let printed = render("{{ ['ab'] * 9000000 }}{{ ['ab'] * 9000000 }}").expect_err("too long");
+        assert!(printed.to_string().contains("grows past"), "{printed}");
+        let looped =
+            render("{% for x in [7] * 90000000 %}{{ x }}{% endfor %}").expect_err("too long");
+        assert!(looped.to_string().contains("fuel"), "{looped}");
+        // Big but under the cap: rendered.
+        let big = render("{{ [''] * 500000 }}").expect("under the cap");
+        assert_eq!(big.len(), 2 + 500_000 * 4 - 2);
     }
 
     /// A long conversation through a real template (SmolLM2's, in its GGUF) stays far inside the budget.
