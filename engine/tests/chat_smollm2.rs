@@ -271,3 +271,23 @@ fn greedy_replies_match_llama_cpp_on_gpu() {
         "only {compared} tokens agreed before the first near tie"
     );
 }
+
+/// A conversation whose old turns hold megabytes of text (a pasted log, kept in the page's history): the
+/// oldest turns are dropped until the rest fits, without rendering a prompt past the template's output cap;
+/// a last message that alone fits no context is refused with the way out.
+#[test]
+fn a_huge_old_turn_is_dropped_not_rendered() {
+    use offgrid_engine::text::Role;
+    let model = load(&Device::Cpu);
+    let messages = vec![
+        ChatMessage::new(Role::User, "log line ".repeat(300_000)),
+        ChatMessage::new(Role::Assistant, "That is a long log."),
+        ChatMessage::new(Role::User, "Say hello."),
+    ];
+    let (ids, dropped) = model.prompt_for(&messages, 512, 8).unwrap();
+    assert_eq!(dropped, 2, "the long turn and its reply go");
+    assert!(ids.len() < 64, "{} tokens", ids.len());
+    let huge = vec![ChatMessage::new(Role::User, "log line ".repeat(300_000))];
+    let err = model.prompt_for(&huge, 512, 8).unwrap_err().to_string();
+    assert!(err.contains("too long for the model's context"), "{err}");
+}

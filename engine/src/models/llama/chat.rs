@@ -5,6 +5,7 @@ use super::model::{Llama, LlamaCache, Logits};
 use crate::generation::{Sampler, SamplingParams, StopReason, StopStrings};
 use crate::io::VarBuilder;
 use crate::microbench::now_ms;
+use crate::text::chat_template::TEMPLATE_OUTPUT_BYTES;
 use crate::text::{ChatMessage, ChatTemplate, ChatTokenizer, Role, TokenStream};
 use crate::{Device, Error, Result};
 use serde::{Deserialize, Serialize};
@@ -171,6 +172,12 @@ impl ChatModel {
                 .chain(&turns[dropped.min(turns.len())..])
                 .cloned()
                 .collect();
+            // Text this long fits no context (32k tokens at most, four bytes a token on average) and would
+            // pass the template's output cap: drop turns before rendering it.
+            let text_bytes: usize = kept.iter().map(|m| m.content.len()).sum();
+            if text_bytes > TEMPLATE_OUTPUT_BYTES / 2 {
+                continue;
+            }
             let ids = self.encode_prompt(&self.template.render(&kept, true)?)?;
             if ids.len() <= budget {
                 return Ok((ids, dropped));
