@@ -328,7 +328,7 @@ pub fn transcribe_page() -> Html {
                 </label>
                 <label>{ "Decoding" }
                     <select id="decode" onchange={set("decode")} disabled={busy}>
-                        <option value="" selected={!settings.quick}>{ "Careful: unsure passages again" }</option>
+                        <option value="" selected={!settings.quick}>{ "Careful: retry unsure parts" }</option>
                         <option value="quick" selected={settings.quick}>{ "Quick: one pass" }</option>
                     </select>
                 </label>
