@@ -6,6 +6,7 @@
 
 use crate::{Error, Result};
 use minijinja::value::Serde;
+use minijinja::value::ValueKind;
 use minijinja::{context, Environment, ErrorKind, Value};
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +70,20 @@ impl ChatTemplate {
         env.set_fuel(Some(TEMPLATE_FUEL));
         env.set_recursion_limit(TEMPLATE_RECURSION);
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        // Printing a sequence walks all of it, fuel-free and past the output cap: refuse long ones up front.
+        env.set_formatter(|out, state, value| {
+            let collection = matches!(
+                value.kind(),
+                ValueKind::Seq | ValueKind::Iterable | ValueKind::Map
+            );
+            if collection && value.len().is_some_and(|n| n > TEMPLATE_PRINTED_ITEMS) {
+                return Err(minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("it prints a list of more than {TEMPLATE_PRINTED_ITEMS} items"),
+                ));
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
         env.add_function(
             "raise_exception",
             |msg: String| -> std::result::Result<String, minijinja::Error> {
@@ -115,6 +130,10 @@ impl ChatTemplate {
 /// millions of times, which one Jinja operation builds at no fuel cost.
 pub const TEMPLATE_OUTPUT_BYTES: usize = 1 << 20;
 
+/// The longest list a template may print with `{{ … }}` (formatting one is not metered by fuel, and a single
+/// `[x] * n` makes a list of any length). Templates print strings; a printed list is a short debugging aid.
+pub const TEMPLATE_PRINTED_ITEMS: usize = 10_000;
+
 /// A writer that refuses to grow past [`TEMPLATE_OUTPUT_BYTES`], ending the render there.
 #[derive(Default)]
 struct CappedOutput {
@@ -146,18 +165,24 @@ mod tests {
         ChatTemplate::new(source, "<s>", "</s>")?.render(&messages, true)
     }
 
-    /// Values repeated millions of times (one operation each, at no fuel cost): printing them stops at the
-    /// output cap, looping over them runs out of fuel. (The fuzzer found a template that spent seconds here.)
+    /// Values repeated millions of times (one operation each, at no fuel cost): printing a long list is
+    /// refused, long text stops at the output cap, looping runs out of fuel.
     #[test]
     fn huge_repeated_values_are_refused() {
-        let printed = render("{{ [''] * 9769564 }}").expect_err("too long");
-        assert!(printed.to_string().contains("grows past"), "{printed}");
+        // Found by the fuzzer: seconds per input before these limits.
+        let printed = render("{{ ['VV=9'] * 54871545 }}").expect_err("too long");
+        assert!(
+            printed.to_string().contains("more than 10000 items"),
+            "{printed}"
+        );
+        let long_text = render("{{ 'ab' * 600000 }}").expect_err("too long");
+        assert!(long_text.to_string().contains("grows past"), "{long_text}");
         let looped =
             render("{% for x in [7] * 90000000 %}{{ x }}{% endfor %}").expect_err("too long");
         assert!(looped.to_string().contains("fuel"), "{looped}");
         // Big but under the cap: rendered.
-        let big = render("{{ [''] * 200000 }}").expect("under the cap");
-        assert_eq!(big.len(), 2 + 200_000 * 4 - 2);
+        let listed = render("{{ ['a'] * 3 }}").expect("a short list prints");
+        assert_eq!(listed, "['a', 'a', 'a']");
     }
 
     /// A long conversation through a real template (SmolLM2's, in its GGUF) stays far inside the budget.
