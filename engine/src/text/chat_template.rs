@@ -39,8 +39,9 @@ impl ChatMessage {
 /// The work one render may do: about one unit per instruction or per 64 bytes built. A template comes with
 /// the model file, so it is outside data: without a budget `{% for i in range(9999) %}{% for j in range(9999)
 /// %}…` runs for hours and a doubling `{% set ns.s = ns.s ~ ns.s %}` fills memory. Real templates render a
-/// long conversation in well under 1% of this (see the tests).
-pub const TEMPLATE_FUEL: u64 = 2_000_000;
+/// 1,000-message conversation within it (see the tests); spending all of it on turning a long list into text
+/// takes about 0.2 s.
+pub const TEMPLATE_FUEL: u64 = 500_000;
 /// How deep rendering may nest (loops and ifs count one level, a macro call about ten): deep enough for
 /// every published template, shallow enough for a wasm worker's stack.
 pub const TEMPLATE_RECURSION: usize = 200;
@@ -180,7 +181,10 @@ mod tests {
         let looped =
             render("{% for x in [7] * 90000000 %}{{ x }}{% endfor %}").expect_err("too long");
         assert!(looped.to_string().contains("fuel"), "{looped}");
-        // Big but under the cap: rendered.
+        // A long list turned into text (`~`) is metered: out of fuel.
+        let joined = render("{{ messages * 3 * 23 * 22086 ~ 66 }}").expect_err("too long");
+        assert!(joined.to_string().contains("fuel"), "{joined}");
+        // A short list prints.
         let listed = render("{{ ['a'] * 3 }}").expect("a short list prints");
         assert_eq!(listed, "['a', 'a', 'a']");
     }
