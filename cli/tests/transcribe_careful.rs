@@ -5,25 +5,12 @@
 
 mod common;
 
-use common::{offgrid, test_weights, TempDir};
+use common::{offgrid, test_weights, wav_header_16k_mono, TempDir};
 use std::path::Path;
 
 /// A 16 kHz mono 16-bit WAV of `samples`.
 fn wav(samples: &[i16]) -> Vec<u8> {
-    let bytes = samples.len() * 2;
-    let mut out = Vec::with_capacity(44 + bytes);
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + bytes as u32).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&16_000u32.to_le_bytes());
-    out.extend_from_slice(&32_000u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(bytes as u32).to_le_bytes());
+    let mut out = wav_header_16k_mono(samples.len() * 2);
     for s in samples {
         out.extend_from_slice(&s.to_le_bytes());
     }

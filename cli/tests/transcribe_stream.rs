@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{offgrid, test_weights, TempDir};
+use common::{offgrid, test_weights, wav_header_16k_mono, TempDir};
 use std::path::{Path, PathBuf};
 
 const SPEECH: &[u8] = include_bytes!("../../engine/tests/fixtures/vad_speech_16k.wav");
@@ -21,19 +21,8 @@ fn long_wav(dir: &TempDir, seconds: f64) -> (PathBuf, f64) {
     let per_copy = data.len() as f64 / 2.0 / 16_000.0;
     let copies = (seconds / per_copy).ceil() as usize;
     let bytes = data.len() * copies;
-    let mut wav = Vec::with_capacity(44 + bytes);
-    wav.extend_from_slice(b"RIFF");
-    wav.extend_from_slice(&(36 + bytes as u32).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt ");
-    wav.extend_from_slice(&16u32.to_le_bytes());
-    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
-    wav.extend_from_slice(&16_000u32.to_le_bytes());
-    wav.extend_from_slice(&32_000u32.to_le_bytes());
-    wav.extend_from_slice(&2u16.to_le_bytes());
-    wav.extend_from_slice(&16u16.to_le_bytes());
-    wav.extend_from_slice(b"data");
-    wav.extend_from_slice(&(bytes as u32).to_le_bytes());
+    let mut wav = wav_header_16k_mono(bytes);
+    wav.reserve(bytes);
     for _ in 0..copies {
         wav.extend_from_slice(data);
     }

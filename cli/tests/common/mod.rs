@@ -261,3 +261,21 @@ pub fn test_weights(name: &str, file: &str) -> PathBuf {
     );
     dir
 }
+
+/// The 44-byte header of a 16 kHz mono 16-bit PCM WAV holding `data_bytes` of samples.
+pub fn wav_header_16k_mono(data_bytes: usize) -> Vec<u8> {
+    let mut wav = Vec::with_capacity(44);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_bytes as u32).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&16_000u32.to_le_bytes());
+    wav.extend_from_slice(&32_000u32.to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&(data_bytes as u32).to_le_bytes());
+    wav
+}
