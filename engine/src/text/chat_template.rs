@@ -114,12 +114,15 @@ impl ChatTemplate {
                 },
                 &mut out,
             )
-            .map_err(|e| match out.overflowed {
-                true => Error::invalid(
-                    "chat template",
-                    format!("the prompt it renders grows past {TEMPLATE_OUTPUT_BYTES} bytes"),
-                ),
-                false => template_error(e),
+            .map_err(|e| {
+                if out.overflowed {
+                    Error::invalid(
+                        "chat template",
+                        format!("the prompt it renders grows past {TEMPLATE_OUTPUT_BYTES} bytes"),
+                    )
+                } else {
+                    template_error(e)
+                }
             })?;
         String::from_utf8(out.bytes)
             .map_err(|_| Error::invalid("chat template", "the prompt it renders is not UTF-8"))

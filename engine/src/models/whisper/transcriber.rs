@@ -7,8 +7,7 @@ use super::{
     Task, Whisper, WhisperTokenizer,
 };
 use crate::audio::mel::{MelFeatures, MelSpectrogram, HOP_LENGTH, N_FRAMES, N_SAMPLES};
-use crate::generation::CancelFlag;
-use crate::generation::{Sampler, SamplingParams};
+use crate::generation::{CancelFlag, Sampler, SamplingParams};
 use crate::io::VarBuilder;
 use crate::{Device, Error, Result, Tensor};
 
